@@ -1,0 +1,3 @@
+from kcolor.cli.main import main
+
+raise SystemExit(main())
