@@ -18,6 +18,9 @@ from kcolor.models.registry import get_model
 
 _CONFIGS: dict = {}
 
+# Used when neither the config nor the model's registered defaults set a recipe field.
+RECIPE_FALLBACKS = {"learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.999, "loss": "mse"}
+
 
 @dataclasses.dataclass
 class TrainConfig:
@@ -30,12 +33,14 @@ class TrainConfig:
     epochs: int = 2
     steps_per_epoch: Optional[int] = None  # None: one full pass over the train split
     val_steps: Optional[int] = None  # None: the whole validation split
-    # Optimiser (Adam). A GAN's discriminator uses d_learning_rate, or learning_rate.
-    learning_rate: float = 2e-4
+    # Optimiser (Adam) and loss. None means "the model's own recipe": the registered
+    # model's `defaults`, else RECIPE_FALLBACKS. A GAN's discriminator uses
+    # d_learning_rate, or learning_rate.
+    learning_rate: Optional[float] = None
     d_learning_rate: Optional[float] = None
-    beta_1: float = 0.5
-    beta_2: float = 0.999
-    loss: str = "mse"  # supervised models: mse | mae | l1 | ms_ssim | mse_ms_ssim
+    beta_1: Optional[float] = None
+    beta_2: Optional[float] = None
+    loss: Optional[str] = None  # supervised models: mse | mae | l1 | ms_ssim | mse_ms_ssim
     # Data
     split: tuple = (0.6, 0.2, 0.2)  # train/val/test fractions, assigned by a hash of the image id
     augment: tuple = ("hue", "flip")  # any of: hue, contrast, flip, crop
@@ -185,4 +190,22 @@ def apply_overrides(cfg: TrainConfig, overrides) -> TrainConfig:
             raise ValueError(f"Unknown key '{key}' for model '{cfg.model}'. Valid keys: {', '.join(valid)}")
         default = option_defaults.get(key)
         cfg.options[key] = _parse_value(text, default) if default is not None else _guess_value(text)
+    return cfg
+
+
+def resolve_config(cfg: TrainConfig) -> TrainConfig:
+    """Fill the recipe fields left as None from the model's defaults, then the fallbacks.
+
+    Also checks that every model option is one the model's builder accepts.
+    """
+    spec = get_model(cfg.model)
+    cfg = dataclasses.replace(cfg, options=dict(cfg.options))
+    for key, fallback in RECIPE_FALLBACKS.items():
+        if getattr(cfg, key) is None:
+            setattr(cfg, key, spec.defaults.get(key, fallback))
+    unknown = sorted(set(cfg.options) - set(spec.option_names))
+    if unknown:
+        raise ValueError(
+            f"Model '{cfg.model}' has no option {unknown}. Valid options: {', '.join(spec.option_names) or '(none)'}"
+        )
     return cfg

@@ -18,6 +18,4 @@ def sample():
         image_size=64,
         batch_size=16,
         epochs=4,
-        learning_rate=2e-4,
-        beta_1=0.5,
     )

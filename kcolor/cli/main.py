@@ -1,0 +1,224 @@
+"""The `kcolor` command line (also `python -m kcolor`).
+
+    kcolor list-models
+    kcolor list-configs
+    kcolor summary pix2pix --set image_size=256 --set preset=isola
+    kcolor train --config sample --set model=pix2pix --set epochs=3
+    kcolor make-records folder:~/photos --name photos
+    kcolor make-pairs --videos ~/konvid --name konvid
+    kcolor evaluate runs/flowers-autoencoder runs/flowers-deep_cnn --data sample
+    kcolor export runs/sample-pix2pix --format tflite --quantize int8
+    kcolor colorize --model runs/sample-pix2pix old_photo.jpg --out colorized/
+
+Every subcommand fails with a one-line message (exit status 2) on bad input: an unknown
+model, config, data source or key is named together with the valid choices.
+"""
+
+import argparse
+import os
+import sys
+
+
+def _quiet_tensorflow():
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+def _add_set(parser):
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config field or model option (repeatable)",
+    )
+
+
+def _cmd_list_models(args):
+    from kcolor.models.registry import get_model, list_models
+
+    for name in list_models():
+        spec = get_model(name)
+        print(f"{name:<18} paper {spec.paper}  {spec.trainer:<10} io={spec.io:<14} {spec.description}")
+    return 0
+
+
+def _cmd_list_configs(args):
+    from kcolor.config import config_doc, list_configs
+
+    for name in list_configs():
+        first = (config_doc(name).splitlines() or [""])[0]
+        print(f"{name:<24} {first}")
+    return 0
+
+
+def _cmd_summary(args):
+    from kcolor.config import TrainConfig, apply_overrides
+    from kcolor.models.params import count_params
+    from kcolor.models.registry import get_model
+
+    spec = get_model(args.model)
+    base = TrainConfig(model=args.model)
+    for key, value in spec.defaults.items():
+        setattr(base, key, value)
+    cfg = apply_overrides(base, args.overrides)
+    networks = spec.build(cfg.image_size, **cfg.options)
+    for role, net in networks.items():
+        if not hasattr(net, "summary"):
+            continue
+        print(f"== {role}: {net.name}")
+        net.summary(line_length=110)
+        counts = count_params(net)
+        print(
+            f"{role} parameters: total {counts['total']:,}  trainable {counts['trainable']:,}  "
+            f"torch counting {counts['torch']:,}"
+        )
+    return 0
+
+
+def _cmd_train(args):
+    from kcolor.config import apply_overrides, get_config
+    from kcolor.training.loop import train
+
+    cfg = get_config(args.config)
+    overrides = list(args.overrides)
+    if args.run_dir:
+        overrides.append(f"run_dir={args.run_dir}")
+    cfg = apply_overrides(cfg, overrides)
+    result = train(cfg, max_steps=args.max_steps)
+    print(f"run folder: {result['run_dir']}")
+    return 0
+
+
+def _cmd_make_records(args):
+    from kcolor.data import write_records
+
+    split = tuple(float(x) for x in args.split.split(",")) if args.split else (0.6, 0.2, 0.2)
+    manifest = write_records(
+        args.source,
+        args.name,
+        out_dir=args.out,
+        split=split,
+        num_shards=args.shards,
+        image_size=args.image_size,
+    )
+    counts = ", ".join(f"{k} {v}" for k, v in manifest["counts"].items())
+    print(f"wrote {os.path.join(args.out, args.name)} ({counts})")
+    return 0
+
+
+def _cmd_make_pairs(args):
+    from kcolor.data.videos import make_pairs
+
+    split = tuple(float(x) for x in args.split.split(",")) if args.split else (0.8, 0.2, 0.0)
+    manifest = make_pairs(args.videos, args.name, out_dir=args.out, image_size=args.image_size, split=split)
+    counts = ", ".join(f"{k} {v}" for k, v in manifest["counts"].items())
+    print(f"wrote {os.path.join(args.out, args.name)} ({counts})")
+    return 0
+
+
+def _cmd_evaluate(args):
+    from kcolor.evaluate import evaluate_runs
+
+    result = evaluate_runs(args.runs, data=args.data, out_dir=args.out, max_images=args.max_images)
+    print(result["table_markdown"])
+    print(f"wrote {result['out_dir']}")
+    return 0
+
+
+def _cmd_export(args):
+    from kcolor.export import export_run
+
+    result = export_run(args.run_dir, format=args.format, quantize=args.quantize, out_dir=args.out)
+    print(f"wrote {result['path']}")
+    return 0
+
+
+def _cmd_colorize(args):
+    from kcolor.export.colorize import colorize_paths
+
+    result = colorize_paths(args.model, args.inputs, out_dir=args.out, compare=args.compare)
+    print(f"colorized {result['written']} image(s) into {args.out}; skipped {result['skipped']}")
+    return 0 if result["written"] or not result["skipped"] else 1
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="kcolor", description="Image colorization in TensorFlow/Keras.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("list-models", help="print the model registry")
+    p.set_defaults(func=_cmd_list_models)
+
+    p = sub.add_parser("list-configs", help="print the experiment configs")
+    p.set_defaults(func=_cmd_list_configs)
+
+    p = sub.add_parser("summary", help="layer summary and parameter counts of a model")
+    p.add_argument("model")
+    _add_set(p)
+    p.set_defaults(func=_cmd_summary)
+
+    p = sub.add_parser("train", help="train a model from a named config")
+    p.add_argument("--config", default="sample")
+    p.add_argument("--run-dir", default=None, help="run folder (default runs/<config>-<model>)")
+    p.add_argument("--max-steps", type=int, default=None, help="stop after this many train steps")
+    _add_set(p)
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("make-records", help="write sharded TFRecords from a data source")
+    p.add_argument("source", help="sample | folder:PATH | tfds:NAME[:split] | pairs:folder:REF,TGT | ...")
+    p.add_argument("--name", required=True)
+    p.add_argument("--out", default="tf_records")
+    p.add_argument("--split", default=None, help="train,val,test fractions (default 0.6,0.2,0.2)")
+    p.add_argument("--shards", type=int, default=None)
+    p.add_argument("--image-size", type=int, default=None, help="resize the shorter side before storing")
+    p.set_defaults(func=_cmd_make_records)
+
+    p = sub.add_parser("make-pairs", help="reference/target pair shards from videos' first and last frames")
+    p.add_argument("--videos", required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--out", default="tf_records")
+    p.add_argument("--split", default=None, help="train,val,test fractions (default 0.8,0.2,0)")
+    p.add_argument("--image-size", type=int, default=None)
+    p.set_defaults(func=_cmd_make_pairs)
+
+    p = sub.add_parser("evaluate", help="score runs on the same test split")
+    p.add_argument("runs", nargs="+")
+    p.add_argument("--data", default=None, help="data source (default: the first run's)")
+    p.add_argument("--out", default=None, help="output folder (default: evaluations/<names>)")
+    p.add_argument("--max-images", type=int, default=None)
+    p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("export", help="export a run to SavedModel or TFLite, with a parity check")
+    p.add_argument("run_dir")
+    p.add_argument("--format", default="savedmodel", choices=("savedmodel", "tflite"))
+    p.add_argument("--quantize", default="none", choices=("none", "float16", "dynamic", "int8"))
+    p.add_argument("--out", default=None)
+    p.set_defaults(func=_cmd_export)
+
+    p = sub.add_parser("colorize", help="colorize image files or folders at full resolution")
+    p.add_argument("--model", required=True, help="run folder, SavedModel folder or .tflite file")
+    p.add_argument("inputs", nargs="+")
+    p.add_argument("--out", default="colorized")
+    p.add_argument("--compare", action="store_true", help="also write side-by-side figures")
+    p.set_defaults(func=_cmd_colorize)
+    return parser
+
+
+def main(argv=None):
+    _quiet_tensorflow()
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, FileNotFoundError, NotADirectoryError, KeyError) as err:
+        message = str(err).strip("'\"").splitlines()[0] if str(err) else type(err).__name__
+        print(f"kcolor {args.command}: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"kcolor {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
