@@ -24,7 +24,7 @@ import numpy as np
 import tensorflow as tf
 
 from kcolor import color
-from kcolor.metrics import MetricTotals, score_batch
+from kcolor.metrics import MetricTotals
 
 TABLE_METRICS = ("colorfulness", "psnr", "ssim", "mse", "mae")
 GRAY_BASELINE = "gray baseline"
@@ -90,7 +90,7 @@ def evaluate_runs(runs, *, data=None, out_dir=None, max_images=None, grid_rows=6
 
     totals = {name: MetricTotals() for name in names}
     totals[GRAY_BASELINE] = MetricTotals()
-    truth_colorfulness = MetricTotals()
+    truth_colorfulness = MetricTotals(["colorfulness"])
     grid = {name: [] for name in names}
     grid_gray, grid_truth, grid_ref = [], [], []
     split_name = None
@@ -109,11 +109,11 @@ def evaluate_runs(runs, *, data=None, out_dir=None, max_images=None, grid_rows=6
                 batch = {k: v[: max_images - seen] for k, v in batch.items()}
             truth = batch["rgb"]
             pred = _predict(colorizer, io, batch)
-            totals[name].update(score_batch(pred, truth))
+            totals[name].update(pred, truth)
             if name == names[0]:
                 # The floor and the ground truth's own colorfulness, once.
-                totals[GRAY_BASELINE].update(score_batch(_gray_rgb(truth), truth))
-                truth_colorfulness.update({"colorfulness": score_batch(truth, truth)["colorfulness"]})
+                totals[GRAY_BASELINE].update(_gray_rgb(truth), truth)
+                truth_colorfulness.update(truth, truth)
             if len(grid[name]) < grid_rows:
                 take = grid_rows - len(grid[name])
                 grid[name].extend(np.asarray(pred[:take]))

@@ -1,3 +1,4 @@
 """Built-in experiment configs. Importing this package registers them."""
 
 from kcolor.configs import base  # noqa: F401
+from kcolor.configs import stable  # noqa: F401

@@ -1,0 +1,177 @@
+"""`build_datasets(cfg)`: one config in, train/val/test `tf.data` pipelines out.
+
+Every source goes through the same small per-example functions:
+
+    raw split (ids + encoded bytes or uint8 crops)          kcolor.data.sources / sample / records / tfds_source
+      -> decode, resize to a square, store as uint8          (parallel map)
+      -> cache                                               (cfg.cache; uint8 keeps it 4x smaller than float)
+      train only:
+      -> shuffle(cfg.shuffle_buffer, seed=cfg.seed)          (reshuffled every epoch)
+      -> augment(cfg.augment) with a per-example seed        (kcolor.data.augment; seeds redrawn every epoch)
+      -> batch(cfg.batch_size, drop_remainder=True)
+      val / test: -> to float, batch(cfg.batch_size) with the last partial batch kept
+      -> prefetch
+
+An element is `{"rgb": float32 [B, S, S, 3] in [0, 1]}` with `S = cfg.image_size`;
+pair sources add `"reference"` of the same shape. With `cfg.reference == "self"` (the
+"cheating" variant of Paper 000), `"reference"` is the target's own (augmented) RGB.
+The training split is not repeated: the training loop decides how many passes to make.
+
+With `crop` in `cfg.augment`, training images are resized to `crop_size(S)` (12.5%
+larger) and a random `S x S` window is cut from each.
+
+Images that cannot be decoded are skipped before the pipeline is built (see
+`kcolor.data.sources`); their number is in `bundle.info["skipped"]` and is also emitted
+as a warning.
+
+Example:
+    bundle = build_datasets(get_config("sample"))
+    batch = next(iter(bundle.train))     # batch["rgb"]: [16, 64, 64, 3] float32
+"""
+
+import dataclasses
+import warnings
+
+import tensorflow as tf
+
+from kcolor.data import augment as augment_lib
+from kcolor.data import images
+from kcolor.data.sources import AUTOTUNE, SPLITS, load_raw, normalize_split, parse_source
+
+REFERENCE_MODES = ("pair", "self")
+
+
+@dataclasses.dataclass
+class DataBundle:
+    """The three batched splits of one data source, their sizes and what was done to them."""
+
+    train: tf.data.Dataset
+    val: tf.data.Dataset
+    test: tf.data.Dataset
+    counts: dict  # {"train": int, "val": int, "test": int} examples
+    info: dict
+
+
+def _prepare(size, keys):
+    """decode -> square resize -> uint8, for the image keys of a raw element."""
+
+    def prepare(element):
+        out = {}
+        for key in keys:
+            value = element[key]
+            if value.dtype == tf.string:
+                value = images.decode_image(value, min_side=size)
+            out["rgb" if key == "image" else key] = images.to_uint8(images.resize_square(images.to_float(value), size))
+        return out
+
+    return prepare
+
+
+def _to_float(example):
+    return {key: images.to_float(value) for key, value in example.items()}
+
+
+def _self_reference(example):
+    out = dict(example)
+    out["reference"] = example["rgb"]
+    return out
+
+
+def _check_config(cfg):
+    if int(cfg.image_size) < 1:
+        raise ValueError(f"image_size must be a positive number of pixels. Received: image_size={cfg.image_size}")
+    if int(cfg.batch_size) < 1:
+        raise ValueError(f"batch_size must be >= 1. Received: batch_size={cfg.batch_size}")
+    if cfg.reference not in REFERENCE_MODES:
+        raise ValueError(f"Unknown reference mode '{cfg.reference}'. Valid choices: {', '.join(REFERENCE_MODES)}")
+    if int(cfg.shuffle_buffer) < 1:
+        raise ValueError(f"shuffle_buffer must be >= 1. Received: shuffle_buffer={cfg.shuffle_buffer}")
+
+
+def build_datasets(cfg) -> DataBundle:
+    """Train/val/test pipelines for `cfg` (a `kcolor.config.TrainConfig`).
+
+    Reads `cfg.data`, `image_size`, `batch_size`, `split`, `augment`, `hue_delta`,
+    `contrast_range`, `shuffle_buffer`, `cache`, `data_dir`, `download`, `reference`
+    and `seed`.
+
+    Example:
+        bundle = build_datasets(apply_overrides(get_config("sample"), ["data=pairs:sample"]))
+        bundle.counts   # {"train": 240, "val": 16, "test": 16}
+    """
+    _check_config(cfg)
+    spec = parse_source(cfg.data)
+    fractions = normalize_split(cfg.split)
+    names = augment_lib.check_augment(cfg.augment, cfg.hue_delta, cfg.contrast_range)
+    size = int(cfg.image_size)
+    train_size = augment_lib.crop_size(size) if "crop" in names else size
+    sizes = {"train": train_size, "val": size, "test": size}
+    raw = load_raw(
+        spec,
+        split=fractions,
+        sizes=sizes,
+        seed=cfg.seed,
+        data_dir=cfg.data_dir,
+        download=cfg.download,
+    )
+    if raw.counts["train"] < cfg.batch_size:
+        raise ValueError(
+            f"The train split of '{spec}' has {raw.counts['train']} examples, fewer than one batch "
+            f"(batch_size={cfg.batch_size}); lower batch_size or use a larger data source "
+            f"(counts: {raw.counts})"
+        )
+    pairs = raw.kind == "pairs"
+    # The "cheating" variant never needs the pair's own reference image decoded.
+    keys = ("image", "reference") if pairs and cfg.reference == "pair" else ("image",)
+    image_keys = ("rgb", "reference") if len(keys) == 2 else ("rgb",)
+    with_reference = pairs or cfg.reference == "self"
+
+    datasets = {}
+    for name in SPLITS:
+        ds = raw.splits[name].map(_prepare(sizes[name], keys), num_parallel_calls=AUTOTUNE)
+        # Known sizes (shards and filters hide them) for progress bars; also checks the counts.
+        ds = ds.apply(tf.data.experimental.assert_cardinality(raw.counts[name]))
+        if cfg.cache:
+            ds = ds.cache()
+        if name == "train":
+            ds = ds.shuffle(int(cfg.shuffle_buffer), seed=int(cfg.seed), reshuffle_each_iteration=True)
+            seeds = tf.data.Dataset.random(seed=int(cfg.seed), rerandomize_each_iteration=True).batch(2)
+            augment = augment_lib.make_augment(
+                names,
+                size=size,
+                hue_delta=cfg.hue_delta,
+                contrast_range=cfg.contrast_range,
+                image_keys=image_keys,
+            )
+            ds = tf.data.Dataset.zip((ds, seeds)).map(augment, num_parallel_calls=AUTOTUNE)
+        else:
+            ds = ds.map(_to_float, num_parallel_calls=AUTOTUNE)
+        if cfg.reference == "self":
+            ds = ds.map(_self_reference, num_parallel_calls=AUTOTUNE)
+        ds = ds.batch(int(cfg.batch_size), drop_remainder=(name == "train"), num_parallel_calls=AUTOTUNE)
+        datasets[name] = ds.prefetch(AUTOTUNE)
+
+    if raw.skipped:
+        shown = ", ".join(raw.skipped[:5]) + (" ..." if len(raw.skipped) > 5 else "")
+        warnings.warn(f"kcolor.data: skipped {len(raw.skipped)} unreadable image(s) in '{spec}': {shown}", stacklevel=2)
+    info = {
+        "source": str(spec),
+        "kind": raw.kind,
+        "image_size": size,
+        "train_resize": train_size,
+        "batch_size": int(cfg.batch_size),
+        "split": list(fractions),
+        "counts": dict(raw.counts),
+        "train_batches": raw.counts["train"] // int(cfg.batch_size),
+        "augment": list(names),
+        "hue_delta": float(cfg.hue_delta),
+        "contrast_range": list(cfg.contrast_range),
+        "reference": cfg.reference if with_reference else None,
+        "cache": bool(cfg.cache),
+        "shuffle_buffer": int(cfg.shuffle_buffer),
+        "seed": int(cfg.seed),
+        "skipped": len(raw.skipped),
+        "skipped_examples": raw.skipped[:50],
+        **raw.info,
+    }
+    return DataBundle(datasets["train"], datasets["val"], datasets["test"], dict(raw.counts), info)

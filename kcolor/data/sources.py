@@ -1,0 +1,335 @@
+"""Data source specs, deterministic splits, and the loaders that turn a source into raw splits.
+
+A source is named by one string (`cfg.data`, `DATA=` in the Makefile, the first argument
+of `kcolor make-records`):
+
+| spec                              | what it reads                                          |
+|-----------------------------------|--------------------------------------------------------|
+| `sample`                          | crops of the photos inside scikit-image (offline)      |
+| `folder:PATH`                     | every JPEG/PNG/BMP/GIF under PATH, recursively         |
+| `tfds:NAME[:SPLIT]`               | a tensorflow-datasets dataset (all splits, or one)     |
+| `records:PATH`                    | TFRecord shards written by `write_records`             |
+| `pairs:folder:REF_DIR,TGT_DIR`    | (reference, target) pairs matched by file name         |
+| `pairs:records:PATH`              | pair shards written by `write_records`                 |
+| `pairs:sample`                    | stereo and overlapping-crop pairs of the sample photos |
+
+Splits are assigned by a hash of each example's id (a folder's relative path, tfds'
+`tfds_id`), so the same image always lands in the same split, whichever source reads
+it and on whichever machine: `u = Fingerprint64(id) mod 10^6 / 10^6`, train if
+`u < f_train`, val if `u < f_train + f_val`, test otherwise. The `sample` source holds
+out whole photos instead (see `kcolor.data.sample`).
+
+A loader returns `RawData`: per split, a `tf.data.Dataset` of `{"id", "image"}` (plus
+`"reference"` for pairs), where an image is either encoded bytes or a decoded uint8
+array; `kcolor.data.pipeline` decodes, resizes, caches and augments them.
+
+Example:
+    spec = parse_source("pairs:folder:refs,targets")
+    raw = load_raw(spec, split=(0.8, 0.2, 0.0))
+"""
+
+import dataclasses
+import os
+from typing import Optional
+
+import tensorflow as tf
+
+AUTOTUNE = tf.data.AUTOTUNE
+SPLITS = ("train", "val", "test")
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".gif")
+VALID_FORMS = (
+    "sample",
+    "folder:PATH",
+    "tfds:NAME[:split]",
+    "records:PATH",
+    "pairs:folder:REF_DIR,TGT_DIR",
+    "pairs:records:PATH",
+    "pairs:sample",
+)
+_HASH_BUCKETS = 1_000_000
+
+
+class DataSourceError(RuntimeError):
+    """A data source names data that is not there (missing folder, no shards, offline tfds)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class SourceSpec:
+    """A parsed data source. `str(spec)` gives back the canonical spec string."""
+
+    kind: str  # sample | folder | tfds | records
+    pairs: bool = False
+    path: Optional[str] = None  # folder / records
+    reference_dir: Optional[str] = None  # pairs:folder
+    target_dir: Optional[str] = None  # pairs:folder
+    name: Optional[str] = None  # tfds dataset name
+    tfds_split: Optional[str] = None  # tfds split, None: all splits
+
+    def __str__(self):
+        prefix = "pairs:" if self.pairs else ""
+        if self.kind == "sample":
+            return prefix + "sample"
+        if self.kind == "tfds":
+            return f"tfds:{self.name}" + (f":{self.tfds_split}" if self.tfds_split else "")
+        if self.kind == "folder" and self.pairs:
+            return f"pairs:folder:{self.reference_dir},{self.target_dir}"
+        return f"{prefix}{self.kind}:{self.path}"
+
+
+def _bad_spec(spec, why):
+    return ValueError(
+        f"Unknown data source '{spec}' ({why}). Valid forms: {', '.join(VALID_FORMS)}"
+    )
+
+
+def parse_source(spec) -> SourceSpec:
+    """Parse a data source string (see the module docstring for the valid forms).
+
+    Example:
+        parse_source("tfds:oxford_flowers102:train")  # SourceSpec(kind="tfds", ...)
+    """
+    if isinstance(spec, SourceSpec):
+        return spec
+    if not isinstance(spec, str) or not spec.strip():
+        raise _bad_spec(spec, "empty")
+    text = spec.strip()
+    pairs = text.startswith("pairs:")
+    body = text[len("pairs:") :] if pairs else text
+    kind, _, rest = body.partition(":")
+    if kind == "sample":
+        if rest:
+            raise _bad_spec(spec, "'sample' takes no argument")
+        return SourceSpec("sample", pairs=pairs)
+    if kind == "records":
+        if not rest:
+            raise _bad_spec(spec, "records needs a folder: records:PATH")
+        return SourceSpec("records", pairs=pairs, path=rest)
+    if kind == "folder" and not pairs:
+        if not rest:
+            raise _bad_spec(spec, "folder needs a path: folder:PATH")
+        return SourceSpec("folder", path=rest)
+    if kind == "folder" and pairs:
+        parts = rest.split(",")
+        if len(parts) != 2 or not all(p.strip() for p in parts):
+            raise _bad_spec(spec, "pairs:folder needs two folders: pairs:folder:REF_DIR,TGT_DIR")
+        return SourceSpec("folder", pairs=True, reference_dir=parts[0].strip(), target_dir=parts[1].strip())
+    if kind == "tfds" and not pairs:
+        name, _, split = rest.partition(":")
+        if not name:
+            raise _bad_spec(spec, "tfds needs a dataset name: tfds:NAME[:split]")
+        return SourceSpec("tfds", name=name, tfds_split=split or None)
+    if kind == "tfds" and pairs:
+        raise _bad_spec(spec, "tfds datasets are single images; pairs come from folders, records or sample")
+    raise _bad_spec(spec, f"unknown kind '{kind}'")
+
+
+# --------------------------------------------------------------------------- splits
+
+
+def normalize_split(split) -> tuple:
+    """Train/val/test fractions as a 3-tuple summing to 1 (a 2-tuple means no test split)."""
+    try:
+        values = tuple(float(v) for v in split)
+    except (TypeError, ValueError):
+        raise ValueError(f"split must be 2 or 3 fractions (train, val[, test]). Received: split={split!r}") from None
+    if len(values) == 2:
+        values = values + (0.0,)
+    if len(values) != 3 or any(v < 0 for v in values) or sum(values) <= 0 or values[0] <= 0:
+        raise ValueError(
+            f"split must be 2 or 3 non-negative fractions (train, val[, test]) with train > 0. "
+            f"Received: split={split!r}"
+        )
+    total = sum(values)
+    return tuple(v / total for v in values)
+
+
+def split_index(ids, split):
+    """Split index (0 train, 1 val, 2 test) of each id, from a stable hash of the id.
+
+    Works eagerly on a list of ids and inside a `tf.data` graph on a string tensor; both
+    give the same answer, so shards written by one process split like folders read by
+    another.
+    """
+    fractions = normalize_split(split)
+    ids = tf.convert_to_tensor(ids, tf.string)
+    bucket = tf.strings.to_hash_bucket_fast(ids, _HASH_BUCKETS)
+    u = tf.cast(bucket, tf.float64) / _HASH_BUCKETS
+    train_end = fractions[0]
+    val_end = fractions[0] + fractions[1]
+    index = tf.where(u < train_end, 0, tf.where(u < val_end, 1, 2))
+    return tf.cast(index, tf.int32)
+
+
+def split_ids(ids, split) -> dict:
+    """Python list of ids -> {"train": [positions], "val": [...], "test": [...]}."""
+    out = {name: [] for name in SPLITS}
+    if not ids:
+        return out
+    for position, index in enumerate(split_index(list(ids), split).numpy().tolist()):
+        out[SPLITS[index]].append(position)
+    return out
+
+
+# --------------------------------------------------------------------------- raw data
+
+
+@dataclasses.dataclass
+class RawData:
+    """Per split: a dataset of {"id", "image"[, "reference"]} (bytes or uint8), its size, notes."""
+
+    splits: dict
+    counts: dict
+    kind: str  # single | pairs
+    info: dict = dataclasses.field(default_factory=dict)
+    skipped: list = dataclasses.field(default_factory=list)  # ids/paths that could not be read
+
+
+def load_raw(spec, *, split=(0.6, 0.2, 0.2), sizes=None, seed=0, data_dir=None, download=True, validate=True):
+    """Raw per-split datasets of `spec`.
+
+    Args:
+        spec: a source string or `SourceSpec`.
+        split: train/val/test fractions for hash-split sources.
+        sizes: {"train": px, "val": px, "test": px}, the size each split will be resized
+            to; the `sample` source cuts its crops at that size, others use it only to
+            decode large JPEGs at reduced scale.
+        seed: the `sample` source's crop positions.
+        data_dir: tensorflow-datasets data dir (and its `downloads/manual`).
+        download: allow tensorflow-datasets to download.
+        validate: decode every folder image once and skip (and count) unreadable ones.
+    """
+    spec = parse_source(spec)
+    sizes = sizes or {name: 256 for name in SPLITS}
+    if spec.kind == "sample":
+        from kcolor.data import sample
+
+        return sample.load_sample(pairs=spec.pairs, split=split, sizes=sizes, seed=seed)
+    if spec.kind == "folder":
+        if spec.pairs:
+            return _load_pair_folders(spec.reference_dir, spec.target_dir, split, validate)
+        return _load_folder(spec.path, split, validate)
+    if spec.kind == "records":
+        from kcolor.data import records
+
+        return records.load_records(spec.path, split=split, pairs=spec.pairs)
+    if spec.kind == "tfds":
+        from kcolor.data import tfds_source
+
+        return tfds_source.load_tfds(spec.name, spec.tfds_split, split=split, data_dir=data_dir, download=download)
+    raise _bad_spec(str(spec), f"unknown kind '{spec.kind}'")
+
+
+def list_images(root) -> list:
+    """Relative POSIX paths of every image file under `root` (recursive, sorted).
+
+    Extensions are matched case-insensitively; hidden files and folders are ignored.
+    """
+    if not os.path.isdir(root):
+        raise DataSourceError(f"Image folder '{root}' does not exist or is not a folder")
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for filename in filenames:
+            if filename.startswith("."):
+                continue
+            if os.path.splitext(filename)[1].lower() in IMAGE_EXTENSIONS:
+                rel = os.path.relpath(os.path.join(dirpath, filename), root)
+                found.append(rel.replace(os.sep, "/"))
+    return sorted(found)
+
+
+def _readable(paths_by_key: dict, count: int) -> list:
+    """Positions whose files all decode with the pipeline's own decoder.
+
+    Each file is decoded once (large JPEGs at 1/8 scale); failures are dropped with
+    `ignore_errors` and the survivors counted, so the pipeline never meets them.
+    """
+    from kcolor.data.images import decode_image
+
+    if count == 0:
+        return []
+    keys = sorted(paths_by_key)
+    ds = tf.data.Dataset.from_tensor_slices((tf.range(count), *[tf.constant(paths_by_key[k]) for k in keys]))
+
+    def check(position, *paths):
+        sizes = [tf.shape(decode_image(tf.io.read_file(p), min_side=1))[:2] for p in paths]
+        ok = tf.reduce_all([tf.reduce_all(s > 0) for s in sizes])
+        return position, ok
+
+    ds = ds.map(check, num_parallel_calls=AUTOTUNE).ignore_errors()
+    return sorted(int(p) for p, ok in ds.as_numpy_iterator() if ok)
+
+
+def _split_datasets(columns: dict, ids: list, positions_by_split: dict, reader) -> dict:
+    """Datasets of {"id", ...} per split from parallel Python lists (`columns`) and a reader."""
+    out = {}
+    for name in SPLITS:
+        keep = positions_by_split[name]
+        tensors = {"id": tf.constant([ids[i] for i in keep], tf.string)}
+        for key, values in columns.items():
+            tensors[key] = tf.constant([values[i] for i in keep], tf.string)
+        ds = tf.data.Dataset.from_tensor_slices(tensors)
+        out[name] = ds.map(reader, num_parallel_calls=AUTOTUNE)
+    return out
+
+
+def _read_files(element):
+    out = {"id": element["id"], "image": tf.io.read_file(element["image"])}
+    if "reference" in element:
+        out["reference"] = tf.io.read_file(element["reference"])
+    return out
+
+
+def _load_folder(root, split, validate) -> RawData:
+    rel_paths = list_images(root)
+    if not rel_paths:
+        raise DataSourceError(
+            f"Image folder '{root}' holds no images (looked recursively for {', '.join(IMAGE_EXTENSIONS)})"
+        )
+    full = [os.path.join(root, p) for p in rel_paths]
+    good = _readable({"image": full}, len(full)) if validate else list(range(len(full)))
+    skipped = [rel_paths[i] for i in sorted(set(range(len(full))) - set(good))]
+    ids = [rel_paths[i] for i in good]
+    paths = [full[i] for i in good]
+    by_split = split_ids(ids, split)
+    splits = _split_datasets({"image": paths}, ids, by_split, _read_files)
+    counts = {name: len(by_split[name]) for name in SPLITS}
+    return RawData(splits, counts, "single", {"folder": os.path.abspath(root), "split_rule": "hash"}, skipped)
+
+
+def _stem_map(root) -> dict:
+    # Pair key: the relative path without its extension, so a.jpg pairs with a.png.
+    out = {}
+    for rel in list_images(root):
+        out.setdefault(os.path.splitext(rel)[0], rel)
+    return out
+
+
+def _load_pair_folders(reference_dir, target_dir, split, validate) -> RawData:
+    refs, tgts = _stem_map(reference_dir), _stem_map(target_dir)
+    keys = sorted(set(refs) & set(tgts))
+    unmatched = sorted(set(refs) ^ set(tgts))
+    if not keys:
+        raise DataSourceError(
+            f"No image pairs: no file name occurs in both '{reference_dir}' ({len(refs)} images) "
+            f"and '{target_dir}' ({len(tgts)} images). Pairs are matched by relative path without extension."
+        )
+    ref_paths = [os.path.join(reference_dir, refs[k]) for k in keys]
+    tgt_paths = [os.path.join(target_dir, tgts[k]) for k in keys]
+    good = (
+        _readable({"reference": ref_paths, "image": tgt_paths}, len(keys)) if validate else list(range(len(keys)))
+    )
+    skipped = [keys[i] for i in sorted(set(range(len(keys))) - set(good))]
+    ids = [keys[i] for i in good]
+    by_split = split_ids(ids, split)
+    columns = {"image": [tgt_paths[i] for i in good], "reference": [ref_paths[i] for i in good]}
+    splits = _split_datasets(columns, ids, by_split, _read_files)
+    counts = {name: len(by_split[name]) for name in SPLITS}
+    info = {
+        "reference_dir": os.path.abspath(reference_dir),
+        "target_dir": os.path.abspath(target_dir),
+        "unmatched": len(unmatched),
+        "unmatched_examples": unmatched[:10],
+        "split_rule": "hash",
+    }
+    return RawData(splits, counts, "pairs", info, skipped)

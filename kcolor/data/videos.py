@@ -1,0 +1,275 @@
+"""Reference/target image pairs from videos: first frame = reference, last frame = target.
+
+Paper 000 (`seeds/000_fedbcb42416d4cdc.txt`, section 4.1.2) builds its reference
+colorization data from KoNViD videos: the first and the last frame of a video share most
+of their objects but differ in view, so the first frame is a fair color reference for
+the last. `make_pairs` does this for every video in a folder tree and writes the pairs
+as TFRecord shards through `kcolor.data.write_records("pairs:folder:REF,TGT", ...)`.
+
+Videos are decoded with imageio-ffmpeg (it ships its own ffmpeg binary) and frames are
+written as PNGs with imageio; both come with the `video` extra
+(`pip install kcolor[video]`). Videos that cannot be decoded are reported and skipped.
+
+Example:
+    from kcolor.data.videos import make_pairs
+    manifest = make_pairs("~/konvid", "konvid")  # tf_records/konvid + tf_records/konvid_frames
+"""
+
+import collections
+import json
+import os
+import sys
+import time
+import warnings
+
+import numpy as np
+
+VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".webm", ".mkv")
+REFERENCE_SUBDIR = "reference"
+TARGET_SUBDIR = "target"
+# ffmpeg seeks this many seconds before the end to find the last frame quickly; a video
+# where that yields nothing is decoded from the start instead.
+LAST_FRAME_WINDOW_S = 3.0
+
+
+def _require_video_libs():
+    try:
+        import imageio.v3 as iio
+        import imageio_ffmpeg
+    except ImportError as err:
+        raise ImportError(
+            f"Reading videos needs imageio and imageio-ffmpeg ({err.name} is missing). "
+            "Install them with: pip install kcolor[video]"
+        ) from None
+    return iio, imageio_ffmpeg
+
+
+def find_videos(videos_dir):
+    """Every video file (mp4/avi/mov/webm/mkv, any letter case) under `videos_dir`, sorted.
+
+    Example:
+        paths = find_videos("~/konvid")
+    """
+    root = os.path.expanduser(os.fspath(videos_dir))
+    if not os.path.isdir(root):
+        raise FileNotFoundError(f"Video folder not found: videos_dir={videos_dir!r}")
+    found = []
+    for folder, dirs, files in os.walk(root):
+        dirs.sort()
+        for fname in sorted(files):
+            if os.path.splitext(fname)[1].lower() in VIDEO_EXTENSIONS:
+                found.append(os.path.join(folder, fname))
+    return found
+
+
+def _frames(ffmpeg, path, input_params=None):
+    """Yield a video's frames as uint8 `[H, W, 3]` arrays (RGB)."""
+    reader = ffmpeg.read_frames(path, pix_fmt="rgb24", input_params=input_params or [])
+    try:
+        meta = next(reader)
+        width, height = meta["size"]
+        for raw in reader:
+            yield np.frombuffer(raw, dtype=np.uint8).reshape(height, width, 3)
+    finally:
+        reader.close()
+
+
+def read_first_last_frames(path):
+    """The first and the last frame of a video, as uint8 RGB arrays `[H, W, 3]`.
+
+    Raises an error (OSError, RuntimeError or ValueError) when the file cannot be decoded
+    or holds no frames.
+
+    Example:
+        reference, target = read_first_last_frames("clip.mp4")
+    """
+    _, ffmpeg = _require_video_libs()
+    frames = _frames(ffmpeg, path)
+    try:
+        first = next(frames, None)
+    finally:
+        frames.close()  # stops ffmpeg after the first frame
+    if first is None:
+        raise ValueError(f"{path!r} holds no video frames")
+    first = first.copy()
+    last = None
+    try:
+        for frame in _frames(ffmpeg, path, ["-sseof", f"-{LAST_FRAME_WINDOW_S:g}"]):
+            last = frame
+    except (OSError, RuntimeError):
+        last = None
+    if last is None:  # seeking from the end failed (e.g. no duration in the container): decode it all
+        for frame in _frames(ffmpeg, path):
+            last = frame
+    return first, last.copy()
+
+
+def _show_progress(done, total, failed, start):
+    rate = done / max(time.monotonic() - start, 1e-9)
+    width = 30
+    filled = width * done // total
+    line = (
+        f"\rframes [{'=' * filled}{'.' * (width - filled)}] {done}/{total} videos, "
+        f"{done - failed} pairs, {failed} undecodable, {rate:.1f} videos/s"
+    )
+    sys.stderr.write(line + ("\n" if done == total else ""))
+    sys.stderr.flush()
+
+
+def _pair_key(path, root):
+    """File stem for a video's pair; sub-folders are joined with '__' to keep names unique."""
+    rel = os.path.relpath(path, root)
+    stem = os.path.splitext(rel)[0]
+    return stem.replace(os.sep, "__")
+
+
+def extract_pairs(videos_dir, frames_dir, *, progress=True):
+    """Write every video's first frame to `frames_dir/reference/KEY.png` and last to `.../target/KEY.png`.
+
+    KEY is the video's path below `videos_dir` without its extension (sub-folders joined
+    by `__`, the extension appended when two videos share a stem). Videos that cannot be
+    decoded are warned about, counted and skipped. PNGs left in the two folders by an
+    earlier run whose video is gone are removed, so the folders hold exactly this
+    extraction. A report is written to `frames_dir/extraction.json` and returned.
+
+    Args:
+        videos_dir: folder searched recursively for mp4/avi/mov/webm/mkv files.
+        frames_dir: output folder; `reference/` and `target/` are created in it.
+        progress: show a progress bar.
+
+    Returns:
+        `{"videos", "pairs", "failed", "failures": [{"video", "error"}], "reference_dir",
+        "target_dir"}`.
+
+    Example:
+        report = extract_pairs("~/konvid", "tf_records/konvid_frames")
+        print(report["pairs"], "pairs,", report["failed"], "unreadable videos")
+    """
+    iio, _ = _require_video_libs()
+    root = os.path.abspath(os.path.expanduser(os.fspath(videos_dir)))
+    videos = find_videos(root)
+    if not videos:
+        raise ValueError(
+            f"No videos in videos_dir={videos_dir!r}. Valid extensions: {', '.join(VIDEO_EXTENSIONS)}"
+        )
+    stems = {video: _pair_key(video, root) for video in videos}
+    stem_counts = collections.Counter(stems.values())
+    keys = {
+        video: stem if stem_counts[stem] == 1 else f"{stem}_{os.path.splitext(video)[1][1:]}"
+        for video, stem in stems.items()
+    }
+
+    frames_dir = os.fspath(frames_dir)
+    ref_dir = os.path.join(frames_dir, REFERENCE_SUBDIR)
+    tgt_dir = os.path.join(frames_dir, TARGET_SUBDIR)
+    os.makedirs(ref_dir, exist_ok=True)
+    os.makedirs(tgt_dir, exist_ok=True)
+    wanted = {f"{k}.png" for k in keys.values()}
+    for folder in (ref_dir, tgt_dir):
+        for fname in os.listdir(folder):
+            if fname.endswith(".png") and fname not in wanted:
+                os.remove(os.path.join(folder, fname))
+
+    failures = []
+    start = time.monotonic()
+    for i, video in enumerate(videos, start=1):
+        key = keys[video]
+        ref_png = os.path.join(ref_dir, f"{key}.png")
+        tgt_png = os.path.join(tgt_dir, f"{key}.png")
+        try:
+            first, last = read_first_last_frames(video)
+        except Exception as err:  # any decoder failure: report the video and go on
+            message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            failures.append({"video": video, "error": f"{type(err).__name__}: {message}"})
+            if progress and i > 1:
+                sys.stderr.write("\n")  # keep the warning off the progress line
+            warnings.warn(f"Skipping video that cannot be decoded: {video} ({message})", stacklevel=2)
+            for stale in (ref_png, tgt_png):
+                if os.path.exists(stale):
+                    os.remove(stale)
+        else:
+            iio.imwrite(ref_png, first)
+            iio.imwrite(tgt_png, last)
+        if progress:
+            _show_progress(i, len(videos), len(failures), start)
+
+    report = {
+        "videos": len(videos),
+        "pairs": len(videos) - len(failures),
+        "failed": len(failures),
+        "failures": failures,
+        "videos_dir": root,
+        "reference_dir": ref_dir,
+        "target_dir": tgt_dir,
+    }
+    with open(os.path.join(frames_dir, "extraction.json"), "w") as f:
+        json.dump(report, f, indent=2)
+    if failures:
+        warnings.warn(
+            f"{len(failures)} of {len(videos)} videos could not be decoded and were skipped "
+            f"(listed in {os.path.join(frames_dir, 'extraction.json')})",
+            stacklevel=2,
+        )
+    return report
+
+
+def make_pairs(
+    videos_dir,
+    name,
+    *,
+    out_dir="tf_records",
+    image_size=None,
+    split=(0.8, 0.2, 0.0),
+    frames_dir=None,
+    progress=True,
+):
+    """Build a reference-pair TFRecord dataset from videos' first and last frames (paper 000).
+
+    Extracts the frames with `extract_pairs` into `frames_dir` (default
+    `out_dir/NAME_frames`), then writes `out_dir/NAME` with
+    `kcolor.data.write_records("pairs:folder:REF_DIR,TGT_DIR", name, ...)`; pairs are
+    matched by file name, first frame = reference, last frame = target. Train on it with
+    `--set data=pairs:records:OUT_DIR/NAME`.
+
+    Args:
+        videos_dir: folder searched recursively for mp4/avi/mov/webm/mkv files.
+        name: dataset name (shards go to `out_dir/name`).
+        out_dir: root folder of TFRecord datasets.
+        image_size: resize the stored pairs to this square size; None keeps the frames' size.
+        split: train/val/test fractions (the paper uses 80/20).
+        frames_dir: where the PNG frames go; default `out_dir/NAME_frames`.
+        progress: show a progress bar while decoding.
+
+    Returns:
+        The dataset manifest from `write_records`, plus `"extraction"`: the report of
+        `extract_pairs` (how many videos, pairs and undecodable videos).
+
+    Example:
+        manifest = make_pairs("~/konvid", "konvid", image_size=256)
+        print(manifest["counts"], manifest["extraction"]["failed"])
+    """
+    if frames_dir is None:
+        frames_dir = os.path.join(out_dir, f"{name}_frames")
+    report = extract_pairs(videos_dir, frames_dir, progress=progress)
+    if report["pairs"] == 0:
+        raise ValueError(
+            f"None of the {report['videos']} videos in videos_dir={videos_dir!r} could be decoded; "
+            f"see {os.path.join(frames_dir, 'extraction.json')}"
+        )
+    for folder in (report["reference_dir"], report["target_dir"]):
+        if "," in folder:
+            raise ValueError(
+                f"The frames folder {folder!r} contains a comma, which the 'pairs:folder:REF,TGT' "
+                "source cannot express; pass a frames_dir without commas"
+            )
+    from kcolor.data import write_records
+
+    manifest = write_records(
+        f"pairs:folder:{report['reference_dir']},{report['target_dir']}",
+        name,
+        out_dir=out_dir,
+        split=split,
+        image_size=image_size,
+        verbose=progress,
+    )
+    return dict(manifest, extraction=report)
