@@ -5,7 +5,7 @@
 #   make test
 #
 # Variables: MODEL, CONFIG, DATA, SET="key=value key=value", RUN, FORMAT, QUANTIZE, INPUT, OUT,
-# SOURCE, NAME.
+# SOURCE, NAME, REF (a color reference image for reference-guided models), VIDEOS.
 
 PYTHON ?= python3
 VENV := .venv
@@ -55,7 +55,7 @@ pairs: $(STAMP)
 	$(BIN)/kcolor make-pairs --videos $(VIDEOS) --name $(NAME)
 
 colorize: $(STAMP)
-	$(BIN)/kcolor colorize --model $(RUN) $(INPUT) --out $(OUT) --compare
+	$(BIN)/kcolor colorize --model $(RUN) $(INPUT) --out $(OUT) --compare $(if $(REF),--reference $(REF))
 
 export: $(STAMP)
 	$(BIN)/kcolor export $(RUN) --format $(FORMAT) --quantize $(QUANTIZE)

@@ -1,0 +1,175 @@
+"""Reading a training run folder back: the trained colorizer, its io kind and its config.
+
+A run folder (written by `kcolor train`) holds `model.json`
+(`{"model", "image_size", "options", "io"}`), `config.json` (the resolved
+`kcolor.config.TrainConfig`) and the trained colorizer as `colorizer.keras`. The
+colorizer reloads in Keras safe mode: kcolor's custom layers are registered
+serializable, so no code is unpickled.
+
+Example:
+    run = load_run("runs/sample-pix2pix")
+    rgb = KerasColorizer(run).colorize(photo)
+"""
+
+import dataclasses
+import json
+import os
+from typing import Any, Optional
+
+import numpy as np
+import tensorflow as tf
+
+from kcolor.export import graph
+from kcolor.models.io import IOSpec, get_io
+
+RUN_FILES = ("model.json", "config.json", "colorizer.keras")
+
+
+@dataclasses.dataclass
+class Run:
+    """A loaded run folder.
+
+    Attributes:
+        run_dir: the folder.
+        model_name: the registry name (`model.json`'s `model`).
+        image_size: the training size S.
+        options: the model builder options.
+        io: the io spec.
+        colorizer: the trained Keras colorizer.
+        config: the run's `TrainConfig` (None when `config.json` is absent).
+    """
+
+    run_dir: str
+    model_name: str
+    image_size: int
+    options: dict
+    io: IOSpec
+    colorizer: Any
+    config: Optional[Any]
+
+
+def is_run_dir(path) -> bool:
+    path = os.fspath(path)
+    return os.path.isfile(os.path.join(path, "model.json")) and os.path.isfile(os.path.join(path, "colorizer.keras"))
+
+
+def load_keras_colorizer(path):
+    """Load a `.keras` colorizer in safe mode, with kcolor's custom layers registered."""
+    import keras
+
+    import kcolor.models  # noqa: F401  (registers the custom layers the file may use)
+
+    return keras.saving.load_model(os.fspath(path), compile=False, safe_mode=True)
+
+
+def load_run(run_dir) -> Run:
+    """Load a run folder's colorizer, io kind and config.
+
+    Raises:
+        FileNotFoundError: the folder or one of `model.json`/`colorizer.keras` is missing;
+            the message lists what a run folder holds.
+    """
+    run_dir = os.fspath(run_dir)
+    if not os.path.isdir(run_dir):
+        raise FileNotFoundError(f"Run folder '{run_dir}' does not exist")
+    for name in ("model.json", "colorizer.keras"):
+        if not os.path.isfile(os.path.join(run_dir, name)):
+            raise FileNotFoundError(
+                f"'{run_dir}' is not a run folder: no {name} (a run folder holds {', '.join(RUN_FILES)})"
+            )
+    with open(os.path.join(run_dir, "model.json")) as f:
+        info = json.load(f)
+    missing = [k for k in ("model", "image_size", "io") if k not in info]
+    if missing:
+        raise ValueError(f"{run_dir}/model.json lacks {missing}; it needs model, image_size, options, io")
+    config = None
+    config_path = os.path.join(run_dir, "config.json")
+    if os.path.isfile(config_path):
+        from kcolor.config import TrainConfig
+
+        with open(config_path) as f:
+            config = TrainConfig.from_dict(json.load(f))
+    colorizer = load_keras_colorizer(os.path.join(run_dir, "colorizer.keras"))
+    io = get_io(info["io"])
+    graph.check_colorizer_inputs(colorizer, io)
+    return Run(
+        run_dir=run_dir,
+        model_name=info["model"],
+        image_size=int(info["image_size"]),
+        options=dict(info.get("options") or {}),
+        io=io,
+        colorizer=colorizer,
+        config=config,
+    )
+
+
+class KerasColorizer(graph.Colorizer):
+    """The trained Keras colorizer of a run folder (or a `.keras` file), ready to colorize.
+
+    Example:
+        colorizer = KerasColorizer.from_path("runs/sample-pix2pix")
+        rgb = colorizer.colorize(photo)
+    """
+
+    kind = "keras"
+
+    def __init__(self, model, io: IOSpec, image_size: int, *, model_name: str = "", source: str = ""):
+        graph.check_colorizer_inputs(model, io)
+        self.model = model
+        self.io = io
+        self.image_size = int(image_size)
+        self.model_name = model_name or model.name
+        self.source = source
+        self._call = tf.function(lambda inputs: graph.call_colorizer(model, inputs, training=False))
+
+    @classmethod
+    def from_run(cls, run: Run) -> "KerasColorizer":
+        return cls(run.colorizer, run.io, run.image_size, model_name=run.model_name, source=run.run_dir)
+
+    @classmethod
+    def from_path(cls, path) -> "KerasColorizer":
+        """A run folder, or a bare `.keras` file (its io is read from its Input names)."""
+        path = os.fspath(path)
+        if os.path.isdir(path):
+            return cls.from_run(load_run(path))
+        model = load_keras_colorizer(path)
+        channels = {t.name: int(t.shape[-1]) for t in model.inputs}
+        io = graph.infer_io(channels, int(model.outputs[0].shape[-1]))
+        size = int(model.inputs[0].shape[1])
+        return cls(model, io, size, source=path)
+
+    def predict(self, inputs: dict) -> np.ndarray:
+        feed = {name: tf.convert_to_tensor(inputs[name], tf.float32) for name in self.io.input_shapes(1)}
+        return self._call(feed).numpy()
+
+
+def save_run(run_dir, colorizer, *, model_name: str, io: str, image_size: int, options=None, config=None) -> str:
+    """Write a run folder (`model.json`, `config.json`, `colorizer.keras`) for a built colorizer.
+
+    `kcolor train` writes the same files; this lets an untrained, imported or hand-built
+    colorizer go through `export_run` and `colorize_paths` the same way.
+
+    Args:
+        run_dir: folder to write (created if needed).
+        colorizer: the Keras colorizer, Inputs named as `io` says.
+        model_name: registry name recorded in `model.json`.
+        io: the io kind (`kcolor.models.io`).
+        image_size: the size S it works at.
+        options: builder options recorded in `model.json`.
+        config: a `TrainConfig` (its data source is where parity images come from).
+
+    Example:
+        save_run("runs/p2p-untrained", build_model("pix2pix", 64)["colorizer"],
+                 model_name="pix2pix", io="gray_rgb", image_size=64, config=TrainConfig())
+    """
+    run_dir = os.fspath(run_dir)
+    graph.check_colorizer_inputs(colorizer, get_io(io))
+    os.makedirs(run_dir, exist_ok=True)
+    colorizer.save(os.path.join(run_dir, "colorizer.keras"))
+    info = {"model": model_name, "image_size": int(image_size), "options": dict(options or {}), "io": io}
+    with open(os.path.join(run_dir, "model.json"), "w") as f:
+        json.dump(info, f, indent=2)
+    if config is not None:
+        with open(os.path.join(run_dir, "config.json"), "w") as f:
+            f.write(config.to_json())
+    return run_dir

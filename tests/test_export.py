@@ -1,0 +1,221 @@
+"""SavedModel and TFLite export of registered models, with parity against Keras on the run's data."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from skimage import data as skdata
+
+from kcolor.cli.main import main
+from kcolor.config import TrainConfig
+from kcolor.export import ParityError, default_export_dir, export_run, parity
+from kcolor.export.images import to_uint8
+from kcolor.export.run import KerasColorizer, load_run, save_run
+from kcolor.export.savedmodel import SavedModelColorizer
+from kcolor.export.tflite import TFLiteColorizer
+from kcolor.models import build_model, get_model, list_models
+
+SIZE = 32
+
+
+def _registry_run(run_dir, name, **config):
+    """A run folder for a registered model, untrained, whose config reads the offline sample data."""
+    colorizer = build_model(name, SIZE)["colorizer"]
+    cfg = TrainConfig(model=name, image_size=SIZE, batch_size=4, **config)
+    return save_run(run_dir, colorizer, model_name=name, io=get_model(name).io, image_size=SIZE, config=cfg)
+
+
+@pytest.fixture(scope="module")
+def pix2pix_run(tmp_path_factory):
+    return _registry_run(tmp_path_factory.mktemp("pix2pix_run"), "pix2pix", data="sample")
+
+
+def _attention_models():
+    """Registered models holding MultiHeadAttention; a small one built here if there is none."""
+    names = []
+    for name in list_models():
+        net = build_model(name, SIZE)["colorizer"]
+        if any(isinstance(layer, keras.layers.MultiHeadAttention) for layer in net.layers):
+            names.append(name)
+    return names or ["tiny_attention"]
+
+
+def _tiny_attention_colorizer():
+    gray = keras.Input((SIZE, SIZE, 1), name="gray")
+    x = keras.layers.Conv2D(16, 3, strides=4, padding="same", activation="gelu", name="attn_down")(gray)
+    tokens = keras.layers.Reshape(((SIZE // 4) ** 2, 16), name="attn_tokens")(x)
+    attended = keras.layers.MultiHeadAttention(num_heads=2, key_dim=8, name="attn_mha")(tokens, tokens)
+    x = keras.layers.Reshape((SIZE // 4, SIZE // 4, 16), name="attn_grid")(attended)
+    x = keras.layers.UpSampling2D(4, interpolation="bilinear", name="attn_up")(x)
+    rgb = keras.layers.Conv2D(3, 3, padding="same", activation="sigmoid", name="attn_out")(x)
+    return keras.Model(gray, rgb, name="tiny_attention")
+
+
+@pytest.fixture(scope="module", params=_attention_models())
+def attention_run(request, tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("attention_run")
+    if request.param == "tiny_attention":
+        cfg = TrainConfig(model="pix2pix", data="sample", image_size=SIZE, batch_size=4)
+        colorizer = _tiny_attention_colorizer()
+        return save_run(run_dir, colorizer, model_name="tiny_attention", io="gray_rgb", image_size=SIZE, config=cfg)
+    if get_model(request.param).io == "ref_gray3_rgb":
+        return _registry_run(run_dir, request.param, data="pairs:sample", split=(0.8, 0.2, 0.0))
+    return _registry_run(run_dir, request.param, data="sample")
+
+
+@pytest.fixture(scope="module")
+def pix2pix_savedmodel(pix2pix_run):
+    return export_run(pix2pix_run, format="savedmodel", repeats=2)
+
+
+def _read_parity(folder):
+    with open(os.path.join(folder, "parity.json")) as f:
+        return json.load(f)
+
+
+def test_savedmodel_export_meets_its_bar_on_held_out_images(pix2pix_run, pix2pix_savedmodel):
+    result = pix2pix_savedmodel
+    folder = default_export_dir(pix2pix_run, "savedmodel")
+    assert result["path"] == folder and os.path.isfile(os.path.join(folder, "saved_model.pb"))
+    report = _read_parity(folder)
+    assert report["bar_met"] and report["bar_db"] == 60.0
+    assert report["model"]["psnr_db"] >= 60.0 and report["pipeline"]["psnr_db"] >= 60.0
+    assert report["pipeline"]["uint8_max_abs_diff_levels"] <= 1
+    assert report["held_out"].startswith("test split of sample")
+    assert report["model"]["images"] > 0
+    # Each weight is stored once (float32), plus the graph.
+    weight_bytes = 4 * load_run(pix2pix_run).colorizer.count_params()
+    assert weight_bytes < report["file_size_bytes"] < 1.1 * weight_bytes + 2_000_000
+    assert set(report["latency_ms"]) == {"keras", "export", "export_pipeline"}
+    saved = SavedModelColorizer(folder)
+    rgba = np.random.default_rng(0).integers(0, 256, (21, 40, 4), dtype=np.uint8)
+    assert saved.colorize_uint8(rgba).shape == (21, 40, 3)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="C = 1, 3 or 4"):
+        saved.colorize_uint8(rgba[..., :2])
+
+
+def test_savedmodel_runs_in_a_fresh_process_without_kcolor(pix2pix_run, pix2pix_savedmodel, tmp_path):
+    folder = pix2pix_savedmodel["path"]
+    photo = skdata.chelsea()[:77, :131]
+    gray = to_uint8(photo @ np.array([0.299, 0.587, 0.114]) / 255.0)[..., None]
+    np.save(tmp_path / "rgb.npy", photo)
+    np.save(tmp_path / "gray.npy", gray)
+    script = textwrap.dedent(
+        f"""
+        import sys
+        import numpy as np
+        import tensorflow as tf
+        m = tf.saved_model.load({str(folder)!r})
+        serve = m.signatures["serving_default"]
+        for name in ("rgb", "gray"):
+            image = np.load({str(tmp_path)!r} + f"/{{name}}.npy")
+            out = serve(image=tf.constant(image))["colorized"].numpy()
+            assert out.dtype == np.uint8 and out.shape == image.shape[:2] + (3,), out.shape
+            np.save({str(tmp_path)!r} + f"/{{name}}_out.npy", out)
+        meta = {{k: v.numpy() for k, v in m.signatures["metadata"]().items()}}
+        assert meta["io"] == b"gray_rgb" and int(meta["image_size"]) == {SIZE}
+        assert not [mod for mod in sys.modules if mod.split(".")[0] == "kcolor"], "kcolor was imported"
+        print("fresh-process-ok")
+        """
+    )
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "fresh-process-ok" in proc.stdout
+    # The in-graph path gives what the Keras model gives through kcolor's Python path.
+    keras_colorizer = KerasColorizer.from_run(load_run(pix2pix_run))
+    for name, image in (("rgb", photo), ("gray", gray)):
+        rgb = np.repeat(image, 3, axis=-1) if image.shape[-1] == 1 else image
+        expected = to_uint8(keras_colorizer.colorize(rgb / np.float32(255.0)))
+        got = np.load(tmp_path / f"{name}_out.npy")
+        assert np.abs(got.astype(int) - expected).max() <= 1, name
+
+
+@pytest.mark.parametrize("quantize", ["none", "float16", "dynamic", "int8"])
+def test_pix2pix_tflite_runs_on_litert_with_builtin_ops_and_parity(pix2pix_run, quantize):
+    result = export_run(pix2pix_run, format="tflite", quantize=quantize, repeats=2)
+    path = result["path"]
+    assert path.endswith("pix2pix.tflite") and os.path.dirname(path) == default_export_dir(
+        pix2pix_run, "tflite", quantize
+    )
+    report = _read_parity(os.path.dirname(path))
+    assert report["bar_met"], report
+    assert report["model"]["psnr_db"] >= parity.BARS_DB[("tflite", quantize)]
+    assert report["ops"]["custom_ops"] == []
+    if quantize == "int8":
+        assert report["ops"]["int8_ops"] > 0 and report["ops"]["float_ops"] == 0
+        assert "from the val split of sample" in report["calibration"]
+    # LiteRT runs it: a fixed (1, S, S, 1) input, a (1, S, S, 3) output in [0, 1].
+    lite = TFLiteColorizer(path)
+    assert lite.io.name == "gray_rgb" and lite.image_size == SIZE
+    out = lite.predict({"gray": np.random.default_rng(0).random((2, SIZE, SIZE, 1), np.float32)})
+    assert out.shape == (2, SIZE, SIZE, 3) and 0.0 <= out.min() and out.max() <= 1.0
+
+
+@pytest.mark.parametrize("quantize", ["none", "int8"])
+def test_attention_model_tflite_runs_on_litert_with_parity(attention_run, quantize):
+    result = export_run(attention_run, format="tflite", quantize=quantize, repeats=2)
+    report = result["parity"]
+    assert report["bar_met"], report
+    assert report["ops"]["custom_ops"] == []
+    assert "BATCH_MATMUL" in report["ops"]["ops"] or "FULLY_CONNECTED" in report["ops"]["ops"]
+    assert "SOFTMAX" in report["ops"]["ops"]
+    # Reference models are checked with their reference images as the second input.
+    run = load_run(attention_run)
+    lite = TFLiteColorizer(result["path"])
+    assert lite.io.name == run.io.name and set(lite.input_shapes) == set(run.io.input_shapes(SIZE))
+
+
+def test_parity_below_the_bar_raises_and_still_writes_the_report(pix2pix_run, tmp_path, monkeypatch):
+    monkeypatch.setitem(parity.BARS_DB, ("tflite", "float16"), 1000.0)
+    with pytest.raises(ParityError, match="below the 1000 dB bar"):
+        export_run(pix2pix_run, format="tflite", quantize="float16", out_dir=tmp_path / "f16", repeats=1)
+    report = _read_parity(tmp_path / "f16")
+    assert report["bar_met"] is False and report["model"]["psnr_db"] < 1000.0
+
+
+def test_a_documented_reason_excuses_a_missed_bar():
+    report = {"format": "tflite", "quantize": "int8", "bar_db": 28.0, "model": {"psnr_db": 12.0, "max_abs_diff": 0.5}}
+    parity.check_bar(report, reason="in-graph Lab conversion")
+    assert report["bar_met"] is False and report["reason"] == "in-graph Lab conversion"
+    with pytest.raises(ParityError, match="12.00 dB"):
+        parity.check_bar(dict(report))
+
+
+def test_psnr():
+    a = np.zeros((4, 4, 3))
+    assert parity.psnr(a, a) == parity.PSNR_CAP_DB
+    assert parity.psnr(a, a + 0.1) == pytest.approx(20.0)
+
+
+@pytest.mark.parametrize(
+    "kwargs, needle",
+    [
+        ({"format": "onnx"}, "Valid: savedmodel, tflite"),
+        ({"format": "tflite", "quantize": "int4"}, "Valid: none, float16, dynamic, int8"),
+        ({"format": "savedmodel", "quantize": "int8"}, "Valid for savedmodel: none"),
+    ],
+)
+def test_bad_export_choices_name_the_valid_ones(pix2pix_run, kwargs, needle):
+    with pytest.raises(ValueError, match=needle):
+        export_run(pix2pix_run, **kwargs)
+
+
+def test_export_of_a_folder_that_is_not_a_run(tmp_path):
+    with pytest.raises(FileNotFoundError, match="model.json"):
+        export_run(tmp_path)
+
+
+def test_cli_export(pix2pix_run, capsys):
+    code = main(["export", pix2pix_run, "--format", "tflite", "--quantize", "dynamic"])
+    out, _ = capsys.readouterr()
+    assert code == 0 and "pix2pix.tflite" in out and "dB" in out
+    code = main(["export", pix2pix_run, "--format", "savedmodel", "--quantize", "int8"])
+    _, err = capsys.readouterr()
+    assert code == 2 and "Valid for savedmodel: none" in err
