@@ -2,3 +2,4 @@
 
 from kcolor.configs import base  # noqa: F401
 from kcolor.configs import stable  # noqa: F401
+from kcolor.configs import flowers  # noqa: F401

@@ -1,0 +1,151 @@
+"""Per-image colorization metrics as batched TensorFlow functions.
+
+Every metric takes RGB batches `[B, H, W, 3]` with values in [0, 1] and returns one value
+per image, shape `[B]`. The set is Paper 001's (`001_963cd6d85de8f81b.txt`, Section 4.9
+and Table 1): MSE, MAE, PSNR, SSIM and Hasler–Süsstrunk colorfulness, plus MS-SSIM,
+Paper 003's accuracy metric.
+
+- `mse`, `mae`: mean over pixels and channels, on the [0, 1] scale.
+- `psnr`: 10 log10(1 / MSE) in dB (`max_val` 1); infinite for identical images.
+- `ssim`: `tf.image.ssim` (Wang et al. 2004: 11x11 Gaussian window, sigma 1.5,
+  K1 0.01, K2 0.03, averaged over the valid window positions and the channels).
+  Images need at least 11 px per side.
+- `ms_ssim`: `tf.image.ssim_multiscale` with its scale count fitted to the image, see
+  `ms_ssim_settings`.
+- `colorfulness`: Hasler & Süsstrunk (2003) on 0–255 RGB of the prediction alone:
+  rg = R − G, yb = (R + G) / 2 − B,
+  C = sqrt(σrg² + σyb²) + 0.3 · sqrt(μrg² + μyb²), with population standard deviations.
+
+Example:
+    scores = score_batch(pred, target)          # {"mse": [B], "psnr": [B], ...}
+    psnr(pred, target)                          # tf.Tensor [B]
+"""
+
+import tensorflow as tf
+
+# Wang, Simoncelli & Bovik (2003): the five-scale MS-SSIM exponents, finest scale first.
+MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
+SSIM_FILTER_SIZE = 11
+SSIM_FILTER_SIGMA = 1.5
+
+
+def _pair(pred, target, what):
+    pred = tf.convert_to_tensor(pred, tf.float32)
+    target = tf.convert_to_tensor(target, tf.float32)
+    for label, x in (("pred", pred), ("target", target)):
+        if x.shape.rank is not None and (x.shape.rank != 4 or x.shape[-1] != 3):
+            raise ValueError(f"{what}: {label} must be an RGB batch [B, H, W, 3]. Received: shape {x.shape}")
+    if pred.shape.is_fully_defined() and target.shape.is_fully_defined() and pred.shape != target.shape:
+        raise ValueError(f"{what}: pred and target shapes differ. Received: {pred.shape} and {target.shape}")
+    return pred, target
+
+
+def mse(pred, target):
+    """Mean squared error per image, on the [0, 1] scale → [B]."""
+    pred, target = _pair(pred, target, "mse")
+    return tf.reduce_mean(tf.square(pred - target), axis=[1, 2, 3])
+
+
+def mae(pred, target):
+    """Mean absolute error per image, on the [0, 1] scale → [B]."""
+    pred, target = _pair(pred, target, "mae")
+    return tf.reduce_mean(tf.abs(pred - target), axis=[1, 2, 3])
+
+
+def psnr(pred, target):
+    """Peak signal-to-noise ratio per image in dB, peak 1 → [B] (inf where pred == target)."""
+    pred, target = _pair(pred, target, "psnr")
+    return tf.image.psnr(pred, target, max_val=1.0)
+
+
+def ssim(pred, target):
+    """Structural similarity per image (11x11 Gaussian window, sigma 1.5) → [B]."""
+    pred, target = _pair(pred, target, "ssim")
+    return tf.image.ssim(
+        pred, target, max_val=1.0, filter_size=SSIM_FILTER_SIZE, filter_sigma=SSIM_FILTER_SIGMA
+    )
+
+
+def ms_ssim_settings(size):
+    """`(power_factors, filter_size)` for MS-SSIM on images whose shorter side is `size` px.
+
+    `tf.image.ssim_multiscale` halves the image (rounding up) between scales and needs
+    every scale to be at least `filter_size` wide; with its five scales and 11-px window
+    that is 161 px, so it fails at 128. Here the 11-px window is kept and the scale count
+    is the largest n <= 5 whose coarsest scale, ceil(size / 2^(n-1)), is still >= 11 px:
+    5 scales from 161 px up (exactly TF's default weights there), 4 from 81 (so 4 at 128),
+    3 from 41 (64), 2 from 21 (32), and 1 below 21, where MS-SSIM equals SSIM. When
+    scales are dropped, the remaining exponents of Wang et al. are rescaled to sum to 1,
+    so identical images still score 1 and the values stay on SSIM's scale. Below 11 px
+    the window shrinks to the image.
+    """
+    size = int(size)
+    if size < 1:
+        raise ValueError(f"ms_ssim: image size must be at least 1 px. Received: size={size}")
+    scales = 1
+    while scales < len(MS_SSIM_WEIGHTS) and -(-size // 2**scales) >= SSIM_FILTER_SIZE:
+        scales += 1
+    if scales == len(MS_SSIM_WEIGHTS):
+        return MS_SSIM_WEIGHTS, SSIM_FILTER_SIZE
+    weights = MS_SSIM_WEIGHTS[:scales]
+    total = sum(weights)
+    return tuple(w / total for w in weights), min(SSIM_FILTER_SIZE, size)
+
+
+def ms_ssim(pred, target):
+    """Multi-scale SSIM per image, scales fitted to the image size (see `ms_ssim_settings`) → [B]."""
+    pred, target = _pair(pred, target, "ms_ssim")
+    height, width = pred.shape[1], pred.shape[2]
+    if height is None or width is None:
+        raise ValueError(
+            f"ms_ssim needs a static image height and width to choose its scales. Received: shape {pred.shape}"
+        )
+    power_factors, filter_size = ms_ssim_settings(min(height, width))
+    return tf.image.ssim_multiscale(
+        pred,
+        target,
+        max_val=1.0,
+        power_factors=power_factors,
+        filter_size=filter_size,
+        filter_sigma=SSIM_FILTER_SIGMA,
+    )
+
+
+def colorfulness(rgb):
+    """Hasler–Süsstrunk colorfulness of each RGB image in [0, 1], computed on 0–255 → [B]."""
+    rgb = tf.convert_to_tensor(rgb, tf.float32)
+    if rgb.shape.rank is not None and (rgb.shape.rank != 4 or rgb.shape[-1] != 3):
+        raise ValueError(f"colorfulness: rgb must be an RGB batch [B, H, W, 3]. Received: shape {rgb.shape}")
+    r, g, b = tf.unstack(rgb * 255.0, axis=-1)
+    rg = r - g
+    yb = 0.5 * (r + g) - b
+    axes = [1, 2]
+    sigma = tf.sqrt(tf.math.reduce_variance(rg, axis=axes) + tf.math.reduce_variance(yb, axis=axes))
+    mu = tf.sqrt(tf.square(tf.reduce_mean(rg, axis=axes)) + tf.square(tf.reduce_mean(yb, axis=axes)))
+    return sigma + 0.3 * mu
+
+
+def prediction_colorfulness(pred, target):
+    """`colorfulness(pred)`: the (pred, target) form that `METRICS` entries share."""
+    del target  # colorfulness judges the colorization alone
+    return colorfulness(pred)
+
+
+# name → fn(pred, target) → [B]; Table 1's columns first, in the paper's order.
+METRICS = {
+    "colorfulness": prediction_colorfulness,
+    "psnr": psnr,
+    "ssim": ssim,
+    "mse": mse,
+    "mae": mae,
+    "ms_ssim": ms_ssim,
+}
+
+
+def score_batch(pred, target, names=None):
+    """Score a batch with every metric (or those in `names`) → `{name: float32 [B]}`."""
+    names = tuple(METRICS) if names is None else tuple(names)
+    unknown = [n for n in names if n not in METRICS]
+    if unknown:
+        raise ValueError(f"Unknown metrics {unknown}. Valid metrics: {', '.join(METRICS)}")
+    return {name: METRICS[name](pred, target) for name in names}
