@@ -130,15 +130,22 @@ def _cmd_evaluate(args):
 def _cmd_export(args):
     from kcolor.export import export_run
 
-    result = export_run(args.run_dir, format=args.format, quantize=args.quantize, out_dir=args.out)
-    print(f"wrote {result['path']}")
+    result = export_run(args.run_dir, format=args.format, quantize=args.quantize, out_dir=args.out, data=args.data)
+    parity = result["parity"]
+    print(
+        f"wrote {result['path']} ({parity['file_size_mb']} MB): parity {parity['model']['psnr_db']:.1f} dB "
+        f"(bar {parity['bar_db']:.0f}), {parity['latency_ms']['export']:.1f} ms per "
+        f"{parity['image_size']}x{parity['image_size']} image"
+    )
+    if not parity["bar_met"]:
+        print(f"below the bar: {parity['reason']}")
     return 0
 
 
 def _cmd_colorize(args):
     from kcolor.export.colorize import colorize_paths
 
-    result = colorize_paths(args.model, args.inputs, out_dir=args.out, compare=args.compare)
+    result = colorize_paths(args.model, args.inputs, out_dir=args.out, compare=args.compare, reference=args.reference)
     print(f"colorized {result['written']} image(s) into {args.out}; skipped {result['skipped']}")
     return 0 if result["written"] or not result["skipped"] else 1
 
@@ -194,7 +201,8 @@ def build_parser():
     p.add_argument("run_dir")
     p.add_argument("--format", default="savedmodel", choices=("savedmodel", "tflite"))
     p.add_argument("--quantize", default="none", choices=("none", "float16", "dynamic", "int8"))
-    p.add_argument("--out", default=None)
+    p.add_argument("--out", default=None, help="export folder (default RUN_DIR/export/FORMAT[-QUANTIZE])")
+    p.add_argument("--data", default=None, help="held-out data for the parity check (default: the run's)")
     p.set_defaults(func=_cmd_export)
 
     p = sub.add_parser("colorize", help="colorize image files or folders at full resolution")
@@ -202,16 +210,18 @@ def build_parser():
     p.add_argument("inputs", nargs="+")
     p.add_argument("--out", default="colorized")
     p.add_argument("--compare", action="store_true", help="also write side-by-side figures")
+    p.add_argument("--reference", default=None, help="color reference image (reference models), used for every input")
     p.set_defaults(func=_cmd_colorize)
     return parser
 
 
 def main(argv=None):
     _quiet_tensorflow()
+    from kcolor.data import DataSourceError
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError, NotADirectoryError, KeyError) as err:
+    except (ValueError, FileNotFoundError, NotADirectoryError, KeyError, DataSourceError) as err:
         message = str(err).strip("'\"").splitlines()[0] if str(err) else type(err).__name__
         print(f"kcolor {args.command}: error: {message}", file=sys.stderr)
         return 2

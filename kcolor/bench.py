@@ -1,0 +1,352 @@
+"""Throughput benchmark: train-step images/s per model, and the input pipeline's images/s.
+
+    python -m kcolor.bench                  # a few minutes; writes bench.json
+    python -m kcolor.bench --quick          # a smoke run of every case
+    python -m kcolor.bench --models pix2pix,unet_residual --out my_bench.json
+
+Cases, each in its own fresh Python process (so thread pools are set before TensorFlow
+starts and peak resident memory is the case's own):
+
+- every registered model: the real train step (`gan_step` or `supervised_step` from
+  `kcolor.training`, compiled as `train` compiles it) on a fixed random batch at
+  `--size` x `--size`, batch `--batch`;
+- Pix2Pix with `preset=isola` (Isola's architecture) at 128x128 batch 16 and at 256x256
+  batch 1, checked against the targets of issue 2 (>= 8.5 and >= 1.45 images/s, peak
+  RSS <= 1.8 GB at 128x128 batch 16);
+- the input pipeline: `kcolor.data.write_records` shards of the `sample` photos read
+  back through `build_datasets` (`records:` source, training augmentation on, cache
+  off, no training), in images/s.
+
+Train-step images/s is `batch / median step time` over `--steps` steps after `--warmup`
+steps (the first of which traces the step). The machine (cores, CPU, TensorFlow and
+Keras versions, load average) is written with the results.
+"""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ISOLA_TARGETS = (
+    # (size, batch, images/s target, peak RSS target in MB)
+    (128, 16, 8.5, 1800.0),
+    (256, 1, 1.45, None),
+)
+
+
+def _machine():
+    import keras
+    import tensorflow as tf
+
+    cpu = platform.processor()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    try:
+        import psutil
+
+        physical = psutil.cpu_count(logical=False)
+        memory_gb = round(psutil.virtual_memory().total / 2**30, 1)
+    except ImportError:
+        physical, memory_gb = None, None
+    return {
+        "cpu": cpu,
+        "logical_cores": os.cpu_count(),
+        "physical_cores": physical,
+        "memory_gb": memory_gb,
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "platform": platform.platform(),
+    }
+
+
+def _peak_rss_mb():
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1024.0 if sys.platform != "darwin" else peak / 2**20
+
+
+# --------------------------------------------------------------------------- cases (child)
+
+
+def measure_train(case):
+    """Images/s of one model's real train step; runs in the child process."""
+    import numpy as np
+    import tensorflow as tf
+
+    from kcolor.training.strategy import set_threads, tune_malloc, use_system_allocator
+
+    use_system_allocator()  # the runtime settings of kcolor.training.train
+    set_threads(case.get("intra_op", 0), case.get("inter_op", 0))
+    tune_malloc()
+    import keras
+
+    from kcolor.models.io import get_io
+    from kcolor.models.params import count_params
+    from kcolor.models.registry import get_model
+    from kcolor.training.optimizers import make_optimizer
+    from kcolor.training.steps import compile_step, gan_step, supervised_step
+
+    keras.utils.set_random_seed(0)
+    spec = get_model(case["model"])
+    io = get_io(spec.io)
+    size, batch_size = int(case["size"]), int(case["batch"])
+    networks = spec.build(size, **case.get("options", {}))
+    models = {k: v for k, v in networks.items() if isinstance(v, keras.Model)}
+    opts = {}
+    for name in ("colorizer", "discriminator") if spec.trainer == "gan" else ("colorizer",):
+        opts[name] = make_optimizer(2e-4, beta_1=0.5)
+        opts[name].build(models[name].trainable_variables)
+    rng = np.random.default_rng(0)
+    batch = {"rgb": tf.constant(rng.random((batch_size, size, size, 3), dtype=np.float32))}
+    if io.uses_reference:
+        batch["reference"] = tf.constant(rng.random((batch_size, size, size, 3), dtype=np.float32))
+    element_spec = {k: tf.TensorSpec(v.shape, v.dtype) for k, v in batch.items()}
+    if spec.trainer == "gan":
+        gan_loss = {"adv_loss": "bce", "recon_loss": "l1", "recon_weight": 100.0, **(networks.get("gan_loss") or {})}
+        step = compile_step(
+            gan_step,
+            element_spec=element_spec,
+            generator=models["colorizer"],
+            discriminator=models["discriminator"],
+            g_opt=opts["colorizer"],
+            d_opt=opts["discriminator"],
+            io=io,
+            **gan_loss,
+        )
+    else:
+        step = compile_step(
+            supervised_step,
+            element_spec=element_spec,
+            model=models["colorizer"],
+            optimizer=opts["colorizer"],
+            loss_fn=case.get("loss", "mse"),
+            io=io,
+        )
+    t0 = time.perf_counter()
+    first = step(batch)
+    float(next(iter(first.values())))
+    trace_time = time.perf_counter() - t0
+    for _ in range(max(0, int(case["warmup"]) - 1)):
+        float(next(iter(step(batch).values())))
+    times, cpu_times = [], []
+    for _ in range(int(case["steps"])):
+        t0, c0 = time.perf_counter(), time.process_time()
+        out = step(batch)
+        float(next(iter(out.values())))  # wait for the step
+        times.append(time.perf_counter() - t0)
+        cpu_times.append(time.process_time() - c0)
+    median = statistics.median(times)
+    quartiles = statistics.quantiles(times, n=4) if len(times) > 1 else [median] * 3
+    return {
+        "images_per_sec": batch_size / median,
+        "step_ms_median": 1000 * median,
+        "step_ms_q1": 1000 * quartiles[0],
+        "step_ms_q3": 1000 * quartiles[2],
+        "step_ms_min": 1000 * min(times),
+        "cpu_per_wall": sum(cpu_times) / sum(times),
+        "trace_s": trace_time,
+        "traces": step.experimental_get_tracing_count(),
+        "params": {k: count_params(v)["total"] for k, v in models.items()},
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+
+
+def measure_pipeline(case):
+    """Images/s of the TFRecord input pipeline with training switched off (child)."""
+    from kcolor.training.strategy import set_threads, tune_malloc, use_system_allocator
+
+    use_system_allocator()
+    set_threads(case.get("intra_op", 0), case.get("inter_op", 0))
+    tune_malloc()
+    from kcolor.config import TrainConfig
+    from kcolor.data import build_datasets, write_records
+
+    size, batch_size = int(case["size"]), int(case["batch"])
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        manifest = write_records("sample", "bench", out_dir=tmp, image_size=size, verbose=False)
+        write_time = time.perf_counter() - t0
+        cfg = TrainConfig(
+            data=f"records:{os.path.join(tmp, 'bench')}",
+            image_size=size,
+            batch_size=batch_size,
+            cache=False,
+            augment=("hue", "flip"),
+        )
+        bundle = build_datasets(cfg)
+        batches = iter(bundle.train.repeat())
+        for _ in range(int(case["warmup"])):
+            next(batches)
+        images, t0 = 0, time.perf_counter()
+        for _ in range(int(case["steps"])):
+            images += int(next(batches)["rgb"].shape[0])
+        elapsed = time.perf_counter() - t0
+    return {
+        "images_per_sec": images / elapsed,
+        "images": images,
+        "write_s": write_time,
+        "train_examples": manifest["counts"]["train"],
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+
+
+# --------------------------------------------------------------------------- driver
+
+
+def _run_child(case, timeout):
+    env = dict(os.environ)
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env.setdefault("TF_ONEDNN_USE_SYSTEM_ALLOCATOR", "1")  # as kcolor.training.train sets it
+    proc = subprocess.run(
+        [sys.executable, "-m", "kcolor.bench", "--case", json.dumps(case)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
+        return {"error": " | ".join(tail) or f"exit code {proc.returncode}"}
+    return json.loads(lines[-1])
+
+
+def build_cases(args):
+    from kcolor.models.registry import list_models
+
+    models = list_models()
+    if args.models:
+        wanted = [m.strip() for m in args.models.split(",") if m.strip()]
+        unknown = sorted(set(wanted) - set(models))
+        if unknown:
+            raise SystemExit(f"bench: unknown model(s) {unknown}. Valid models: {', '.join(models)}")
+        models = wanted
+    steps = 5 if args.quick else args.steps
+    warmup = 2 if args.quick else args.warmup
+    size = 32 if args.quick else args.size
+    batch = 4 if args.quick else args.batch
+    threads = {"intra_op": args.intra_op, "inter_op": args.inter_op}
+    cases = []
+    for model in models:
+        cases.append(
+            dict(kind="train", label=model, model=model, size=size, batch=batch, steps=steps, warmup=warmup, **threads)
+        )
+    if "pix2pix" in models:
+        for t_size, t_batch, target, rss in ISOLA_TARGETS:
+            cases.append(
+                dict(
+                    kind="train",
+                    label=f"pix2pix isola {t_size}/{t_batch}",
+                    model="pix2pix",
+                    options={"preset": "isola"},
+                    size=t_size,
+                    batch=t_batch,
+                    steps=steps,
+                    warmup=warmup,
+                    target_images_per_sec=None if args.quick else target,
+                    target_peak_rss_mb=None if args.quick else rss,
+                    **threads,
+                )
+            )
+    if not args.no_pipeline:
+        cases.append(
+            dict(
+                kind="pipeline",
+                label="pipeline records:sample",
+                size=args.pipeline_size,
+                batch=16,
+                steps=10 if args.quick else 100,
+                warmup=2 if args.quick else 5,
+                **threads,
+            )
+        )
+    return cases
+
+
+def _row(case, result):
+    if "error" in result:
+        return f"{case['label']:<28} {case['size']:>4} {case['batch']:>5}   ERROR: {result['error'][:120]}"
+    ok = []
+    if case.get("target_images_per_sec"):
+        ok.append(f"img/s >= {case['target_images_per_sec']}: {'yes' if result['passed_speed'] else 'NO'}")
+    if case.get("target_peak_rss_mb"):
+        ok.append(f"RSS <= {case['target_peak_rss_mb']:.0f} MB: {'yes' if result['passed_rss'] else 'NO'}")
+    step = f"{result['step_ms_median']:8.0f}" if "step_ms_median" in result else f"{'-':>8}"
+    return (
+        f"{case['label']:<28} {case['size']:>4} {case['batch']:>5} {result['images_per_sec']:8.2f} {step} "
+        f"{result['peak_rss_mb']:8.0f}  {'; '.join(ok)}"
+    )
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m kcolor.bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smoke run: tiny sizes, 5 steps, no targets")
+    parser.add_argument("--models", default=None, help="comma-separated registered models (default: all)")
+    parser.add_argument("--size", type=int, default=64, help="image size of the per-model cases (default 64)")
+    parser.add_argument("--batch", type=int, default=8, help="batch of the per-model cases (default 8)")
+    parser.add_argument("--steps", type=int, default=20, help="timed steps after warm-up (default 20)")
+    parser.add_argument("--warmup", type=int, default=3, help="untimed steps, the first traces (default 3)")
+    parser.add_argument("--intra-op", type=int, default=0, help="intra-op threads (0: TensorFlow's choice)")
+    parser.add_argument("--inter-op", type=int, default=0, help="inter-op threads (0: TensorFlow's choice)")
+    parser.add_argument("--pipeline-size", type=int, default=256, help="image size of the pipeline case")
+    parser.add_argument("--no-pipeline", action="store_true", help="skip the input-pipeline case")
+    parser.add_argument("--timeout", type=int, default=900, help="seconds per case")
+    parser.add_argument("--out", default="bench.json", help="where to write the results")
+    parser.add_argument("--case", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.case:  # child process: one case, one JSON line
+        case = json.loads(args.case)
+        result = measure_train(case) if case["kind"] == "train" else measure_pipeline(case)
+        print(json.dumps(result))
+        return 0
+
+    if args.steps < 1 or args.warmup < 1:
+        parser.error(f"--steps and --warmup must be >= 1. Received: steps={args.steps}, warmup={args.warmup}")
+    cases = build_cases(args)
+    started = time.time()
+    load_before = os.getloadavg()
+    header = f"{'case':<28} {'size':>4} {'batch':>5} {'img/s':>8} {'step ms':>8} {'RSS MB':>8}  targets"
+    print(header)
+    print("-" * len(header))
+    results = []
+    for case in cases:
+        try:
+            result = _run_child(case, args.timeout)
+        except subprocess.TimeoutExpired:
+            result = {"error": f"timed out after {args.timeout} s"}
+        if "error" not in result:
+            if case.get("target_images_per_sec"):
+                result["passed_speed"] = result["images_per_sec"] >= case["target_images_per_sec"]
+            if case.get("target_peak_rss_mb"):
+                result["passed_rss"] = result["peak_rss_mb"] <= case["target_peak_rss_mb"]
+        print(_row(case, result), flush=True)
+        results.append({**case, **result})
+    report = {
+        "machine": _machine(),
+        "load_average_before": load_before,
+        "load_average_after": os.getloadavg(),
+        "wall_time_s": time.time() - started,
+        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "quick": args.quick,
+        "results": results,
+    }
+    with open(args.out, "w", encoding="utf-8") as f:
+        json.dump(report, f, indent=2)
+    print(f"\nWrote {args.out} ({report['wall_time_s']:.0f} s; load average before/after {load_before[0]:.1f}/{report['load_average_after'][0]:.1f})")
+    failed = [r["label"] for r in results if "error" in r]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

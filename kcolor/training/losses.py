@@ -1,0 +1,173 @@
+"""Loss functions of the training engine, as two extensible tables.
+
+`LOSSES` maps a name to a per-example reconstruction loss `fn(y_true, y_pred) -> [B]`
+(the mean over every non-batch axis). Supervised models pick one with `cfg.loss`; a
+GAN's reconstruction term (`recon_loss`) comes from the same table. Per-example values
+let the steps average correctly over a global batch split across replicas.
+
+`ADV_LOSSES` maps a name to an `AdversarialLoss`, two per-example functions of
+discriminator logits: `generator(fake_logits) -> g_gan [B]` and
+`discriminator(real_logits, fake_logits) -> (d_real [B], d_fake [B])`. Keeping them
+apart lets the GAN step finish the generator's update before it runs the discriminator
+on real images.
+
+Paper-specific losses are added by registering into the tables:
+
+    @register_loss("my_loss")
+    def my_loss(y_true, y_pred):
+        return per_example_mean(tf.abs(y_true - y_pred) ** 3)
+
+    ADV_LOSSES["hinge"] = AdversarialLoss(
+        generator=lambda fake: -per_example_mean(fake),
+        discriminator=lambda real, fake: (per_example_mean(tf.nn.relu(1 - real)),
+                                          per_example_mean(tf.nn.relu(1 + fake))))
+
+Example:
+    per_example = get_loss("mse")(target, prediction)     # shape [B]
+"""
+
+from typing import Callable, NamedTuple
+
+import tensorflow as tf
+
+LOSSES: dict = {}
+ADV_LOSSES: dict = {}
+
+# tf.image.ssim_multiscale's default five-scale weights (Wang et al. 2003).
+MS_SSIM_POWER_FACTORS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
+MS_SSIM_FILTER_SIZE = 11
+
+
+def per_example_mean(x):
+    """Mean over every axis but the first: `[B, ...] -> [B]`, in float32."""
+    x = tf.cast(x, tf.float32)
+    return tf.reduce_mean(tf.reshape(x, [tf.shape(x)[0], -1]), axis=1)
+
+
+def register_loss(name, table=None):
+    """Add a loss to `LOSSES` (or to `table`); a name registered twice is an error."""
+    table = LOSSES if table is None else table
+
+    def decorator(fn):
+        if name in table:
+            raise ValueError(f"Loss '{name}' is already registered")
+        table[name] = fn
+        return fn
+
+    return decorator
+
+
+def get_loss(name):
+    """The per-example loss called `name` (a callable is returned unchanged)."""
+    if callable(name):
+        return name
+    if name not in LOSSES:
+        raise ValueError(f"Unknown loss '{name}'. Valid losses: {', '.join(sorted(LOSSES))}")
+    return LOSSES[name]
+
+
+def get_adv_loss(name):
+    """The `AdversarialLoss` called `name` (an `AdversarialLoss` is returned unchanged)."""
+    if isinstance(name, AdversarialLoss):
+        return name
+    if name not in ADV_LOSSES:
+        raise ValueError(f"Unknown adversarial loss '{name}'. Valid: {', '.join(sorted(ADV_LOSSES))}")
+    return ADV_LOSSES[name]
+
+
+@register_loss("mse")
+def mse(y_true, y_pred):
+    return per_example_mean(tf.square(tf.cast(y_true, tf.float32) - tf.cast(y_pred, tf.float32)))
+
+
+@register_loss("mae")
+def mae(y_true, y_pred):
+    return per_example_mean(tf.abs(tf.cast(y_true, tf.float32) - tf.cast(y_pred, tf.float32)))
+
+
+LOSSES["l1"] = mae
+
+
+def ms_ssim_settings(size):
+    """`(filter_size, power_factors)` that `tf.image.ssim_multiscale` accepts at `size` px.
+
+    Each scale halves the image and the coarsest scale must hold the Gaussian filter.
+    At 256 px the defaults fit; below, the filter shrinks (down to 3) and then coarse
+    scales are dropped, keeping the finer scales' weights (at 128 px: filter 8, all five
+    scales; at 32 px: filter 4, four scales).
+    """
+    size = int(size)
+    factors = MS_SSIM_POWER_FACTORS
+    while len(factors) > 1:
+        coarsest = size // 2 ** (len(factors) - 1)
+        if coarsest >= 3:
+            return min(MS_SSIM_FILTER_SIZE, coarsest), factors
+        factors = factors[:-1]
+    return min(MS_SSIM_FILTER_SIZE, max(size, 1)), factors
+
+
+def ms_ssim(y_true, y_pred, max_val=1.0):
+    """Per-example MS-SSIM of images in [0, max_val], with settings fitted to their size."""
+    y_true = tf.cast(y_true, tf.float32)
+    y_pred = tf.cast(y_pred, tf.float32)
+    size = min(int(y_true.shape[1]), int(y_true.shape[2]))
+    filter_size, factors = ms_ssim_settings(size)
+    return tf.image.ssim_multiscale(y_true, y_pred, max_val, power_factors=factors, filter_size=filter_size)
+
+
+@register_loss("ms_ssim")
+def ms_ssim_loss(y_true, y_pred):
+    """1 - MS-SSIM on images in [0, 1] (`ms_ssim_settings` explains small sizes)."""
+    return 1.0 - ms_ssim(y_true, y_pred)
+
+
+@register_loss("mse_ms_ssim")
+def mse_ms_ssim_loss(y_true, y_pred):
+    """MSE + (1 - MS-SSIM), equally weighted."""
+    return mse(y_true, y_pred) + ms_ssim_loss(y_true, y_pred)
+
+
+class AdversarialLoss(NamedTuple):
+    """An adversarial loss: the generator's and the discriminator's per-example parts."""
+
+    generator: Callable  # fake_logits -> g_gan [B]
+    discriminator: Callable  # (real_logits, fake_logits) -> (d_real [B], d_fake [B])
+
+
+def _f32(x):
+    return tf.cast(x, tf.float32)
+
+
+# Least squares (Mao et al.; Paper 001's "MSE" form): D -> 1 on real, 0 on fake.
+ADV_LOSSES["lsgan"] = AdversarialLoss(
+    generator=lambda fake: per_example_mean(tf.square(_f32(fake) - 1.0)),
+    discriminator=lambda real, fake: (
+        per_example_mean(tf.square(_f32(real) - 1.0)),
+        per_example_mean(tf.square(_f32(fake))),
+    ),
+)
+
+# Binary cross-entropy on logits (Isola; Paper 001's BCE), non-saturating for G:
+# -log(sigmoid(x)) = softplus(-x) and -log(1 - sigmoid(x)) = softplus(x), computed stably.
+ADV_LOSSES["bce"] = AdversarialLoss(
+    generator=lambda fake: per_example_mean(tf.nn.softplus(-_f32(fake))),
+    discriminator=lambda real, fake: (
+        per_example_mean(tf.nn.softplus(-_f32(real))),
+        per_example_mean(tf.nn.softplus(_f32(fake))),
+    ),
+)
+
+
+__all__ = [
+    "ADV_LOSSES",
+    "LOSSES",
+    "AdversarialLoss",
+    "get_adv_loss",
+    "get_loss",
+    "mae",
+    "ms_ssim",
+    "ms_ssim_settings",
+    "mse",
+    "per_example_mean",
+    "register_loss",
+]
