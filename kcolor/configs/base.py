@@ -17,5 +17,5 @@ def sample():
         data="sample",
         image_size=64,
         batch_size=16,
-        epochs=4,
+        epochs=15,
     )
