@@ -329,3 +329,58 @@ def test_model_defaults_fill_untouched_fields_and_resume_guards_the_model(tmp_pa
     loop_lib.train(_cfg("epochs=1", "steps_per_epoch=1"), run_dir=run, datasets=_tiny_datasets(), verbose=0)
     with pytest.raises(ValueError, match="base_filters"):
         loop_lib.train(_cfg("epochs=1", "base_filters=16"), run_dir=run, datasets=_tiny_datasets(), verbose=0)
+
+
+def test_gan_step_with_loss_scaling_under_mixed_float16():
+    from kcolor.training.optimizers import make_optimizer
+
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        nets = build_model("pix2pix", 32, base_filters=8)
+        g, d = nets["colorizer"], nets["discriminator"]
+        g_opt = _built(make_optimizer(1e-3, mixed_precision="mixed_float16"), g)
+        d_opt = _built(make_optimizer(1e-3, mixed_precision="mixed_float16"), d)
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+    assert isinstance(g_opt, keras.optimizers.LossScaleOptimizer)
+    ds = _rgb_dataset()
+    step = compile_step(
+        gan_step, element_spec=ds.element_spec, generator=g, discriminator=d, g_opt=g_opt, d_opt=d_opt,
+        io=get_io("gray_rgb"), **nets["gan_loss"],
+    )
+    g_before, d_before = _values(g.trainable_variables), _values(d.trainable_variables)
+    losses = step(next(iter(ds)))
+    assert all(np.isfinite(float(v)) for v in losses.values())
+    assert _unchanged(g_before, g.trainable_variables) == []
+    assert _unchanged(d_before, d.trainable_variables) == []
+
+
+# --------------------------------------------------------------------------- bench
+
+
+def test_bench_measures_the_real_train_step():
+    from kcolor import bench
+
+    result = bench.measure_train(
+        {"model": "pix2pix", "size": 32, "batch": 2, "steps": 3, "warmup": 1, "options": {"base_filters": 8}}
+    )
+    assert result["images_per_sec"] > 0 and result["traces"] == 1
+    assert result["step_ms_q1"] <= result["step_ms_median"] <= result["step_ms_q3"]
+    assert set(result["params"]) == {"colorizer", "discriminator"} and result["peak_rss_mb"] > 0
+
+
+def test_bench_cases_and_model_filter(capsys):
+    from kcolor import bench
+
+    args = bench.argparse.Namespace(
+        models="pix2pix", quick=False, steps=20, warmup=3, size=64, batch=8, intra_op=0, inter_op=0,
+        no_pipeline=False, pipeline_size=256,
+    )
+    labels = [c["label"] for c in bench.build_cases(args)]
+    assert labels == ["pix2pix", "pix2pix isola 128/16", "pix2pix isola 256/1", "pipeline records:sample"]
+    targets = {c["label"]: c.get("target_images_per_sec") for c in bench.build_cases(args)}
+    assert targets["pix2pix isola 128/16"] == 8.5 and targets["pix2pix isola 256/1"] == 1.45
+    with pytest.raises(SystemExit) as err:
+        bench.main(["--models", "nope", "--out", "/dev/null"])
+    assert "nope" in str(err.value) and "pix2pix" in str(err.value)
