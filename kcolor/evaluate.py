@@ -25,6 +25,7 @@ import tensorflow as tf
 
 from kcolor import color
 from kcolor.metrics import MetricTotals
+from kcolor.training.history import atomic_write, atomic_write_json, atomic_write_text
 
 TABLE_METRICS = ("colorfulness", "psnr", "ssim", "mse", "mae")
 GRAY_BASELINE = "gray baseline"
@@ -134,8 +135,8 @@ def evaluate_runs(runs, *, data=None, out_dir=None, max_images=None, grid_rows=6
         "results": results,
     }
     table = format_table(results)
-    _write_json(os.path.join(out_dir, "evaluation.json"), evaluation)
-    _write_text(
+    atomic_write_json(os.path.join(out_dir, "evaluation.json"), evaluation)
+    atomic_write_text(
         os.path.join(out_dir, "evaluation.md"),
         f"# Evaluation on `{data}` ({split_name} split)\n\n{table}\n",
     )
@@ -227,17 +228,4 @@ def save_grid(columns, path):
 
 
 def _save_figure(fig, path):
-    tmp = path + ".tmp.png"
-    fig.savefig(tmp, dpi=100)
-    os.replace(tmp, path)
-
-
-def _write_json(path, obj):
-    _write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=float))
-
-
-def _write_text(path, text):
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=100))
