@@ -18,8 +18,10 @@ starts and peak resident memory is the case's own):
   off, no training), in images/s.
 
 Train-step images/s is `batch / median step time` over `--steps` steps after `--warmup`
-steps (the first of which traces the step). The machine (cores, CPU, TensorFlow and
-Keras versions, load average) is written with the results.
+steps (the first of which traces the step). Threads are set deliberately: intra-op =
+the cores (each conv uses all of them), inter-op = 2 (independent ops overlap; with 1,
+Pix2Pix ran about 10% slower on a 2-core machine). The machine (cores, CPU, TensorFlow
+and Keras versions, load average) is written with the results.
 """
 
 import argparse
@@ -83,11 +85,9 @@ def measure_train(case):
     import numpy as np
     import tensorflow as tf
 
-    from kcolor.training.strategy import set_threads, tune_malloc, use_system_allocator
+    from kcolor.training.strategy import set_threads
 
-    use_system_allocator()  # the runtime settings of kcolor.training.train
     set_threads(case.get("intra_op", 0), case.get("inter_op", 0))
-    tune_malloc()
     import keras
 
     from kcolor.models.io import get_io
@@ -163,11 +163,9 @@ def measure_train(case):
 
 def measure_pipeline(case):
     """Images/s of the TFRecord input pipeline with training switched off (child)."""
-    from kcolor.training.strategy import set_threads, tune_malloc, use_system_allocator
+    from kcolor.training.strategy import set_threads
 
-    use_system_allocator()
     set_threads(case.get("intra_op", 0), case.get("inter_op", 0))
-    tune_malloc()
     from kcolor.config import TrainConfig
     from kcolor.data import build_datasets, write_records
 
@@ -206,7 +204,6 @@ def measure_pipeline(case):
 def _run_child(case, timeout):
     env = dict(os.environ)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    env.setdefault("TF_ONEDNN_USE_SYSTEM_ALLOCATOR", "1")  # as kcolor.training.train sets it
     proc = subprocess.run(
         [sys.executable, "-m", "kcolor.bench", "--case", json.dumps(case)],
         capture_output=True,
@@ -296,8 +293,9 @@ def main(argv=None):
     parser.add_argument("--batch", type=int, default=8, help="batch of the per-model cases (default 8)")
     parser.add_argument("--steps", type=int, default=20, help="timed steps after warm-up (default 20)")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps, the first traces (default 3)")
-    parser.add_argument("--intra-op", type=int, default=0, help="intra-op threads (0: TensorFlow's choice)")
-    parser.add_argument("--inter-op", type=int, default=0, help="inter-op threads (0: TensorFlow's choice)")
+    cores = os.cpu_count() or 1
+    parser.add_argument("--intra-op", type=int, default=cores, help=f"intra-op threads (default: the cores, {cores})")
+    parser.add_argument("--inter-op", type=int, default=2, help="inter-op threads (default 2; 0: TensorFlow's choice)")
     parser.add_argument("--pipeline-size", type=int, default=256, help="image size of the pipeline case")
     parser.add_argument("--no-pipeline", action="store_true", help="skip the input-pipeline case")
     parser.add_argument("--timeout", type=int, default=900, help="seconds per case")
@@ -343,7 +341,8 @@ def main(argv=None):
     }
     with open(args.out, "w", encoding="utf-8") as f:
         json.dump(report, f, indent=2)
-    print(f"\nWrote {args.out} ({report['wall_time_s']:.0f} s; load average before/after {load_before[0]:.1f}/{report['load_average_after'][0]:.1f})")
+    load_after = report["load_average_after"][0]
+    print(f"\nWrote {args.out} ({report['wall_time_s']:.0f} s; load average before/after {load_before[0]:.1f}/{load_after:.1f})")
     failed = [r["label"] for r in results if "error" in r]
     return 1 if failed else 0
 

@@ -187,15 +187,14 @@ def test_fused_batchnorm_matches_keras_batchnorm():
     np.testing.assert_allclose(fused_bn(x, training=False), keras_bn(x, training=False), atol=1e-5)
 
 
-def test_output_gradient_leaky_relu_matches_keras():
-    x = tf.random.stateless_normal((2, 6, 6, 3), (5, 6))
-    results = []
-    for layer in (keras.layers.LeakyReLU(negative_slope=0.2), p2p.LeakyReLU(negative_slope=0.2)):
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            y = layer(x, training=True)
-            loss = tf.reduce_sum(y * tf.cos(x))
-        results.append((y, tape.gradient(loss, x)))
-    np.testing.assert_array_equal(results[0][0], results[1][0])
-    np.testing.assert_allclose(results[0][1], results[1][1], atol=1e-6)
-    assert p2p.LeakyReLU.from_config(p2p.LeakyReLU(negative_slope=0.2).get_config()).negative_slope == 0.2
+def test_skip_deconv_is_a_deconv_of_the_concatenation():
+    x = keras.Input((4, 4, 6))
+    skip = keras.Input((4, 4, 2))
+    split = keras.Model([x, skip], p2p.skip_deconv(x, skip, 5, use_bias=True, name="t"))
+    a = tf.random.stateless_normal((2, 4, 4, 6), (7, 8))
+    b = tf.random.stateless_normal((2, 4, 4, 2), (9, 10))
+    whole = keras.layers.Conv2DTranspose(5, 4, strides=2, padding="same")
+    whole.build((None, 4, 4, 8))
+    kernel = tf.concat([split.get_layer("t_deconv").kernel, split.get_layer("t_deconv_skip").kernel], axis=-1)
+    whole.set_weights([kernel.numpy(), split.get_layer("t_deconv").bias.numpy()])
+    np.testing.assert_allclose(split([a, b]), whole(tf.concat([a, b], axis=-1)), atol=1e-5)

@@ -317,7 +317,9 @@ def test_same_seed_same_run(tmp_path):
 def test_model_defaults_fill_untouched_fields_and_resume_guards_the_model(tmp_path):
     run = tmp_path / "defaults"
     loop_lib.train(
-        TrainConfig(model="pix2pix", beta_1=0.9, image_size=32, epochs=1, steps_per_epoch=1, options={"base_filters": 8}),
+        TrainConfig(
+            model="pix2pix", beta_1=0.9, image_size=32, epochs=1, steps_per_epoch=1, options={"base_filters": 8}
+        ),
         run_dir=run,
         datasets=_tiny_datasets(),
         verbose=0,
@@ -379,7 +381,7 @@ def test_bench_cases_and_model_filter(capsys):
     from kcolor import bench
 
     args = bench.argparse.Namespace(
-        models="pix2pix", quick=False, steps=20, warmup=3, size=64, batch=8, intra_op=0, inter_op=0,
+        models="pix2pix", quick=False, steps=20, warmup=3, size=64, batch=8, intra_op=2, inter_op=2,
         no_pipeline=False, pipeline_size=256,
     )
     labels = [c["label"] for c in bench.build_cases(args)]

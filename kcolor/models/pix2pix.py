@@ -95,11 +95,10 @@ PRESETS = {
 
 
 # --------------------------------------------------------------------------- layers
-# Two drop-in replacements that keep Keras' arithmetic, weights and configs and only
-# change how TensorFlow trains them on a CPU. Pix2Pix at 128x128 batch 16 spends about a
+# A drop-in BatchNormalization that keeps Keras' arithmetic, weights and config and only
+# changes how TensorFlow trains it on a CPU: Pix2Pix at 128x128 batch 16 spends about a
 # tenth of a step in Keras' BatchNormalization, which it writes as a dozen element-wise
-# ops, and keeps every BatchNorm output alive for LeakyReLU's gradient. Inference runs
-# the parent layers unchanged, so exported graphs hold only standard ops.
+# ops. Inference runs the Keras layer unchanged, so exported graphs hold standard ops.
 
 
 @keras.saving.register_keras_serializable(package="kcolor")
@@ -152,42 +151,6 @@ class FusedBatchNormalization(layers.BatchNormalization):
 
     def get_config(self):
         return super().get_config()
-
-
-def _leaky_relu_from_output(x, slope):
-    @tf.custom_gradient
-    def leaky_relu(x):
-        y = tf.nn.leaky_relu(x, alpha=slope)
-
-        def grad(dy):
-            # For slope > 0, y has the sign of x, so the gradient needs only y.
-            return tf.raw_ops.LeakyReluGrad(gradients=dy, features=y, alpha=slope)
-
-        return y, grad
-
-    return leaky_relu(x)
-
-
-@keras.saving.register_keras_serializable(package="kcolor")
-class LeakyReLU(layers.LeakyReLU):
-    """`keras.layers.LeakyReLU` whose training gradient is computed from its output.
-
-    For a positive slope the output has the sign of the input, so backprop does not need
-    the input tensor, and the layer before (a conv or a BatchNorm) can free its output
-    as soon as the activation is computed. Same arguments and results as Keras' layer.
-
-    Example:
-        x = LeakyReLU(negative_slope=0.2, name="c2_lrelu")(x)
-    """
-
-    def call(self, inputs, training=None):
-        if not training or self.negative_slope <= 0:
-            return super().call(inputs)
-        return _leaky_relu_from_output(inputs, float(self.negative_slope))
-
-    def get_config(self):
-        return super().get_config()
-
 
 
 def _choice(name, value, choices):
@@ -245,7 +208,7 @@ def resolve_options(preset=None, **options):
 
 def _activation(kind, name):
     if kind == "leaky_relu":
-        return LeakyReLU(negative_slope=0.2, name=name)
+        return layers.LeakyReLU(negative_slope=0.2, name=name)
     return layers.ReLU(name=name)
 
 
@@ -262,9 +225,25 @@ def down_block(x, filters, *, batchnorm, activation, name):
     return _activation(activation, f"{name}_{activation}")(x)
 
 
-def up_block(x, filters, *, dropout, name):
-    """ConvTranspose 4x4 stride 2 → BatchNorm → [Dropout] → ReLU: doubles the size (CDk)."""
-    x = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False, name=f"{name}_deconv")(x)
+def skip_deconv(x, skip, filters, *, use_bias, name):
+    """ConvTranspose 4x4 stride 2 of the U-Net input `concat([x, skip])` (channel axis).
+
+    Written as the sum of one ConvTranspose per part: the same linear map with the same
+    number of weights (the kernel over the concatenation, split by input channel), but
+    the concatenated tensor, and its gradient, never exist. At 128x128 batch 16 that
+    keeps about 120 MB out of the training step's peak. `skip` None: the innermost
+    block, which has no skip.
+    """
+    y = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=use_bias, name=f"{name}_deconv")(x)
+    if skip is None:
+        return y
+    s = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False, name=f"{name}_deconv_skip")(skip)
+    return layers.Add(name=f"{name}_sum")([y, s])
+
+
+def up_block(x, skip, filters, *, dropout, name):
+    """ConvTranspose 4x4 stride 2 of [x, skip] → BatchNorm → [Dropout] → ReLU (Isola's CDk)."""
+    x = skip_deconv(x, skip, filters, use_bias=False, name=name)
     x = FusedBatchNormalization(name=f"{name}_bn")(x)
     if dropout:
         x = layers.Dropout(dropout, name=f"{name}_dropout")(x)
@@ -286,14 +265,16 @@ def build_pix2pix_generator(
     """U-Net generator of Pix2Pix (Isola et al. 2017; Paper 001, section 4.6).
 
     Encoder level i is a stride-2 `down_block` with `min(base_filters * 2**i,
-    max_filters)` filters; the decoder mirrors it with `up_block`s, each concatenated with
-    the encoder output of the same size; a final ConvTranspose + sigmoid gives RGB in
-    [0, 1]. Dropout in the first `dropout_levels` decoder blocks is the noise source.
-    With the defaults at 256x256 (Isola's unet_256):
+    max_filters)` filters; the decoder mirrors it with `up_block`s, each reading the
+    block below together with the encoder output of the same size (the U-Net skip; see
+    `skip_deconv`); a final ConvTranspose + sigmoid gives RGB in [0, 1]. Dropout in the
+    first `dropout_levels` decoder blocks is the noise source. With the defaults at
+    256x256 (Isola's unet_256):
 
         enc1 (128, 128, 64)  enc2 (64, 64, 128)  enc3 (32, 32, 256)  enc4 (16, 16, 512)
         enc5 (8, 8, 512)     enc6 (4, 4, 512)    enc7 (2, 2, 512)    enc8 (1, 1, 512)
-        dec1..dec7 back up to (128, 128, 64 + 64), out (256, 256, 3)
+        dec1 (2, 2, 512)  dec2 [dec1, enc7] → (4, 4, 512)  ...  dec7 [dec6, enc2] → (128, 128, 64)
+        out [dec7, enc1] → (256, 256, 3)
 
     Args:
         input_shape: `(H, W, C)` of the `gray` Input; H and W divisible by 2**num_levels.
@@ -331,10 +312,11 @@ def build_pix2pix_generator(
         batchnorm = 0 < i < num_levels - 1
         x = down_block(x, f, batchnorm=batchnorm, activation=encoder_activation, name=f"enc{i + 1}")
         skips.append(x)
-    for j, (f, skip) in enumerate(zip(reversed(filters[:-1]), reversed(skips[:-1]))):
-        x = up_block(x, f, dropout=dropout if j < dropout_levels else 0.0, name=f"dec{j + 1}")
-        x = layers.Concatenate(name=f"dec{j + 1}_concat")([x, skip])
-    x = layers.Conv2DTranspose(output_channels, 4, strides=2, padding="same", name="out_deconv")(x)
+    skip = None  # the innermost level has no skip
+    for j, (f, below) in enumerate(zip(reversed(filters[:-1]), reversed(skips[:-1]))):
+        x = up_block(x, skip, f, dropout=dropout if j < dropout_levels else 0.0, name=f"dec{j + 1}")
+        skip = below  # the encoder output of the size dec{j+1} produced
+    x = skip_deconv(x, skip, output_channels, use_bias=True, name="out")
     outputs = layers.Activation("sigmoid", name="out_sigmoid", dtype="float32")(x)
     return keras.Model(inputs, outputs, name=name)
 
@@ -391,7 +373,7 @@ def build_patchgan_discriminator(
         )(x)
         if batchnorm:
             x = FusedBatchNormalization(name=f"{prefix}_bn")(x)
-        x = LeakyReLU(negative_slope=0.2, name=f"{prefix}_lrelu")(x)
+        x = layers.LeakyReLU(negative_slope=0.2, name=f"{prefix}_lrelu")(x)
     _, kernel, _ = stack[-1]
     x = layers.ZeroPadding2D(1, name="out_pad")(x)
     logits = layers.Conv2D(1, kernel, padding="valid", name="out_conv", dtype="float32")(x)
@@ -477,7 +459,6 @@ def pix2pix(
 
 __all__ = [
     "FusedBatchNormalization",
-    "LeakyReLU",
     "PATCH_STACKS",
     "PRESETS",
     "build_patchgan_discriminator",
@@ -486,4 +467,5 @@ __all__ = [
     "patch_receptive_field",
     "pix2pix",
     "resolve_options",
+    "skip_deconv",
 ]

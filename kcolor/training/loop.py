@@ -27,7 +27,6 @@ Example:
 
 import dataclasses
 import json
-import logging
 import math
 import time
 from pathlib import Path
@@ -45,9 +44,7 @@ from kcolor.training.figures import grid_image, save_loss_curve, save_sample_gri
 from kcolor.training.history import History, atomic_write, atomic_write_json
 from kcolor.training.optimizers import make_optimizer
 from kcolor.training.steps import compile_step, eval_step, feed, gan_step, supervised_step
-from kcolor.training.strategy import make_strategy, set_threads, tune_malloc, use_system_allocator
-
-log = logging.getLogger(__name__)
+from kcolor.training.strategy import make_strategy, set_threads
 
 # Loss settings of a GAN whose builder does not return a "gan_loss" entry.
 GAN_LOSS_DEFAULTS = {"adv_loss": "bce", "recon_loss": "l1", "recon_weight": 100.0}
@@ -132,6 +129,26 @@ def _sample_batch(bundle, n):
         if batch is not None:
             return batch
     return None
+
+
+@dataclasses.dataclass
+class _EpochStats:
+    """Running sums of one epoch's train losses and its throughput."""
+
+    start: float
+    steps: int = 0
+    images: int = 0
+    busy: float = 0.0  # seconds inside the train step, the tracing call excluded
+    sums: dict = dataclasses.field(default_factory=dict)
+    stopped: bool = False
+
+    def add(self, losses):
+        self.steps += 1
+        for k, v in losses.items():
+            self.sums[k] = self.sums.get(k, 0.0) + v
+
+    def means(self):
+        return {k: v / self.steps for k, v in self.sums.items()} if self.steps else {}
 
 
 class _Run:
@@ -235,7 +252,11 @@ class _Run:
         self.val_fn = None
         if self.dist_val is not None:
             self.val_fn = compile_step(
-                eval_step, element_spec=self.dist_val.element_spec, model=self.colorizer, loss_fn=self.recon_loss, **common
+                eval_step,
+                element_spec=self.dist_val.element_spec,
+                model=self.colorizer,
+                loss_fn=self.recon_loss,
+                **common,
             )
 
     # ----------------------------------------------------------------- outputs
@@ -277,11 +298,13 @@ class _Run:
 
     def write_figures(self, history, epoch):
         if history.rows:
-            save_loss_curve(history.rows, self.run_dir / "loss_curve.png", title=f"{self.cfg.model} ({self.cfg.config_name})")
+            title = f"{self.cfg.model} ({self.cfg.config_name})"
+            save_loss_curve(history.rows, self.run_dir / "loss_curve.png", title=title)
         sample = self.samples()
         if sample is not None:
             gray, prediction, truth = sample
-            save_sample_grid(gray, prediction, truth, self.run_dir / "samples.png", title=f"{self.cfg.model}, epoch {epoch}")
+            title = f"{self.cfg.model}, epoch {epoch}"
+            save_sample_grid(gray, prediction, truth, self.run_dir / "samples.png", title=title)
             with self.writer.as_default(step=int(self.step.numpy())):
                 tb.image("samples/gray_prediction_truth", grid_image(gray, prediction, truth)[None], max_outputs=1)
 
@@ -298,90 +321,94 @@ class _Run:
             return {}
         return {f"val_{k}": v / count for k, v in sums.items()}
 
+    def _train_epoch(self, max_steps):
+        """Run the current epoch's remaining steps; returns its `_EpochStats`."""
+        cfg = self.cfg
+        epoch, done = int(self.epoch.numpy()), int(self.epoch_step.numpy())
+        remaining = None if self.steps_per_epoch is None else max(self.steps_per_epoch - done, 0)
+        if self._train_iter is None or not cfg.steps_per_epoch:
+            self._train_iter = iter(self.dist_train)  # a full pass, or a repeated stream
+        progbar = None
+        if self.verbose:
+            print(f"Epoch {epoch + 1}/{cfg.epochs}")
+            progbar = keras.utils.Progbar(self.steps_per_epoch, stateful_metrics=["img/s"])
+        stats = _EpochStats(start=time.perf_counter())
+        while remaining is None or stats.steps < remaining:
+            if max_steps is not None and int(self.step.numpy()) >= max_steps:
+                stats.stopped = True
+                break
+            batch = next(self._train_iter, None)
+            if batch is None:
+                break
+            t0 = time.perf_counter()
+            losses = {k: float(v) for k, v in self.train_fn(batch).items()}
+            dt = time.perf_counter() - t0
+            count = _local_count(self.strategy, batch)
+            if self._traced:  # the first call traces the step: not throughput
+                stats.busy += dt
+                stats.images += count
+            self._traced = True
+            self.step.assign_add(1)
+            self.epoch_step.assign_add(1)
+            stats.add(losses)
+            step = int(self.step.numpy())
+            if step % STEP_LOG_EVERY == 0:
+                with self.writer.as_default(step=step):
+                    for k, v in losses.items():
+                        tb.scalar(f"step/{k}", v)
+            if progbar is not None:
+                rate = stats.images / stats.busy if stats.busy > 0 else count / dt
+                progbar.update(done + stats.steps, [*losses.items(), ("img/s", rate)])
+        if stats.steps == 0 and remaining != 0 and not stats.stopped:
+            raise RuntimeError("The training split yielded no batches; check the data source and batch_size")
+        return stats
+
+    def _finish_epoch(self, stats, history, wall_offset, start):
+        """Validate, log, checkpoint and write the run folder's files after an epoch."""
+        cfg = self.cfg
+        epoch = int(self.epoch.numpy())
+        val = self.validate()
+        self.epoch.assign_add(1)
+        self.epoch_step.assign(0)
+        row = {"epoch": epoch + 1, "step": int(self.step.numpy())}
+        row.update({f"train_{k}": v for k, v in stats.means().items()})
+        row.update(val)
+        row["images_per_sec"] = stats.images / stats.busy if stats.busy > 0 else None
+        row["epoch_time"] = time.perf_counter() - stats.start
+        row["wall_time"] = wall_offset + time.perf_counter() - start
+        history.append(row)
+        with self.writer.as_default(step=int(self.step.numpy())):
+            for k, v in row.items():
+                if k not in ("epoch", "step") and v is not None:
+                    tb.scalar(f"epoch/{k}", v)
+        if self.verbose:
+            shown = ", ".join(f"{k} {v:.4g}" for k, v in val.items())
+            print(f"  validation: {shown or '(no val split)'}")
+        if epoch + 1 >= cfg.epochs or (epoch + 1) % max(1, int(cfg.checkpoint_every)) == 0:
+            self.save_checkpoint()
+        history.save(self.run_dir)
+        self.write_figures(history, epoch + 1)
+        self.save_colorizer()
+
     def run(self, max_steps=None):
         cfg = self.cfg
         self._datasets()
         self._compile()
         self.writer = tf.summary.create_file_writer(str(self.run_dir / "tb"))
         self._samples_batch = _sample_batch(self.bundle, max(1, int(cfg.sample_images)))
+        self._train_iter, self._traced = None, False
         history = History.load(self.run_dir)
-        history.truncate(int(self.epoch.numpy()))
+        history.truncate(int(self.epoch.numpy()))  # rows after the checkpoint are redone
         wall_offset = history.rows[-1].get("wall_time", 0.0) if history.rows else 0.0
         start = time.perf_counter()
-        last_losses, last_val, stopped = {}, {}, False
-        train_iter = iter(self.dist_train) if cfg.steps_per_epoch else None
-        first_call = True
+        stopped = False
         try:
-            while int(self.epoch.numpy()) < cfg.epochs and not stopped:
-                epoch = int(self.epoch.numpy())
-                done = int(self.epoch_step.numpy())
-                remaining = None if self.steps_per_epoch is None else max(self.steps_per_epoch - done, 0)
-                if train_iter is None or not cfg.steps_per_epoch:
-                    train_iter = iter(self.dist_train)
-                progbar = None
-                if self.verbose:
-                    print(f"Epoch {epoch + 1}/{cfg.epochs}")
-                    progbar = keras.utils.Progbar(self.steps_per_epoch, stateful_metrics=["img/s"])
-                sums, n_steps, images, busy = {}, 0, 0, 0.0
-                epoch_start = time.perf_counter()
-                while remaining is None or n_steps < remaining:
-                    if max_steps is not None and int(self.step.numpy()) >= max_steps:
-                        stopped = True
-                        break
-                    try:
-                        batch = next(train_iter)
-                    except StopIteration:
-                        break
-                    t0 = time.perf_counter()
-                    losses = {k: float(v) for k, v in self.train_fn(batch).items()}
-                    dt = time.perf_counter() - t0
-                    count = _local_count(self.strategy, batch)
-                    if not first_call:  # the first call traces the step: not throughput
-                        busy += dt
-                        images += count
-                    first_call = False
-                    self.step.assign_add(1)
-                    self.epoch_step.assign_add(1)
-                    n_steps += 1
-                    for k, v in losses.items():
-                        sums[k] = sums.get(k, 0.0) + v
-                    step = int(self.step.numpy())
-                    if step % STEP_LOG_EVERY == 0:
-                        with self.writer.as_default(step=step):
-                            for k, v in losses.items():
-                                tb.scalar(f"step/{k}", v)
-                    if progbar is not None:
-                        rate = images / busy if busy > 0 else count / dt
-                        progbar.update(done + n_steps, [*losses.items(), ("img/s", rate)])
-                if stopped:
+            while int(self.epoch.numpy()) < cfg.epochs:
+                stats = self._train_epoch(max_steps)
+                if stats.stopped:
+                    stopped = True
                     break
-                if n_steps == 0 and remaining != 0:
-                    raise RuntimeError("The training split yielded no batches; check the data source and batch_size")
-                epoch_time = time.perf_counter() - epoch_start
-                last_losses = {k: v / n_steps for k, v in sums.items()} if n_steps else last_losses
-                last_val = self.validate()
-                self.epoch.assign_add(1)
-                self.epoch_step.assign(0)
-                row = {"epoch": epoch + 1, "step": int(self.step.numpy())}
-                row.update({f"train_{k}": v for k, v in last_losses.items()})
-                row.update(last_val)
-                row["images_per_sec"] = images / busy if busy > 0 else None
-                row["epoch_time"] = epoch_time
-                row["wall_time"] = wall_offset + time.perf_counter() - start
-                history.append(row)
-                with self.writer.as_default(step=int(self.step.numpy())):
-                    for k, v in row.items():
-                        if k not in ("epoch", "step") and v is not None:
-                            tb.scalar(f"epoch/{k}", v)
-                if self.verbose:
-                    shown = ", ".join(f"{k} {v:.4g}" for k, v in last_val.items())
-                    print(f"  validation: {shown or '(no val split)'}")
-                last_epoch = int(self.epoch.numpy()) >= cfg.epochs
-                if last_epoch or (epoch + 1) % max(1, int(cfg.checkpoint_every)) == 0:
-                    self.save_checkpoint()
-                history.save(self.run_dir)
-                self.write_figures(history, epoch + 1)
-                self.save_colorizer()
+                self._finish_epoch(stats, history, wall_offset, start)
         except KeyboardInterrupt:
             self.save_checkpoint()
             history.save(self.run_dir)
@@ -394,14 +421,11 @@ class _Run:
         elif not (self.run_dir / "colorizer.keras").exists():
             self.save_colorizer()
         self.writer.flush()
-        if not last_val and history.rows:
-            last_val = {k: v for k, v in history.rows[-1].items() if k.startswith("val_")}
-        if not last_losses and history.rows:
-            last_losses = {k[6:]: v for k, v in history.rows[-1].items() if k.startswith("train_")}
+        last = history.rows[-1] if history.rows else {}
         return {
             "run_dir": str(self.run_dir),
-            "losses": last_losses,
-            "val": last_val,
+            "losses": {k[len("train_") :]: v for k, v in last.items() if k.startswith("train_")},
+            "val": {k: v for k, v in last.items() if k.startswith("val_")},
             "history": history.rows,
             "wall_time": time.perf_counter() - start,
             "step": int(self.step.numpy()),
@@ -433,9 +457,7 @@ def train(cfg, *, run_dir=None, max_steps=None, verbose=1, datasets=None):
         print(result["val"])
     """
     cfg = resolve_config(cfg)
-    use_system_allocator()  # these three act when train() is the process's first TF work
-    set_threads(cfg.intra_op_threads, cfg.inter_op_threads)
-    tune_malloc()
+    set_threads(cfg.intra_op_threads, cfg.inter_op_threads)  # acts before TF's first op
     keras.utils.set_random_seed(int(cfg.seed))
     run_dir = Path(run_dir or cfg.run_dir or default_run_dir(cfg))
     cfg = dataclasses.replace(cfg, run_dir=str(run_dir))

@@ -14,10 +14,7 @@ Example:
         model = build_model("pix2pix", 64)["colorizer"]
 """
 
-import ctypes
 import logging
-import os
-import sys
 
 import tensorflow as tf
 
@@ -47,7 +44,9 @@ def make_strategy(name="default"):
         tf.config.experimental_connect_to_cluster(resolver)
         tf.tpu.experimental.initialize_tpu_system(resolver)
     except (ValueError, RuntimeError, tf.errors.OpError) as err:
-        raise RuntimeError(f"strategy 'tpu': no TPU could be reached ({err}). Valid strategies: {', '.join(STRATEGIES)}") from None
+        raise RuntimeError(
+            f"strategy 'tpu': no TPU could be reached ({err}). Valid strategies: {', '.join(STRATEGIES)}"
+        ) from None
     return tf.distribute.TPUStrategy(resolver)
 
 
@@ -79,52 +78,4 @@ def set_threads(intra_op=0, inter_op=0):
     return True
 
 
-# glibc mallopt parameters (malloc.h).
-_M_MMAP_THRESHOLD = -3
-_M_ARENA_MAX = -8
-
-
-def tune_malloc(arenas=1, mmap_threshold=1 << 20):
-    """Keep a CPU training process's resident memory close to its live tensors (glibc).
-
-    TensorFlow on the CPU allocates and frees about a gigabyte of activations and
-    gradients per Pix2Pix step through `malloc`. glibc's defaults spread them over one
-    arena per thread and raise the `mmap` threshold as large blocks are freed, so freed
-    tensors stay resident: at 128x128 batch 16 that is 150-250 MB above the live
-    memory. One arena and a fixed 1 MB threshold (large blocks are mapped and unmapped
-    with their tensor) remove most of it at no measurable cost in speed. A no-op where
-    the C library is not glibc. Returns True when applied.
-
-    Example:
-        tune_malloc()          # before building the models
-    """
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL(None)
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return False
-    mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
-    ok = mallopt(_M_ARENA_MAX, int(arenas)) == 1
-    return mallopt(_M_MMAP_THRESHOLD, int(mmap_threshold)) == 1 and ok
-
-
-def use_system_allocator():
-    """Let oneDNN-enabled TensorFlow allocate CPU tensors with `malloc` (and `tune_malloc`).
-
-    By default TensorFlow's oneDNN build keeps large CPU tensors in a growing BFC pool
-    that never shrinks; at Pix2Pix 128x128 batch 16 the pool ends up ~400 MB above the
-    live tensors. `TF_ONEDNN_USE_SYSTEM_ALLOCATOR=1` hands them to the C library
-    instead. TensorFlow reads the variable when it first allocates, so this only takes
-    effect before the first op runs (like the thread settings); an explicit setting in
-    the environment wins. Returns True when the variable is "1".
-
-    Example:
-        use_system_allocator()      # first thing in a training process
-    """
-    os.environ.setdefault("TF_ONEDNN_USE_SYSTEM_ALLOCATOR", "1")
-    return os.environ["TF_ONEDNN_USE_SYSTEM_ALLOCATOR"] == "1"
-
-
-__all__ = ["STRATEGIES", "make_strategy", "set_threads", "tune_malloc", "use_system_allocator"]
+__all__ = ["STRATEGIES", "make_strategy", "set_threads"]
