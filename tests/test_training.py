@@ -17,7 +17,8 @@ from kcolor.config import TrainConfig, apply_overrides, get_config
 from kcolor.models.io import get_io
 from kcolor.models.registry import build_model
 from kcolor.training import loop as loop_lib
-from kcolor.training.losses import ADV_LOSSES, LOSSES, get_loss, ms_ssim_settings, register_loss
+from kcolor import metrics
+from kcolor.training.losses import ADV_LOSSES, LOSSES, get_loss, register_loss
 from kcolor.training.optimizers import FusedAdam
 from kcolor.training.steps import compile_step, gan_step, supervised_step
 from kcolor.training.strategy import STRATEGIES, make_strategy
@@ -129,15 +130,22 @@ def test_adversarial_losses_match_their_formulas():
 
 
 @pytest.mark.parametrize("size", [32, 64, 128, 256])
-def test_ms_ssim_losses_run_at_small_sizes(size):
-    filter_size, factors = ms_ssim_settings(size)
-    assert 3 <= filter_size <= 11 and size // 2 ** (len(factors) - 1) >= filter_size
+def test_losses_are_the_reported_metrics(size):
+    # One definition: the loss trains on exactly the quantity `kcolor evaluate` reports.
     rng = np.random.default_rng(size)
     a = tf.constant(rng.random((2, size, size, 3)).astype(np.float32))
-    assert np.allclose(get_loss("ms_ssim")(a, a), 0.0, atol=1e-5)
     b = tf.clip_by_value(a + 0.2 * tf.random.normal(a.shape, seed=1), 0.0, 1.0)
-    value = get_loss("mse_ms_ssim")(a, b).numpy()
-    assert value.shape == (2,) and np.all(value > get_loss("mse")(a, b).numpy())
+    ms = metrics.ms_ssim(b, a).numpy()
+    assert np.all(ms < 0.99) and np.all(ms > 0.0)
+    np.testing.assert_array_equal(get_loss("ms_ssim")(a, b).numpy(), 1.0 - ms)
+    np.testing.assert_array_equal(get_loss("mse")(a, b).numpy(), metrics.mse(b, a).numpy())
+    np.testing.assert_array_equal(get_loss("mae")(a, b).numpy(), metrics.mae(b, a).numpy())
+    np.testing.assert_allclose(
+        get_loss("mse_ms_ssim")(a, b).numpy(), 0.5 * (metrics.mse(b, a).numpy() + 1.0 - ms), rtol=1e-6
+    )
+    np.testing.assert_allclose(get_loss("ms_ssim")(a, a).numpy(), 0.0, atol=1e-5)
+    if size >= 161:  # where tf.image.ssim_multiscale works with its defaults
+        np.testing.assert_allclose(ms, tf.image.ssim_multiscale(b, a, 1.0).numpy(), rtol=1e-6)
 
 
 def test_loss_table_is_extensible_and_errors_list_choices():

@@ -5,7 +5,8 @@ per image, shape `[B]`. The set is Paper 001's (`001_963cd6d85de8f81b.txt`, Sect
 and Table 1): MSE, MAE, PSNR, SSIM and Hasler–Süsstrunk colorfulness, plus MS-SSIM,
 Paper 003's accuracy metric.
 
-- `mse`, `mae`: mean over pixels and channels, on the [0, 1] scale.
+- `mse`, `mae`: mean over pixels and channels, on the [0, 1] scale. These and `ms_ssim`
+  are also the training losses of the same names (`kcolor.training.losses`): one definition.
 - `psnr`: 10 log10(1 / MSE) in dB (`max_val` 1); infinite for identical images.
 - `ssim`: `tf.image.ssim` (Wang et al. 2004: 11x11 Gaussian window, sigma 1.5,
   K1 0.01, K2 0.03, averaged over the valid window positions and the channels).
@@ -29,26 +30,27 @@ SSIM_FILTER_SIZE = 11
 SSIM_FILTER_SIGMA = 1.5
 
 
-def _pair(pred, target, what):
+def _pair(pred, target, what, rgb=True):
     pred = tf.convert_to_tensor(pred, tf.float32)
     target = tf.convert_to_tensor(target, tf.float32)
     for label, x in (("pred", pred), ("target", target)):
-        if x.shape.rank is not None and (x.shape.rank != 4 or x.shape[-1] != 3):
-            raise ValueError(f"{what}: {label} must be an RGB batch [B, H, W, 3]. Received: shape {x.shape}")
+        if x.shape.rank is not None and (x.shape.rank != 4 or (rgb and x.shape[-1] != 3)):
+            wanted = "an RGB batch [B, H, W, 3]" if rgb else "an image batch [B, H, W, C]"
+            raise ValueError(f"{what}: {label} must be {wanted}. Received: shape {x.shape}")
     if pred.shape.is_fully_defined() and target.shape.is_fully_defined() and pred.shape != target.shape:
         raise ValueError(f"{what}: pred and target shapes differ. Received: {pred.shape} and {target.shape}")
     return pred, target
 
 
 def mse(pred, target):
-    """Mean squared error per image, on the [0, 1] scale → [B]."""
-    pred, target = _pair(pred, target, "mse")
+    """Mean squared error per image → [B] (any channel count; the training loss `mse` too)."""
+    pred, target = _pair(pred, target, "mse", rgb=False)
     return tf.reduce_mean(tf.square(pred - target), axis=[1, 2, 3])
 
 
 def mae(pred, target):
-    """Mean absolute error per image, on the [0, 1] scale → [B]."""
-    pred, target = _pair(pred, target, "mae")
+    """Mean absolute error per image → [B] (any channel count; the training loss `mae` too)."""
+    pred, target = _pair(pred, target, "mae", rgb=False)
     return tf.reduce_mean(tf.abs(pred - target), axis=[1, 2, 3])
 
 
@@ -93,8 +95,14 @@ def ms_ssim_settings(size):
 
 
 def ms_ssim(pred, target):
-    """Multi-scale SSIM per image, scales fitted to the image size (see `ms_ssim_settings`) → [B]."""
-    pred, target = _pair(pred, target, "ms_ssim")
+    """Multi-scale SSIM per image in [0, 1], scales fitted to the image size → [B].
+
+    The one MS-SSIM of kcolor: the metric that `kcolor evaluate` reports and, as
+    `1 - ms_ssim`, the training loss `ms_ssim` (`kcolor.training.losses`). Any channel
+    count works (SSIM is averaged over channels); values must lie in [0, 1] (`max_val`
+    1). See `ms_ssim_settings` for the scales used at each size.
+    """
+    pred, target = _pair(pred, target, "ms_ssim", rgb=False)
     height, width = pred.shape[1], pred.shape[2]
     if height is None or width is None:
         raise ValueError(

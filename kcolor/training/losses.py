@@ -30,12 +30,11 @@ from typing import Callable, NamedTuple
 
 import tensorflow as tf
 
+from kcolor.metrics import quality
+
 LOSSES: dict = {}
 ADV_LOSSES: dict = {}
 
-# tf.image.ssim_multiscale's default five-scale weights (Wang et al. 2003).
-MS_SSIM_POWER_FACTORS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
-MS_SSIM_FILTER_SIZE = 11
 
 
 def per_example_mean(x):
@@ -75,56 +74,35 @@ def get_adv_loss(name):
     return ADV_LOSSES[name]
 
 
+# The reconstruction losses are the metrics of `kcolor.metrics` (one definition each):
+# `mse`, `mae` and `1 - ms_ssim` score exactly what `kcolor evaluate` reports.
+
+
 @register_loss("mse")
 def mse(y_true, y_pred):
-    return per_example_mean(tf.square(tf.cast(y_true, tf.float32) - tf.cast(y_pred, tf.float32)))
+    """Mean squared error per example: `kcolor.metrics.mse`."""
+    return quality.mse(y_pred, y_true)
 
 
 @register_loss("mae")
 def mae(y_true, y_pred):
-    return per_example_mean(tf.abs(tf.cast(y_true, tf.float32) - tf.cast(y_pred, tf.float32)))
+    """Mean absolute error per example: `kcolor.metrics.mae`."""
+    return quality.mae(y_pred, y_true)
 
 
 LOSSES["l1"] = mae
 
 
-def ms_ssim_settings(size):
-    """`(filter_size, power_factors)` that `tf.image.ssim_multiscale` accepts at `size` px.
-
-    Each scale halves the image and the coarsest scale must hold the Gaussian filter.
-    At 256 px the defaults fit; below, the filter shrinks (down to 3) and then coarse
-    scales are dropped, keeping the finer scales' weights (at 128 px: filter 8, all five
-    scales; at 32 px: filter 4, four scales).
-    """
-    size = int(size)
-    factors = MS_SSIM_POWER_FACTORS
-    while len(factors) > 1:
-        coarsest = size // 2 ** (len(factors) - 1)
-        if coarsest >= 3:
-            return min(MS_SSIM_FILTER_SIZE, coarsest), factors
-        factors = factors[:-1]
-    return min(MS_SSIM_FILTER_SIZE, max(size, 1)), factors
-
-
-def ms_ssim(y_true, y_pred, max_val=1.0):
-    """Per-example MS-SSIM of images in [0, max_val], with settings fitted to their size."""
-    y_true = tf.cast(y_true, tf.float32)
-    y_pred = tf.cast(y_pred, tf.float32)
-    size = min(int(y_true.shape[1]), int(y_true.shape[2]))
-    filter_size, factors = ms_ssim_settings(size)
-    return tf.image.ssim_multiscale(y_true, y_pred, max_val, power_factors=factors, filter_size=filter_size)
-
-
 @register_loss("ms_ssim")
 def ms_ssim_loss(y_true, y_pred):
-    """1 - MS-SSIM on images in [0, 1] (`ms_ssim_settings` explains small sizes)."""
-    return 1.0 - ms_ssim(y_true, y_pred)
+    """1 - `kcolor.metrics.ms_ssim` on images in [0, 1] (the reported metric, as a loss)."""
+    return 1.0 - quality.ms_ssim(y_pred, y_true)
 
 
 @register_loss("mse_ms_ssim")
 def mse_ms_ssim_loss(y_true, y_pred):
-    """MSE + (1 - MS-SSIM), equally weighted."""
-    return mse(y_true, y_pred) + ms_ssim_loss(y_true, y_pred)
+    """(MSE + (1 - MS-SSIM)) / 2: the two losses averaged (KMHCNet, Hossain)."""
+    return 0.5 * (mse(y_true, y_pred) + ms_ssim_loss(y_true, y_pred))
 
 
 class AdversarialLoss(NamedTuple):
@@ -165,8 +143,7 @@ __all__ = [
     "get_adv_loss",
     "get_loss",
     "mae",
-    "ms_ssim",
-    "ms_ssim_settings",
+    "ms_ssim_loss",
     "mse",
     "per_example_mean",
     "register_loss",
