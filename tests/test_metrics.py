@@ -154,7 +154,9 @@ def test_score_batch_and_metric_table():
 def test_shape_errors():
     good = np.zeros((2, 16, 16, 3), np.float32)
     with pytest.raises(ValueError, match=r"\[B, H, W, 3\].*\(2, 16, 16, 1\)"):
-        metrics.mse(np.zeros((2, 16, 16, 1), np.float32), good)
+        metrics.ssim(np.zeros((2, 16, 16, 1), np.float32), good)
+    with pytest.raises(ValueError, match=r"\[B, H, W, C\].*\(16, 16, 3\)"):
+        metrics.mse(good[0], good[0])
     with pytest.raises(ValueError, match="shapes differ"):
         metrics.ssim(good, np.zeros((2, 32, 32, 3), np.float32))
     with pytest.raises(ValueError, match=r"colorfulness.*\(16, 16, 3\)"):
