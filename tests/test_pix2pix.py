@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from kcolor.models import patchgan, unet
 from kcolor.models import pix2pix as p2p
+from kcolor.models.layers import FusedBatchNormalization
 from kcolor.models.params import count_params
 from kcolor.models.registry import build_model, get_model
 
@@ -62,7 +64,7 @@ def test_isola_preset_parameter_counts_at_256():
 
 def test_isola_levels_follow_the_image_size():
     for size, levels in ((256, 8), (128, 7)):
-        g = p2p.build_pix2pix_generator((size, size, 1))
+        g = unet.build_unet_generator((size, size, 1))
         encoder = [layer for layer in g.layers if layer.name.startswith("enc") and layer.name.endswith("_conv")]
         assert len(encoder) == levels
         assert g.get_layer(f"enc{levels}_conv").output.shape[1:3] == (1, 1)
@@ -72,12 +74,12 @@ def test_isola_levels_follow_the_image_size():
     )
 
 
-@pytest.mark.parametrize("patch", sorted(p2p.PATCH_STACKS))
+@pytest.mark.parametrize("patch", sorted(patchgan.PATCH_STACKS))
 def test_patchgan_receptive_field_is_the_patch_size(patch):
-    assert p2p.patch_receptive_field(p2p.PATCH_STACKS[patch]) == patch
+    assert patchgan.patch_receptive_field(patchgan.PATCH_STACKS[patch]) == patch
     # Measured: the input pixels that reach one interior output logit.
     size = 256
-    d = p2p.build_patchgan_discriminator((size, size, 1), base_filters=4, patch=patch)
+    d = patchgan.build_patchgan_discriminator((size, size, 1), base_filters=4, patch=patch)
     image = tf.Variable(tf.random.uniform((1, size, size, 3)))
     condition = tf.random.uniform((1, size, size, 1))
     with tf.GradientTape() as tape:
@@ -109,8 +111,8 @@ def test_default_is_small_and_shapes_are_right():
 
 
 def test_encoder_activation_and_dropout_follow_the_options():
-    isola = p2p.build_pix2pix_generator((64, 64, 1), base_filters=8, encoder_activation="leaky_relu")
-    paper = p2p.build_pix2pix_generator((64, 64, 1), base_filters=8, encoder_activation="relu", dropout=0.3)
+    isola = unet.build_unet_generator((64, 64, 1), base_filters=8, encoder_activation="leaky_relu")
+    paper = unet.build_unet_generator((64, 64, 1), base_filters=8, encoder_activation="relu", dropout=0.3)
     enc_iso = [layer for layer in isola.layers if layer.name.startswith("enc") and "relu" in layer.name]
     enc_pap = [layer for layer in paper.layers if layer.name.startswith("enc") and "relu" in layer.name]
     assert enc_iso and all(isinstance(layer, keras.layers.LeakyReLU) for layer in enc_iso)
@@ -118,7 +120,7 @@ def test_encoder_activation_and_dropout_follow_the_options():
     drops = [layer for layer in paper.layers if isinstance(layer, keras.layers.Dropout)]
     assert [layer.name for layer in drops] == ["dec1_dropout", "dec2_dropout", "dec3_dropout"]
     assert all(layer.rate == 0.3 for layer in drops)
-    none = p2p.build_pix2pix_generator((64, 64, 1), base_filters=8, dropout=0.0)
+    none = unet.build_unet_generator((64, 64, 1), base_filters=8, dropout=0.0)
     assert not any(isinstance(layer, keras.layers.Dropout) for layer in none.layers)
 
 
@@ -164,7 +166,7 @@ def test_keras_round_trip_in_safe_mode(tmp_path):
 
 def test_fused_batchnorm_matches_keras_batchnorm():
     x = tf.random.stateless_normal((4, 8, 8, 5), (0, 1)) * 3.0 + 1.0
-    keras_bn, fused_bn = keras.layers.BatchNormalization(), p2p.FusedBatchNormalization()
+    keras_bn, fused_bn = keras.layers.BatchNormalization(), FusedBatchNormalization()
     for layer in (keras_bn, fused_bn):
         layer.build(x.shape)
         layer.gamma.assign(tf.random.stateless_normal((5,), (1, 2)) + 1.0)
@@ -190,7 +192,7 @@ def test_fused_batchnorm_matches_keras_batchnorm():
 def test_skip_deconv_is_a_deconv_of_the_concatenation():
     x = keras.Input((4, 4, 6))
     skip = keras.Input((4, 4, 2))
-    split = keras.Model([x, skip], p2p.skip_deconv(x, skip, 5, use_bias=True, name="t"))
+    split = keras.Model([x, skip], unet.skip_deconv(x, skip, 5, use_bias=True, name="t"))
     a = tf.random.stateless_normal((2, 4, 4, 6), (7, 8))
     b = tf.random.stateless_normal((2, 4, 4, 2), (9, 10))
     whole = keras.layers.Conv2DTranspose(5, 4, strides=2, padding="same")
