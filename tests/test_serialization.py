@@ -16,7 +16,8 @@ SIZE = 32
 
 
 def _networks(name):
-    return {role: net for role, net in build_model(name, SIZE).items() if isinstance(net, keras.Model)}
+    networks = build_model(name, SIZE, **get_model(name).offline)  # no network needed
+    return {role: net for role, net in networks.items() if isinstance(net, keras.Model)}
 
 
 def _random_inputs(model, rng):

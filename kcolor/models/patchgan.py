@@ -49,12 +49,13 @@ def build_patchgan_discriminator(
     image_channels=3,
     base_filters=64,
     patch=70,
+    rescale_inputs=True,
     name="patchgan_discriminator",
 ):
     """PatchGAN discriminator on the (condition, image) pair (Isola et al. 2017).
 
     Two Inputs, `condition` (the gray input, shape `input_shape`) and `image` (a real or
-    generated colorization), are rescaled to [-1, 1] and concatenated; a stack of
+    generated colorization), are brought to [-1, 1] and concatenated; a stack of
     Conv-BatchNorm-LeakyReLU(0.2) layers (no BatchNorm on the first) ends in a 1-channel
     conv whose every output is a real/fake logit for one `patch` x `patch` window.
     With `patch=70` at 256x256 (Isola's 70x70 PatchGAN):
@@ -67,6 +68,8 @@ def build_patchgan_discriminator(
         base_filters: width of the first layer; later layers use the multiples in
             `PATCH_STACKS`.
         patch: receptive field of one output, 70, 64 or 128 pixels.
+        rescale_inputs: rescale both inputs from [0, 1] to [-1, 1] (gray and RGB); False
+            for inputs already in [-1, 1] (Lab's L / 50 - 1 and ab / 128).
         name: model name.
 
     Example:
@@ -77,8 +80,10 @@ def build_patchgan_discriminator(
     height, width = int(input_shape[0]), int(input_shape[1])
     condition = keras.Input(shape=tuple(input_shape), name="condition")
     image = keras.Input(shape=(height, width, image_channels), name="image")
-    c = layers.Rescaling(2.0, offset=-1.0, name="condition_rescale")(condition)
-    i = layers.Rescaling(2.0, offset=-1.0, name="image_rescale")(image)
+    c, i = condition, image
+    if rescale_inputs:
+        c = layers.Rescaling(2.0, offset=-1.0, name="condition_rescale")(c)
+        i = layers.Rescaling(2.0, offset=-1.0, name="image_rescale")(i)
     x = layers.Concatenate(name="pair_concat")([c, i])
     for n, (mult, kernel, stride) in enumerate(stack[:-1]):
         prefix = f"c{n + 1}"

@@ -5,7 +5,9 @@ that builds every network a model needs. The dict always holds `"colorizer"`, th
 network that maps inputs to a colorization (and the one that is exported); a GAN adds
 `"discriminator"`. The entry also says how data reaches the network (`io`, see
 `kcolor.models.io`), which trainer drives it (`"supervised"` or `"gan"`), which paper
-it follows, and the config values it prefers (`defaults`).
+it follows, the config values it prefers (`defaults`), and the options that build it
+with no network (`offline`, e.g. `{"weights": "none"}` for a pretrained encoder whose
+default is ImageNet weights): the registry-driven tests and benchmarks build with them.
 
 The CLI, the Makefile, the notebooks, the benchmark and the tests all read this
 registry, so a new model is one module plus one decorator.
@@ -35,6 +37,7 @@ class ModelSpec:
     paper: str
     description: str
     defaults: dict
+    offline: dict = dataclasses.field(default_factory=dict)
 
     @property
     def option_names(self) -> tuple:
@@ -65,8 +68,12 @@ class ModelSpec:
         return networks
 
 
-def register_model(name, *, io, trainer, paper, defaults=None):
-    """Register a model builder under `name`; registering a name twice is an error."""
+def register_model(name, *, io, trainer, paper, defaults=None, offline=None):
+    """Register a model builder under `name`; registering a name twice is an error.
+
+    `offline`: builder options under which the model builds without a network (the
+    registry-driven tests use them); their keys must be options of the builder.
+    """
     from kcolor.models.io import get_io  # validated here so a typo fails at import
 
     get_io(io)
@@ -77,6 +84,10 @@ def register_model(name, *, io, trainer, paper, defaults=None):
         if name in _REGISTRY:
             raise ValueError(f"Model '{name}' is already registered")
         doc = inspect.getdoc(fn) or ""
+        keywords = {p.name for p in inspect.signature(fn).parameters.values() if p.kind is p.KEYWORD_ONLY}
+        bad = sorted(set(offline or {}) - keywords)
+        if bad:
+            raise ValueError(f"Model '{name}': offline options {bad} are not options of its builder")
         _REGISTRY[name] = ModelSpec(
             name=name,
             build_fn=fn,
@@ -85,6 +96,7 @@ def register_model(name, *, io, trainer, paper, defaults=None):
             paper=paper,
             description=doc.splitlines()[0] if doc else "",
             defaults=dict(defaults or {}),
+            offline=dict(offline or {}),
         )
         return fn
 

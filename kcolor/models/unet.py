@@ -9,7 +9,9 @@ skip, `skip_deconv`), dropout in the innermost decoder blocks as the only noise 
 Conventions chosen where the papers are silent:
 - the generator reads gray in [0, 1] and rescales it to [-1, 1] (Isola's input range);
   its output is a sigmoid, i.e. Isola's tanh output mapped to [0, 1]
-  (sigmoid(x) = (1 + tanh(x / 2)) / 2), so it is RGB in [0, 1] like every kcolor model;
+  (sigmoid(x) = (1 + tanh(x / 2)) / 2), so it is RGB in [0, 1] like every kcolor model.
+  Lab models (io `l_ab`) read L / 50 - 1, already in [-1, 1] (`input_rescale=False`),
+  and predict ab / 128 with Isola's tanh (`output_activation="tanh"`);
 - the innermost encoder block (the 1x1 bottleneck at full depth) has no BatchNorm, as in
   Isola's reference code: batch statistics over a 1x1 map of one image are degenerate;
 - convolutions followed by BatchNorm carry no bias, nor do the first and innermost convs.
@@ -25,6 +27,7 @@ from keras import layers
 from kcolor.models.layers import FusedBatchNormalization
 
 ENCODER_ACTIVATIONS = ("relu", "leaky_relu")
+OUTPUT_ACTIVATIONS = ("sigmoid", "tanh")
 
 
 def _choice(name, value, choices):
@@ -96,6 +99,8 @@ def build_unet_generator(
     dropout=0.5,
     dropout_levels=3,
     output_channels=3,
+    input_rescale=True,
+    output_activation="sigmoid",
     name="unet_generator",
 ):
     """U-Net generator of Pix2Pix (Isola et al. 2017; Paper 001, section 4.6).
@@ -120,7 +125,10 @@ def build_unet_generator(
         encoder_activation: "leaky_relu" (Isola, slope 0.2) or "relu" (Paper 001).
         dropout: rate of the decoder dropout; 0 disables it.
         dropout_levels: how many of the first (innermost) decoder blocks get dropout.
-        output_channels: 3 for RGB.
+        output_channels: 3 for RGB (2 for Lab's ab).
+        input_rescale: rescale the input from [0, 1] to [-1, 1] (gray); False for inputs
+            already in [-1, 1] (Lab's L / 50 - 1).
+        output_activation: "sigmoid" (RGB in [0, 1]) or "tanh" (ab / 128 in [-1, 1]).
         name: model name and layer-name prefix root.
 
     Example:
@@ -128,6 +136,7 @@ def build_unet_generator(
         rgb = g(tf.zeros([1, 128, 128, 1]))
     """
     _choice("encoder_activation", encoder_activation, ENCODER_ACTIVATIONS)
+    _choice("output_activation", output_activation, OUTPUT_ACTIVATIONS)
     height, width = int(input_shape[0]), int(input_shape[1])
     possible = min(max_levels(height), max_levels(width))
     if num_levels is None:
@@ -141,7 +150,9 @@ def build_unet_generator(
     filters = tuple(min(base_filters * 2**i, max_filters) for i in range(num_levels))
 
     inputs = keras.Input(shape=tuple(input_shape), name="gray")
-    x = layers.Rescaling(2.0, offset=-1.0, name="in_rescale")(inputs)  # [0, 1] → [-1, 1]
+    x = inputs
+    if input_rescale:
+        x = layers.Rescaling(2.0, offset=-1.0, name="in_rescale")(x)  # [0, 1] → [-1, 1]
     skips = []
     for i, f in enumerate(filters):
         # No BatchNorm on the first level (Isola) nor on the innermost one (see module doc).
@@ -153,12 +164,13 @@ def build_unet_generator(
         x = up_block(x, skip, f, dropout=dropout if j < dropout_levels else 0.0, name=f"dec{j + 1}")
         skip = below  # the encoder output of the size dec{j+1} produced
     x = skip_deconv(x, skip, output_channels, use_bias=True, name="out")
-    outputs = layers.Activation("sigmoid", name="out_sigmoid", dtype="float32")(x)
+    outputs = layers.Activation(output_activation, name=f"out_{output_activation}", dtype="float32")(x)
     return keras.Model(inputs, outputs, name=name)
 
 
 __all__ = [
     "ENCODER_ACTIVATIONS",
+    "OUTPUT_ACTIVATIONS",
     "build_unet_generator",
     "down_block",
     "max_levels",
