@@ -14,7 +14,7 @@ from kcolor.cli.main import main
 from kcolor.export import export_run
 from kcolor.export import graph
 from kcolor.export.colorize import colorize_paths, load_colorizer
-from kcolor.export.images import ImageReadError, read_image
+from kcolor.data.images import ImageReadError, read_image
 from kcolor.export.run import save_run
 from kcolor.models.io import get_io
 

@@ -14,7 +14,8 @@ from kcolor.config import TrainConfig
 from kcolor.data import DataSourceError, build_datasets, parse_source, sample, split_index
 from kcolor.data import tfds_source
 from kcolor.data.augment import make_augment
-from kcolor.data.images import decode_image
+from kcolor.data import images
+from kcolor.data.images import decode
 from kcolor.data.sources import VALID_FORMS, split_ids
 
 
@@ -204,36 +205,40 @@ def test_decode_modes_gray_rgba_16bit_palette_gif_bmp():
     gray = rgb[..., 0]
     as_float = lambda a: a.astype(np.float32) / 255.0  # noqa: E731
 
-    np.testing.assert_allclose(decode_image(_encode(rgb, "PNG")).numpy(), as_float(rgb), atol=1e-6)
-    np.testing.assert_allclose(decode_image(_encode(rgb, "BMP")).numpy(), as_float(rgb), atol=1e-6)
-    out = decode_image(_encode(gray, "PNG")).numpy()
+    np.testing.assert_allclose(decode(_encode(rgb, "PNG")).rgb, as_float(rgb), atol=1e-6)
+    np.testing.assert_allclose(decode(_encode(rgb, "BMP")).rgb, as_float(rgb), atol=1e-6)
+    out = decode(_encode(gray, "PNG")).rgb
     np.testing.assert_allclose(out, np.repeat(as_float(gray)[..., None], 3, -1), atol=1e-6)
     # RGBA: a fully transparent pixel becomes white, an opaque one keeps its color.
     alpha = np.full((6, 5), 255, np.uint8)
     alpha[0, 0] = 0
-    out = decode_image(_encode(np.dstack([rgb, alpha]), "PNG")).numpy()
+    out = decode(_encode(np.dstack([rgb, alpha]), "PNG")).rgb
     np.testing.assert_allclose(out[0, 0], [1.0, 1.0, 1.0], atol=1e-6)
     np.testing.assert_allclose(out[1:], as_float(rgb)[1:], atol=1e-6)
     # 16-bit gray keeps its precision.
     deep = (rng.integers(0, 65536, (6, 5))).astype(np.uint16)
-    out = decode_image(_encode(deep, "PNG")).numpy()
+    out = decode(_encode(deep, "PNG")).rgb
     np.testing.assert_allclose(out[..., 0], deep / 65535.0, atol=1e-5)
     palette = Image.fromarray(rgb).convert("P")
     expected = as_float(np.asarray(palette.convert("RGB")))
     buf = io.BytesIO()
     palette.save(buf, "GIF")
-    np.testing.assert_allclose(decode_image(buf.getvalue()).numpy(), expected, atol=1e-6)
-    jpeg = decode_image(_encode(rgb, "JPEG", quality=100)).numpy()
+    np.testing.assert_allclose(decode(buf.getvalue()).rgb, expected, atol=1e-6)
+    jpeg = decode(_encode(rgb, "JPEG", quality=100)).rgb
     assert jpeg.shape == (6, 5, 3)
 
 
-def test_large_jpeg_decoded_at_reduced_scale_keeps_min_side():
-    big = np.asarray(sample.load_photo("rocket.jpg"))  # 427 x 640
-    data = _encode(big, "JPEG")
-    full = decode_image(data).numpy()
-    small = decode_image(data, min_side=64).numpy()
-    assert full.shape == (427, 640, 3)
-    assert min(small.shape[:2]) >= 64 and small.shape[0] < 427
+def test_pipeline_decodes_with_the_one_decoder_and_resize(tmp_path):
+    # What the tf.data pipeline feeds a model is `decode` then `resize`, nothing else.
+    rng = np.random.default_rng(3)
+    photo = rng.integers(0, 256, (90, 70, 3), dtype=np.uint8)
+    data = _encode(photo, "PNG")
+    in_graph = images.to_uint8(images.resize(images.decode_tf(tf.constant(data)), 32)).numpy()
+    eager = images.to_uint8(images.resize(decode(data).rgb, 32).numpy())
+    np.testing.assert_array_equal(in_graph, eager)
+    assert in_graph.shape == (32, 32, 3)
+    with pytest.raises(images.ImageReadError, match="cannot decode"):
+        decode(b"not an image", label="junk.png")
 
 
 # --------------------------------------------------------------------------- folders

@@ -15,7 +15,7 @@ from skimage import data as skdata
 from kcolor.cli.main import main
 from kcolor.config import TrainConfig
 from kcolor.export import ParityError, default_export_dir, export_run, parity
-from kcolor.export.images import to_uint8
+from kcolor.data.images import to_uint8
 from kcolor.export.run import KerasColorizer, load_run, save_run
 from kcolor.export.savedmodel import SavedModelColorizer
 from kcolor.export.tflite import TFLiteColorizer
@@ -219,3 +219,38 @@ def test_cli_export(pix2pix_run, capsys):
     code = main(["export", pix2pix_run, "--format", "savedmodel", "--quantize", "int8"])
     _, err = capsys.readouterr()
     assert code == 2 and "Valid for savedmodel: none" in err
+
+
+def test_training_pipeline_and_savedmodel_feed_the_model_the_same_inputs(pix2pix_savedmodel, tmp_path):
+    # One image path: a file read by the training pipeline and the same file served by the
+    # exported SavedModel reach the model as the same inputs (within 1/255).
+    from PIL import Image
+
+    from kcolor.data import build_datasets
+    from kcolor.data.images import read_image
+    from kcolor.models.io import get_io
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    photo = skdata.astronaut()[::2, 40:-10]  # 256 x 231, not square: the stretch is exercised
+    for i in range(12):
+        Image.fromarray(np.roll(photo, 17 * i, axis=1)).save(folder / f"p{i:02d}.png")
+    cfg = TrainConfig(model="pix2pix", data=f"folder:{folder}", image_size=SIZE, batch_size=2, augment=(),
+                      split=(0.5, 0.5, 0.0), cache=False)
+    bundle = build_datasets(cfg)
+    io = get_io(get_model("pix2pix").io)
+    m = tf.saved_model.load(pix2pix_savedmodel["path"])
+    compared = 0
+    for batch in bundle.val.unbatch().take(3):
+        # Batches carry no file names here: find the file by its pixels (each is distinct).
+        trained = io.inputs({"rgb": batch["rgb"][None]})
+        matches = []
+        for path in sorted(folder.iterdir()):
+            image8 = to_uint8(read_image(path).rgb)
+            served = m.signatures["preprocess"](image=tf.constant(image8))
+            diff = max(float(np.max(np.abs(served[k].numpy() - trained[k].numpy()))) for k in trained)
+            matches.append(diff)
+        close = [d for d in matches if d <= 1.0 / 255 + 1e-6]
+        assert len(close) == 1, f"served inputs differ by {sorted(d * 255 for d in matches)[:3]} /255"
+        compared += 1
+    assert compared == 3

@@ -10,7 +10,7 @@ from PIL import Image
 
 from kcolor.config import TrainConfig
 from kcolor.data import DataSourceError, build_datasets, load_raw, read_manifest, write_records
-from kcolor.data.images import decode_image
+from kcolor.data.images import decode
 
 
 def _save(path, array, fmt=None, **kw):
@@ -27,7 +27,7 @@ def _pixels_by_id(raw, key="image"):
     for ds in raw.splits.values():
         for e in ds.as_numpy_iterator():
             # As 8-bit pixels: float conversion of BMP and PNG differs in the last float bit.
-            out[e["id"].decode()] = np.round(decode_image(e[key]).numpy() * 255).astype(np.uint8)
+            out[e["id"].decode()] = np.round(decode(e[key]).rgb * 255).astype(np.uint8)
     return out
 
 
@@ -138,7 +138,7 @@ def test_resized_records_shrink_shorter_side(folder, tmp_path):
     raw = load_raw(f"records:{tmp_path / 'small'}")
     for ds in raw.splits.values():
         for e in ds.as_numpy_iterator():
-            h, w = decode_image(e["image"]).shape[:2]
+            h, w = decode(e["image"]).rgb.shape[:2]
             assert min(h, w) == 16
             assert (e["image"][:3] == b"\xff\xd8\xff") == e["id"].decode().endswith(".jpg")
 

@@ -21,7 +21,7 @@ Example:
     write_records("folder:my_photos", "my_photos", image_size=256)
 """
 
-from kcolor.data.pipeline import DataBundle, build_datasets  # noqa: F401
+from kcolor.data.pipeline import DataBundle, build_datasets, build_eval_split  # noqa: F401
 from kcolor.data.records import load_records, read_manifest, write_records  # noqa: F401
 from kcolor.data.sources import DataSourceError, SourceSpec, load_raw, parse_source, split_index  # noqa: F401
 
@@ -30,6 +30,7 @@ __all__ = [
     "DataSourceError",
     "SourceSpec",
     "build_datasets",
+    "build_eval_split",
     "load_raw",
     "load_records",
     "parse_source",

@@ -1,31 +1,81 @@
-"""Per-image functions shared by every data source: decode, resize, convert.
+"""The one image path of kcolor: decode, resize, convert — for training and for serving.
 
-All of them are TensorFlow ops on one image, so they run inside `tf.data.Dataset.map`
-(graph mode, in parallel) as well as eagerly (when TFRecord shards are written).
+Every place that turns a file into model pixels uses these functions: the `tf.data`
+pipeline (folders, TFRecord shards, tensorflow-datasets), `kcolor make-records`,
+`kcolor evaluate`, the export parity checks, `kcolor colorize`, and the in-graph
+preprocessing of an exported SavedModel (`resize`). So a model is served exactly the
+pixels it was trained on.
 
-Decoding rules (the same for image folders, TFRecord shards and tensorflow-datasets):
+Decoding (`decode`, `read_image`; Pillow):
 
-- JPEG, PNG, GIF (first frame) and BMP are read by TensorFlow's own decoders.
-- Gray images are replicated to three channels.
-- PNG with transparency (gray+alpha or RGBA) is composited onto white; the fourth
-  channel of a 32-bit BMP is dropped (it is often unused and zero).
-- 16-bit PNG keeps its full precision until it is resized and stored as 8 bits.
-- A JPEG that is much larger than the size it will be resized to is decoded at
-  1/2, 1/4 or 1/8 scale (libjpeg's DCT scaling), which is faster and still leaves at
-  least `min_side` pixels on each side.
+- JPEG, PNG, GIF (first frame of an animation), BMP, TIFF, WebP, PPM/PGM.
+- Every mode: gray (1, 8 and 16 bit, kept at full precision), RGB, RGBA, gray+alpha,
+  palette (with or without transparency), CMYK, YCbCr.
+- EXIF orientation is applied, so the image is upright as a viewer shows it.
+- Transparency: the color is composited onto white (what the model sees), and the
+  alpha channel is kept beside it (`LoadedImage.alpha`), so `colorize` can put it back.
+- A file that cannot be decoded raises `ImageReadError` naming the file and the reason.
 
-Images are resized to a square `size x size`, as the papers do ("resized to 128x128",
-"resized to 256x256"); the aspect ratio is not kept. Shrinking averages areas (no
-aliasing), enlarging is bilinear.
+Resizing (`resize`): bilinear with antialiasing (`tf.image.resize(..., "bilinear",
+antialias=True)`): a triangle filter widened by the scale factor when shrinking, plain
+half-pixel-centre bilinear when enlarging. Training squashes images to `S x S` as the
+papers do ("resized to 128x128"); serving resizes the photo to `S x S` with the same
+function and upsamples the predicted chroma back with it.
 
 Example:
-    rgb = decode_image(tf.io.read_file("photo.jpg"))      # float32 [H, W, 3] in [0, 1]
-    small = to_uint8(resize_square(rgb, 64))              # uint8 [64, 64, 3]
+    image = read_image("photo.jpg")                 # image.rgb: float32 (H, W, 3) in [0, 1]
+    small = to_uint8(resize(image.rgb, 64))         # uint8 (64, 64, 3)
 """
 
+import dataclasses
+import io as _io
+import os
+from typing import Optional
+
+import numpy as np
 import tensorflow as tf
 
+# File extensions picked up when a folder is searched for images (case-insensitive).
+IMAGE_EXTENSIONS = (
+    ".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm",
+)
+
+# Pillow modes holding one gray channel of more than 8 bits, and their full-scale value.
+_WIDE_GRAY_MODES = {"I;16": 65535.0, "I;16L": 65535.0, "I;16B": 65535.0, "I;16N": 65535.0, "I": 65535.0}
+
 _PNG_MAGIC = b"\x89PNG"
+
+
+class ImageReadError(ValueError):
+    """A file that cannot be decoded as an image (corrupt, truncated or not an image)."""
+
+
+@dataclasses.dataclass
+class LoadedImage:
+    """A decoded image.
+
+    Attributes:
+        rgb: float32 array (H, W, 3) in [0, 1], composited onto white where the source
+            is transparent. Gray sources have three equal channels.
+        alpha: float32 array (H, W) in [0, 1], or None when the source has no transparency.
+        mode: the Pillow mode the file was stored in (e.g. "L", "I;16", "P", "CMYK").
+        path: where it was read from (or a label for in-memory bytes).
+    """
+
+    rgb: np.ndarray
+    alpha: Optional[np.ndarray]
+    mode: str
+    path: str
+
+    @property
+    def size(self):
+        """(height, width)."""
+        return self.rgb.shape[:2]
+
+    @property
+    def is_gray(self) -> bool:
+        r, g, b = self.rgb[..., 0], self.rgb[..., 1], self.rgb[..., 2]
+        return bool(np.array_equal(r, g) and np.array_equal(g, b))
 
 
 def image_format(data) -> str:
@@ -42,102 +92,203 @@ def image_format(data) -> str:
     return "unknown"
 
 
-def _jpeg_ratio_index(data, min_side):
-    # Largest DCT scale (1, 2, 4, 8 -> index 0..3) that keeps both sides >= min_side.
-    shape = tf.image.extract_jpeg_shape(data)
-    short = tf.minimum(shape[0], shape[1])
-    index = tf.constant(0)
-    for i, ratio in enumerate((2, 4, 8), start=1):
-        index = tf.where(short >= min_side * ratio, i, index)
-    return index
+def _to_float_rgb(img):
+    """A loaded Pillow image → (rgb float32 (H, W, 3), alpha float32 (H, W) or None)."""
+    mode = img.mode
+    if mode in _WIDE_GRAY_MODES:
+        gray = np.asarray(img, dtype=np.float32)
+        # 32-bit "I" images from 16-bit files hold 0..65535; 8-bit data promoted to "I"
+        # (some TIFF/PGM writers) holds 0..255, which the maximum tells apart.
+        scale = _WIDE_GRAY_MODES[mode] if mode != "I" or gray.max(initial=0) > 255 else 255.0
+        gray = np.clip(gray / scale, 0.0, 1.0)
+        return np.repeat(gray[..., None], 3, axis=-1), None
+    if mode == "F":
+        gray = np.asarray(img, dtype=np.float32)
+        top = 1.0 if gray.max(initial=0) <= 1.0 else 255.0
+        return np.repeat(np.clip(gray / top, 0.0, 1.0)[..., None], 3, axis=-1), None
+    if mode == "P":
+        # Palette images may carry transparency in the palette or in a tRNS chunk.
+        img = img.convert("RGBA" if "transparency" in img.info else "RGB")
+    elif mode in ("1", "L"):
+        img = img.convert("L")
+    elif mode in ("LA", "La", "PA"):
+        img = img.convert("LA")
+    elif mode in ("RGBA", "RGBa"):
+        img = img.convert("RGBA")
+    elif mode != "RGB":
+        # CMYK, YCbCr, LAB, HSV, I;16 RGB variants...: Pillow's own conversion to RGB.
+        img = img.convert("RGB")
+    data = np.asarray(img, dtype=np.float32) / 255.0
+    if img.mode == "L":
+        return np.repeat(data[..., None], 3, axis=-1), None
+    if img.mode == "LA":
+        return np.repeat(data[..., :1], 3, axis=-1), data[..., 1]
+    if img.mode == "RGBA":
+        return np.ascontiguousarray(data[..., :3]), data[..., 3]
+    if img.mode != "RGB":
+        raise ImageReadError(f"unexpected Pillow mode after conversion: {img.mode}")
+    return np.ascontiguousarray(data), None
 
 
-def _decode_jpeg(data, min_side):
-    if min_side is None:
-        rgb = tf.io.decode_jpeg(data, channels=3)
-    else:
-        index = _jpeg_ratio_index(data, min_side)
-        rgb = tf.switch_case(
-            index,
-            [lambda r=r: tf.io.decode_jpeg(data, channels=3, ratio=r) for r in (1, 2, 4, 8)],
-        )
-    return tf.image.convert_image_dtype(rgb, tf.float32)
+def _open(source, label) -> LoadedImage:
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    try:
+        with Image.open(source) as img:
+            img.load()  # decode now: truncated data fails here, not later
+            mode = img.mode
+            img = ImageOps.exif_transpose(img)
+            rgb, alpha = _to_float_rgb(img)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as err:
+        raise ImageReadError(f"{label}: cannot decode image ({type(err).__name__}: {err})") from err
+    if rgb.ndim != 3 or rgb.shape[0] == 0 or rgb.shape[1] == 0:
+        raise ImageReadError(f"{label}: empty image of shape {rgb.shape}")
+    if alpha is not None:
+        # The one alpha rule: transparent pixels are seen on white.
+        rgb = rgb * alpha[..., None] + (1.0 - alpha[..., None])
+    return LoadedImage(rgb=rgb.astype(np.float32), alpha=alpha, mode=mode, path=label)
 
 
-def _decode_other(data):
-    img = tf.io.decode_image(data, channels=0, dtype=tf.float32, expand_animations=False)
-    shape = tf.shape(img)
-    height, width, channels = shape[0], shape[1], shape[2]
-    is_png = tf.equal(tf.strings.substr(data, 0, 4), _PNG_MAGIC)
-    # PNG with 2 (gray+alpha) or 4 (RGBA) channels carries transparency.
-    has_alpha = tf.logical_and(is_png, tf.equal(channels % 2, 0))
-    n_color = tf.where(channels >= 3, 3, 1)
-    color = tf.broadcast_to(img[:, :, :n_color], tf.stack([height, width, 3]))
-    alpha = tf.cond(
-        has_alpha,
-        lambda: img[:, :, channels - 1 : channels],
-        lambda: tf.ones(tf.stack([height, width, 1]), tf.float32),
-    )
-    return color * alpha + (1.0 - alpha)
+def decode(data, *, label="<bytes>") -> LoadedImage:
+    """Decode encoded image bytes (see the module docstring for the rules).
 
-
-def decode_image(data, min_side=None):
-    """Encoded JPEG/PNG/GIF/BMP bytes (scalar tf.string) -> float32 RGB [H, W, 3] in [0, 1].
-
-    Args:
-        data: a scalar string tensor holding the encoded file.
-        min_side: when set, a large JPEG may be decoded at reduced scale as long as both
-            sides stay >= `min_side` (other formats are always decoded in full).
+    Raises:
+        ImageReadError: the bytes are not a decodable image; the message starts with `label`.
     """
-    data = tf.convert_to_tensor(data, tf.string)
-    is_jpeg = tf.equal(tf.strings.substr(data, 0, 3), b"\xff\xd8\xff")
-    rgb = tf.cond(is_jpeg, lambda: _decode_jpeg(data, min_side), lambda: _decode_other(data))
+    return _open(_io.BytesIO(bytes(data)), label)
+
+
+def read_image(path) -> LoadedImage:
+    """Decode an image file into float32 RGB in [0, 1] at its own resolution.
+
+    Raises:
+        ImageReadError: the file is missing, truncated, corrupt, or not an image; the
+            message names the file and the decoder's complaint.
+
+    Example:
+        image = read_image("old_photo.png")
+        print(image.size, image.mode)
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise ImageReadError(f"{path}: no such file")
+    return _open(path, path)
+
+
+def check_image(path) -> None:
+    """Raise `ImageReadError` unless `read_image(path)` would succeed (a fast check).
+
+    The whole file is decoded, as `read_image` does, except that a JPEG is decoded at
+    1/8 scale (libjpeg's DCT scaling still reads every byte of the stream).
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise ImageReadError(f"{path}: no such file")
+    try:
+        with Image.open(path) as img:
+            if img.format == "JPEG":
+                img.draft(img.mode, (1, 1))
+            img.load()
+            if img.size[0] == 0 or img.size[1] == 0:
+                raise ImageReadError(f"{path}: empty image of size {img.size}")
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as err:
+        if isinstance(err, ImageReadError):
+            raise
+        raise ImageReadError(f"{path}: cannot decode image ({type(err).__name__}: {err})") from err
+
+
+def decode_tf(data):
+    """`decode` inside a `tf.data` graph: scalar tf.string → float32 RGB [H, W, 3] in [0, 1].
+
+    Decoding errors surface as a `tf.errors.InvalidArgumentError` naming the reason;
+    sources check every file beforehand, so a pipeline never meets one.
+    """
+
+    def _decode(value):
+        if isinstance(value, np.ndarray):  # a 0-d array holding the bytes
+            value = value.item()
+        return decode(value).rgb
+
+    rgb = tf.numpy_function(_decode, [data], tf.float32, stateful=False)
     return tf.ensure_shape(rgb, [None, None, 3])
 
 
-def resize_square(rgb, size):
-    """Resize float RGB [H, W, 3] to [size, size, 3].
+def resize(images, size):
+    """The one resize of kcolor: bilinear with antialiasing, (H, W, C) or (B, H, W, C).
 
-    Shrinking uses area averaging (a box filter: antialiased, and about twice as fast
-    as `antialias=True` bilinear in `tf.data`); enlarging uses bilinear interpolation;
-    an image already `size x size` is returned as it is.
+    Args:
+        images: float images.
+        size: an int (a square `size x size`) or `[height, width]` (ints or a tensor).
     """
-    rgb = tf.cast(rgb, tf.float32)
-    shape = tf.shape(rgb)
-    same = tf.logical_and(tf.equal(shape[0], size), tf.equal(shape[1], size))
-    shrink = tf.logical_and(shape[0] >= size, shape[1] >= size)
-    out = tf.case(
-        [
-            (same, lambda: rgb),
-            (shrink, lambda: tf.image.resize(rgb, [size, size], method="area")),
-        ],
-        default=lambda: tf.image.resize(rgb, [size, size], method="bilinear"),
-        exclusive=False,
-    )
-    return tf.ensure_shape(out, [size, size, 3])
+    if isinstance(size, (int, np.integer)):
+        size = [int(size), int(size)]
+    return tf.image.resize(tf.cast(images, tf.float32), size, method="bilinear", antialias=True)
 
 
 def resize_shorter_side(rgb, size):
-    """Resize float RGB so that its shorter side is `size` (only ever shrinks; keeps aspect)."""
+    """Shrink float RGB (H, W, 3) so its shorter side is `size`, keeping the aspect (never enlarges)."""
     shape = tf.shape(rgb)
     height, width = tf.cast(shape[0], tf.float64), tf.cast(shape[1], tf.float64)
     scale = tf.minimum(tf.constant(1.0, tf.float64), float(size) / tf.minimum(height, width))
     new_h = tf.maximum(1, tf.cast(tf.round(height * scale), tf.int32))
     new_w = tf.maximum(1, tf.cast(tf.round(width * scale), tf.int32))
-    return tf.cond(
-        scale < 1.0,
-        lambda: tf.image.resize(rgb, tf.stack([new_h, new_w]), antialias=True),
-        lambda: tf.cast(rgb, tf.float32),
-    )
+    return tf.cond(scale < 1.0, lambda: resize(rgb, tf.stack([new_h, new_w])), lambda: tf.cast(rgb, tf.float32))
 
 
 def to_uint8(rgb):
-    """Float RGB in [0, 1] -> uint8, rounded."""
-    return tf.cast(tf.round(tf.clip_by_value(rgb, 0.0, 1.0) * 255.0), tf.uint8)
+    """Float RGB in [0, 1] → uint8, rounded to the nearest level (NumPy in, NumPy out)."""
+    if isinstance(rgb, np.ndarray) or np.isscalar(rgb):
+        return np.clip(np.round(np.asarray(rgb, np.float32) * 255.0), 0, 255).astype(np.uint8)
+    return tf.cast(tf.round(tf.clip_by_value(tf.cast(rgb, tf.float32), 0.0, 1.0) * 255.0), tf.uint8)
 
 
 def to_float(image):
-    """uint8 (or float) image -> float32 in [0, 1]."""
+    """uint8 (or float) image → float32 in [0, 1]."""
     if image.dtype == tf.uint8:
         return tf.cast(image, tf.float32) / 255.0
     return tf.cast(image, tf.float32)
+
+
+def write_png(path, rgb, alpha=None) -> str:
+    """Write float RGB in [0, 1] (H, W, 3) as an 8-bit PNG, whole or not at all; with
+    `alpha` (H, W), as RGBA."""
+    from PIL import Image
+
+    from kcolor.training.history import atomic_write
+
+    pixels = to_uint8(np.asarray(rgb))
+    if alpha is not None:
+        pixels = np.concatenate([pixels, to_uint8(np.asarray(alpha))[..., None]], axis=-1)
+    picture = Image.fromarray(pixels, mode="RGBA" if alpha is not None else "RGB")
+    atomic_write(path, lambda tmp: picture.save(tmp, format="PNG"))
+    return os.fspath(path)
+
+
+def has_image_extension(name) -> bool:
+    return os.path.splitext(os.fspath(name))[1].lower() in IMAGE_EXTENSIONS
+
+
+def find_images(inputs) -> list:
+    """Expand files and folders into a list of `(path, relative_output_stem)`.
+
+    Folders are searched recursively for files with an image extension
+    (`IMAGE_EXTENSIONS`; hidden files and folders are ignored); their output keeps the
+    sub-folder layout. A file named explicitly is always kept, whatever its extension,
+    so a bad file is reported rather than silently dropped.
+    """
+    found = []
+    for item in inputs:
+        item = os.path.expanduser(os.path.expandvars(os.fspath(item)))
+        if os.path.isdir(item):
+            for root, dirs, files in os.walk(item):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(files):
+                    if has_image_extension(name) and not name.startswith("."):
+                        full = os.path.join(root, name)
+                        stem = os.path.splitext(os.path.relpath(full, item))[0]
+                        found.append((full, stem))
+        else:
+            found.append((item, os.path.splitext(os.path.basename(item))[0]))
+    return found

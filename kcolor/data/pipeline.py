@@ -3,7 +3,7 @@
 Every source goes through the same small per-example functions:
 
     raw split (ids + encoded bytes or uint8 crops)          kcolor.data.sources / sample / records / tfds_source
-      -> decode, resize to a square, store as uint8          (parallel map)
+      -> decode, resize to a square, store as uint8          (parallel map; kcolor.data.images)
       -> cache                                               (cfg.cache; uint8 keeps it 4x smaller than float)
       train only:
       -> shuffle(cfg.shuffle_buffer, seed=cfg.seed)          (reshuffled every epoch)
@@ -52,23 +52,22 @@ class DataBundle:
     info: dict
 
 
-def _prepare(size, keys):
+def _prepare(size, keys, keep_id=False):
     """decode -> square resize -> uint8, for the image keys of a raw element."""
 
     def prepare(element):
-        out = {}
+        out = {"id": element["id"]} if keep_id else {}
         for key in keys:
             value = element[key]
-            if value.dtype == tf.string:
-                value = images.decode_image(value, min_side=size)
-            out["rgb" if key == "image" else key] = images.to_uint8(images.resize_square(images.to_float(value), size))
+            value = images.decode_tf(value) if value.dtype == tf.string else images.to_float(value)
+            out["rgb" if key == "image" else key] = images.to_uint8(images.resize(value, size))
         return out
 
     return prepare
 
 
 def _to_float(example):
-    return {key: images.to_float(value) for key, value in example.items()}
+    return {key: value if key == "id" else images.to_float(value) for key, value in example.items()}
 
 
 def _self_reference(example):
@@ -175,3 +174,49 @@ def build_datasets(cfg) -> DataBundle:
         **raw.info,
     }
     return DataBundle(datasets["train"], datasets["val"], datasets["test"], dict(raw.counts), info)
+
+
+def build_eval_split(cfg, split="test", *, batch_size=16):
+    """One held-out split of `cfg.data`, as evaluation reads it: `(dataset, count, info)`.
+
+    The images are decoded and resized exactly as `build_datasets` does for its val and
+    test splits (no augmentation, no shuffling), and each element keeps its image id:
+    `{"id": string [B], "rgb": float32 [B, S, S, 3]}` (plus `"reference"` for pairs).
+    Reads `cfg.data`, `image_size`, `split` (the fractions), `reference`, `seed`,
+    `data_dir` and `download`.
+
+    Raises:
+        ValueError: `split` is not "val" or "test", or that split holds no images
+            (evaluation never falls back to another split).
+    """
+    if split not in ("val", "test"):
+        raise ValueError(f"Unknown evaluation split '{split}'. Valid choices: val, test")
+    _check_config(cfg)
+    spec = parse_source(cfg.data)
+    fractions = normalize_split(cfg.split)
+    size = int(cfg.image_size)
+    raw = load_raw(
+        spec,
+        split=fractions,
+        sizes={name: size for name in SPLITS},
+        seed=cfg.seed,
+        data_dir=cfg.data_dir,
+        download=cfg.download,
+    )
+    count = raw.counts[split]
+    if count == 0:
+        raise ValueError(
+            f"The {split} split of '{spec}' is empty (split fractions {list(fractions)}, counts {raw.counts}). "
+            f"Pass another --split, or --data with a source that has {split} images"
+        )
+    pairs = raw.kind == "pairs"
+    keys = ("image", "reference") if pairs and cfg.reference == "pair" else ("image",)
+    ds = raw.splits[split].map(_prepare(size, keys, keep_id=True), num_parallel_calls=AUTOTUNE)
+    ds = ds.map(_to_float, num_parallel_calls=AUTOTUNE)
+    if cfg.reference == "self":
+        ds = ds.map(_self_reference, num_parallel_calls=AUTOTUNE)
+    ds = ds.batch(int(batch_size)).prefetch(AUTOTUNE)
+    info = {"source": str(spec), "kind": raw.kind, "split": split, "fractions": list(fractions),
+            "image_size": size, "count": count, "skipped": len(raw.skipped),
+            "skipped_examples": raw.skipped[:50]}
+    return ds, count, info

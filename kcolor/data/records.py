@@ -86,11 +86,6 @@ class _Encoder:
 
     def __init__(self, image_size):
         self.image_size = image_size
-        self._decode = tf.function(images.decode_image, input_signature=[tf.TensorSpec([], tf.string)])
-        self._jpeg_check = tf.function(
-            lambda data: tf.shape(images.decode_image(data, min_side=1)),
-            input_signature=[tf.TensorSpec([], tf.string)],
-        )
         if image_size:
             self._shrink = tf.function(
                 lambda rgb: images.to_uint8(images.resize_shorter_side(rgb, image_size)),
@@ -102,13 +97,10 @@ class _Encoder:
         if isinstance(value, (bytes, np.bytes_)):
             data = bytes(value)
             fmt = images.image_format(data)
-            if not self.image_size and fmt == "jpeg":
-                height, width = (int(v) for v in self._jpeg_check(data).numpy()[:2])
-                return data, "jpeg", height, width
-            rgb = self._decode(data)
-            if not self.image_size and fmt == "png":
-                return data, "png", int(rgb.shape[0]), int(rgb.shape[1])
-            pixels = self._shrink(rgb) if self.image_size else images.to_uint8(rgb)
+            rgb = images.decode(data).rgb  # the pipeline's own decoder: what it reads back
+            if not self.image_size and fmt in ("jpeg", "png"):
+                return data, fmt, int(rgb.shape[0]), int(rgb.shape[1])
+            pixels = self._shrink(tf.constant(rgb)) if self.image_size else images.to_uint8(tf.constant(rgb))
         else:
             fmt = "array"
             pixels = tf.convert_to_tensor(np.asarray(value, np.uint8))

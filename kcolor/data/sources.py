@@ -6,7 +6,7 @@ of `kcolor make-records`):
 | spec                              | what it reads                                          |
 |-----------------------------------|--------------------------------------------------------|
 | `sample`                          | crops of the photos inside scikit-image (offline)      |
-| `folder:PATH`                     | every JPEG/PNG/BMP/GIF under PATH, recursively         |
+| `folder:PATH`                     | every image file under PATH, recursively (`IMAGE_EXTENSIONS`) |
 | `tfds:NAME[:SPLIT]`               | a tensorflow-datasets dataset (all splits, or one)     |
 | `records:PATH`                    | TFRecord shards written by `write_records`             |
 | `pairs:folder:REF_DIR,TGT_DIR`    | (reference, target) pairs matched by file name         |
@@ -34,9 +34,10 @@ from typing import Optional
 
 import tensorflow as tf
 
+from kcolor.data.images import IMAGE_EXTENSIONS
+
 AUTOTUNE = tf.data.AUTOTUNE
 SPLITS = ("train", "val", "test")
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".gif")
 VALID_FORMS = (
     "sample",
     "folder:PATH",
@@ -239,25 +240,31 @@ def list_images(root) -> list:
 
 
 def _readable(paths_by_key: dict, count: int) -> list:
-    """Positions whose files all decode with the pipeline's own decoder.
+    """Positions whose files all decode with the pipeline's own decoder (`kcolor.data.images`).
 
-    Each file is decoded once (large JPEGs at 1/8 scale); failures are dropped with
-    `ignore_errors` and the survivors counted, so the pipeline never meets them.
+    Each file is decoded once, in a few threads (Pillow releases the GIL while it
+    decodes); failures are dropped and the survivors counted, so the pipeline never
+    meets them.
     """
-    from kcolor.data.images import decode_image
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kcolor.data.images import ImageReadError, check_image
 
     if count == 0:
         return []
     keys = sorted(paths_by_key)
-    ds = tf.data.Dataset.from_tensor_slices((tf.range(count), *[tf.constant(paths_by_key[k]) for k in keys]))
 
-    def check(position, *paths):
-        sizes = [tf.shape(decode_image(tf.io.read_file(p), min_side=1))[:2] for p in paths]
-        ok = tf.reduce_all([tf.reduce_all(s > 0) for s in sizes])
-        return position, ok
+    def ok(position):
+        try:
+            for key in keys:
+                check_image(paths_by_key[key][position])
+        except ImageReadError:
+            return False
+        return True
 
-    ds = ds.map(check, num_parallel_calls=AUTOTUNE).ignore_errors()
-    return sorted(int(p) for p, ok in ds.as_numpy_iterator() if ok)
+    with ThreadPoolExecutor(max_workers=max(2, min(8, os.cpu_count() or 2))) as pool:
+        flags = list(pool.map(ok, range(count)))
+    return [position for position, good in enumerate(flags) if good]
 
 
 def _split_datasets(columns: dict, ids: list, positions_by_split: dict, reader) -> dict:

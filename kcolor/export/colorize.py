@@ -20,7 +20,7 @@ import sys
 import numpy as np
 
 from kcolor.export import graph
-from kcolor.export.images import ImageReadError, find_images, read_image, write_png
+from kcolor.data.images import ImageReadError, find_images, read_image, write_png
 
 MODEL_KINDS = "a run folder (model.json + colorizer.keras), a SavedModel folder, a .tflite file or a .keras file"
 

@@ -14,7 +14,8 @@ and needs no kcolor import once exported:
    full-resolution lightness L. The result keeps every detail of the original, and
    a gray input's lightness comes back unchanged.
 
-The resize is bilinear with antialiasing (an area-weighted filter when shrinking). The
+The resize is `kcolor.data.images.resize`, the one the training pipeline uses (bilinear with
+antialiasing). The
 S x S copy is stretched, not cropped: upsampling the chroma undoes the stretch, so each
 output pixel takes the chroma predicted for its own location.
 
@@ -26,6 +27,7 @@ Example:
 import tensorflow as tf
 
 from kcolor import color
+from kcolor.data.images import resize, to_uint8  # noqa: F401  (the one resize; to_uint8 for the signatures)
 from kcolor.models.io import IOSpec
 
 
@@ -74,11 +76,6 @@ def to_float_rgb(image):
     size = tf.shape(rgb)[:2]
     rgb = tf.broadcast_to(rgb, tf.concat([size, [3]], axis=0))
     return tf.clip_by_value(rgb, 0.0, 1.0)
-
-
-def resize(images, size):
-    """Bilinear resize with antialiasing, for (B, H, W, C) or (H, W, C)."""
-    return tf.image.resize(images, size, method="bilinear", antialias=True)
 
 
 def prepare(rgb, io: IOSpec, image_size: int, reference=None) -> dict:
@@ -138,10 +135,6 @@ def colorize_rgb(rgb, predict_fn, io: IOSpec, image_size: int, reference=None):
     inputs = prepare(rgb, io, image_size, reference)
     return finish(rgb, inputs, predict_fn(inputs), io)
 
-
-def to_uint8(rgb):
-    """float RGB in [0, 1] → uint8, rounded to the nearest level."""
-    return tf.cast(tf.round(tf.clip_by_value(rgb, 0.0, 1.0) * 255.0), tf.uint8)
 
 
 def infer_io(input_channels: dict, output_channels: int) -> IOSpec:

@@ -17,6 +17,8 @@ import dataclasses
 import numpy as np
 import tensorflow as tf
 
+from kcolor.data.images import resize
+
 
 def _as_float(x):
     x = tf.convert_to_tensor(x)
@@ -32,7 +34,7 @@ def _fit(x, size):
     if x.shape[-1] == 1:
         x = tf.repeat(x, 3, axis=-1)
     if x.shape[1] != size or x.shape[2] != size:
-        x = tf.image.resize(x, [size, size], antialias=True)
+        x = resize(x, size)
     return tf.clip_by_value(x, 0.0, 1.0).numpy()
 
 

@@ -30,7 +30,7 @@ from typing import Optional
 import numpy as np
 import tensorflow as tf
 
-from kcolor.export.images import to_uint8
+from kcolor.data.images import resize, to_uint8
 
 BARS_DB = {
     ("savedmodel", "none"): 60.0,
@@ -168,7 +168,7 @@ def measure_parity(keras_colorizer, exported, batches, *, format: str, quantize:
         {k: v[i] for k, v in batch.items()} for batch in batches for i in range(len(batch["rgb"]))
     ][:pipeline_images]
     for item in singles:
-        full = tf.image.resize(item["rgb"][None], full_size, method="bicubic")[0]
+        full = resize(item["rgb"][None], full_size)[0]
         full = tf.clip_by_value(full, 0.0, 1.0).numpy()
         ref = item.get("reference") if io.uses_reference else None
         k_rgb = keras_colorizer.colorize(full, ref)
@@ -186,7 +186,7 @@ def measure_parity(keras_colorizer, exported, batches, *, format: str, quantize:
     one = {k: v[:1] for k, v in batches[0].items()}
     one_inputs = _batch_inputs(io, one)
     single = singles[0]
-    full = tf.image.resize(single["rgb"][None], full_size)[0].numpy()
+    full = tf.clip_by_value(resize(single["rgb"][None], full_size)[0], 0.0, 1.0).numpy()
     ref = single.get("reference") if io.uses_reference else None
     latency = {
         "keras": round(latency_ms(lambda: keras_colorizer.predict(one_inputs), repeats=repeats), 3),

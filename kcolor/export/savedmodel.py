@@ -12,6 +12,7 @@ Signatures:
 |                   | `reference`: uint8 [h, w, C] (reference models only)  |                                 |
 | `colorize_float`  | the same, float32 in [0, 1]                          | `colorized`: float32 [H, W, 3]  |
 | `predict`         | the model's own inputs at S x S, float32, by name     | `output`: the raw model output  |
+| `preprocess`      | as `serving_default`                                 | the model's inputs at S x S that the in-graph path feeds it |
 | `metadata`        | none                                                 | `model`, `io`, `image_size`     |
 
 Example (in a process that never imports kcolor):
@@ -27,7 +28,7 @@ import tensorflow as tf
 from kcolor.export import graph
 from kcolor.models.io import IOSpec, get_io
 
-SIGNATURES = ("serving_default", "colorize_float", "predict", "metadata")
+SIGNATURES = ("serving_default", "colorize_float", "predict", "preprocess", "metadata")
 
 
 def _image_spec(dtype, name):
@@ -77,6 +78,9 @@ def build_archive(model, io: IOSpec, image_size: int, *, model_name: str = "", p
         def serve_float(image, reference):
             return {"colorized": colorize(image, reference)}
 
+        def preprocess(image, reference):
+            return graph.prepare(graph.to_float_rgb(image), io, image_size, graph.to_float_rgb(reference))
+
         uint8_specs = [_image_spec(tf.uint8, "image"), _image_spec(tf.uint8, "reference")]
         float_specs = [_image_spec(tf.float32, "image"), _image_spec(tf.float32, "reference")]
     else:
@@ -86,6 +90,9 @@ def build_archive(model, io: IOSpec, image_size: int, *, model_name: str = "", p
 
         def serve_float(image):
             return {"colorized": colorize(image)}
+
+        def preprocess(image):
+            return graph.prepare(graph.to_float_rgb(image), io, image_size)
 
         uint8_specs = [_image_spec(tf.uint8, "image")]
         float_specs = [_image_spec(tf.float32, "image")]
@@ -106,6 +113,7 @@ def build_archive(model, io: IOSpec, image_size: int, *, model_name: str = "", p
     if serving:
         archive.add_endpoint("serving_default", tf.function(serve), input_signature=uint8_specs)
         archive.add_endpoint("colorize_float", tf.function(serve_float), input_signature=float_specs)
+        archive.add_endpoint("preprocess", tf.function(preprocess), input_signature=uint8_specs)
     archive.add_endpoint(
         "predict", tf.function(predict), input_signature=_model_input_specs(io, image_size, predict_batch)
     )
