@@ -1,171 +1,296 @@
-"""Score trained runs on the same test split: a table, a JSON file and picture grids.
+"""Score trained runs on one frozen test set: a table, a JSON file and picture grids.
 
-`evaluate_runs` loads each run's `colorizer.keras`, colorizes the test split of one data
-source (the first run's, or `data=`), and scores every image with `kcolor.metrics`. It
-also scores the gray baseline (the output is the gray input itself), the floor every
-model has to beat. Table 1 of Paper 001 reports totals over the test set; the table here
-gives both the per-image mean and the total.
+The protocol. Every row of one evaluation (each model, the gray baseline, the ground
+truth) is scored on exactly the same images, decoded and resized once by the one image
+path of `kcolor.data.images`:
+
+- The test set is a data source, a split (`test` by default, or `val`; never changed
+  behind your back) and the split fractions. Without `data=`, it is the runs' own: every
+  run must have been trained with the same source, fractions and (for `sample`) seed,
+  or evaluation stops with one line naming the runs and their sets and asking for
+  `--data`. With `data=`, that source is used for every run.
+- Images are decoded at one evaluation size (`image_size=`, default the largest of the
+  runs' sizes). A model trained at another size sees the images resized to its own size
+  with `kcolor.data.images.resize`, and its prediction is resized back the same way.
+- `evaluation.json` records the set as `test_set`: `{"source", "split", "fractions",
+  "image_size", "count", "ids", "digest"}`, where `digest` is a SHA-256 over the ids and
+  the decoded uint8 pixels (targets, and references for pair data). Two evaluations with
+  the same digest scored the same pictures. Each row records how many images it scored.
+- The gray baseline (the output is the gray input itself) is the floor every model has
+  to beat; the ground truth row gives the photos' own colorfulness. Table 1 of Paper 001
+  (Sofia Bazzan, "Image Colorization", University of Padova) reports totals over the
+  test set; the table here gives both the per-image mean and the total.
 
 Outputs in `out_dir`:
-  evaluation.json   every number, per run and per metric (mean, total, std, count)
+  evaluation.json   every number, per run and per metric (mean, total, count), and `test_set`
   evaluation.md     the comparison table in Markdown
   table.png         the same table rendered as a figure
   grid.png          one row per test image: gray input | each model | ground truth
 
 Example:
     result = evaluate_runs(["runs/flowers-autoencoder", "runs/flowers-unet_residual"])
-    print(result["table_markdown"])
+    print(result["table_markdown"], result["evaluation"]["test_set"]["digest"])
 """
 
-import json
+import hashlib
 import os
 
 import numpy as np
 import tensorflow as tf
 
 from kcolor import color
+from kcolor.data.images import resize, to_uint8
 from kcolor.metrics import MetricTotals
 from kcolor.training.history import atomic_write, atomic_write_json, atomic_write_text
 
-TABLE_METRICS = ("colorfulness", "psnr", "ssim", "mse", "mae")
+TABLE_METRICS = ("colorfulness", "psnr", "ssim", "ms_ssim", "mse", "mae")
 GRAY_BASELINE = "gray baseline"
+GROUND_TRUTH = "ground truth"
+EVAL_SPLITS = ("test", "val")
 
 
-def load_run(run_dir):
-    """Load a run folder: `(colorizer, model_info, cfg)`."""
-    import keras
+class TestSetMismatch(ValueError):
+    """The runs were trained on different test sets and no common `--data` was given."""
 
-    import kcolor.models  # noqa: F401  (registers the custom layers)
-    from kcolor.config import TrainConfig
-
-    paths = {name: os.path.join(run_dir, name) for name in ("colorizer.keras", "model.json", "config.json")}
-    for name, path in paths.items():
-        if not os.path.exists(path):
-            raise FileNotFoundError(f"{run_dir} is not a finished run folder: {name} is missing")
-    with open(paths["model.json"]) as f:
-        info = json.load(f)
-    with open(paths["config.json"]) as f:
-        cfg = TrainConfig.from_dict(json.load(f))
-    colorizer = keras.saving.load_model(paths["colorizer.keras"], safe_mode=True)
-    return colorizer, info, cfg
+    __test__ = False  # not a pytest class
 
 
-def _eval_split(bundle):
-    if bundle.counts.get("test", 0) > 0:
-        return "test", bundle.test
-    return "val", bundle.val
+def _test_set_key(cfg):
+    """What defines a run's own test set: the source, the fractions, and the sample seed."""
+    from kcolor.data.sources import normalize_split, parse_source
+
+    spec = parse_source(cfg.data)
+    key = {"source": str(spec), "fractions": [round(f, 6) for f in normalize_split(cfg.split)]}
+    if spec.kind == "sample":
+        key["seed"] = int(cfg.seed)  # the sample source cuts its crops from the seed
+    return key
 
 
-def _dataset_for(cfg, data, image_size):
-    import dataclasses
+def _describe(key):
+    extra = f", seed {key['seed']}" if "seed" in key else ""
+    return f"{key['source']} split {'/'.join(f'{f:g}' for f in key['fractions'])}{extra}"
 
-    from kcolor.data import build_datasets
 
-    cfg = dataclasses.replace(cfg, data=data, image_size=image_size, augment=())
-    bundle = build_datasets(cfg)
-    return _eval_split(bundle)
+def resolve_test_set(runs, *, data=None, fractions=None, seed=None):
+    """`(source, fractions, seed)` every run is scored on; raises `TestSetMismatch` when
+    the runs' own sets differ and `data` is not given."""
+    keys = {run.run_dir: _test_set_key(run.config) for run in runs}
+    if data is None:
+        distinct = {repr(sorted(k.items())) for k in keys.values()}
+        if len(distinct) > 1:
+            listed = "; ".join(f"{os.path.basename(os.path.normpath(d))}: {_describe(k)}" for d, k in keys.items())
+            raise TestSetMismatch(
+                f"The runs were trained on different test sets ({listed}). Pass --data SOURCE "
+                f"(and --split-fractions) to score them all on one set"
+            )
+        first = next(iter(keys.values()))
+        return first["source"], tuple(first["fractions"]), first.get("seed", 0)
+    all_fractions = {tuple(k["fractions"]) for k in keys.values()}
+    if fractions is None:
+        fractions = all_fractions.pop() if len(all_fractions) == 1 else (0.6, 0.2, 0.2)
+    if seed is None:
+        seeds = {run.config.seed for run in runs}
+        seed = seeds.pop() if len(seeds) == 1 else 0
+    return data, tuple(fractions), int(seed)
+
+
+def _load_runs(run_dirs):
+    from kcolor.export.run import load_run
+
+    runs = []
+    for run_dir in run_dirs:
+        run = load_run(run_dir)
+        if run.config is None:
+            raise FileNotFoundError(f"{run_dir} has no config.json: evaluation needs the run's config")
+        runs.append(run)
+    return runs
 
 
 def _gray_rgb(rgb):
     return color.rgb_to_gray(rgb, channels=3)
 
 
-def _predict(colorizer, io, batch):
-    inputs = io.inputs(batch)
-    output = colorizer(inputs, training=False)
-    return io.to_rgb(tf.cast(output, tf.float32), inputs)
+def _predict(run, batch, eval_size):
+    """The run's colorization of `batch` (at `eval_size`), at `eval_size`."""
+    from kcolor.training.steps import feed
+
+    size = run.image_size
+    if size != eval_size:
+        batch = {k: tf.clip_by_value(resize(v, size), 0.0, 1.0) for k, v in batch.items()}
+    if run.config.reference == "self" and run.io.uses_reference:
+        batch = dict(batch, reference=batch["rgb"])  # the "cheating" variant of Paper 000
+    inputs = run.io.inputs(batch)
+    output = run.colorizer(feed(run.colorizer, inputs), training=False)
+    rgb = run.io.to_rgb(tf.cast(output, tf.float32), inputs)
+    if size != eval_size:
+        rgb = tf.clip_by_value(resize(rgb, eval_size), 0.0, 1.0)
+    return rgb
 
 
-def evaluate_runs(runs, *, data=None, out_dir=None, max_images=None, grid_rows=6):
-    """Score `runs` (run folders) on one data source's test split; see the module docstring."""
-    from kcolor.models.io import get_io
+def _unique_names(run_dirs):
+    names, used = [], set()
+    for run_dir in run_dirs:
+        base = os.path.basename(os.path.normpath(os.fspath(run_dir))) or "run"
+        name, i = base, 2
+        while name in used or name in (GRAY_BASELINE, GROUND_TRUTH):
+            name, i = f"{base}-{i}", i + 1
+        used.add(name)
+        names.append(name)
+    return names
+
+
+def evaluate_runs(
+    runs,
+    *,
+    data=None,
+    split="test",
+    fractions=None,
+    seed=None,
+    image_size=None,
+    out_dir=None,
+    max_images=None,
+    grid_rows=6,
+    batch_size=16,
+):
+    """Score `runs` (run folders) on one frozen test set; see the module docstring.
+
+    Args:
+        runs: run folders written by `kcolor train`.
+        data: the data source to score on (default: the runs' own, which must agree).
+        split: "test" (default) or "val".
+        fractions: train/val/test fractions that split `data` (default: the runs' own
+            when they agree, else 0.6/0.2/0.2).
+        seed: the `sample` source's crop seed (default: the runs' own when they agree).
+        image_size: the evaluation size (default: the largest of the runs' sizes).
+        out_dir: where the files go (default `evaluations/<run names>`).
+        max_images: score at most this many images (the first ones of the split).
+        grid_rows: rows of the picture grid.
+        batch_size: images per forward pass.
+
+    Returns:
+        `{"out_dir", "evaluation", "table_markdown"}`.
+    """
+    from kcolor.config import TrainConfig
+    from kcolor.data import build_eval_split
+    from kcolor.data.sources import parse_source
 
     if not runs:
         raise ValueError("evaluate_runs needs at least one run folder")
-    loaded = [(os.path.basename(os.path.normpath(r)), *load_run(r)) for r in runs]
-    data = data or loaded[0][3].data
-    names = [name for name, *_ in loaded]
+    if split not in EVAL_SPLITS:
+        raise ValueError(f"Unknown evaluation split '{split}'. Valid choices: {', '.join(EVAL_SPLITS)}")
+    if max_images is not None and int(max_images) < 1:
+        raise ValueError(f"max_images must be >= 1. Received: max_images={max_images}")
+    loaded = _load_runs(runs)
+    names = _unique_names(runs)
+    source, fractions, seed = resolve_test_set(loaded, data=data, fractions=fractions, seed=seed)
+    pairs = parse_source(source).pairs
+    for name, run in zip(names, loaded):
+        if run.io.uses_reference and not pairs and run.config.reference != "self":
+            raise ValueError(
+                f"Run '{name}' ({run.model_name}) needs reference pairs, but '{source}' holds single images. "
+                f"Pass --data with a pair source: pairs:sample, pairs:folder:REF_DIR,TGT_DIR or pairs:records:PATH"
+            )
+    eval_size = int(image_size) if image_size else max(run.image_size for run in loaded)
+    set_cfg = TrainConfig(
+        model=loaded[0].model_name, data=source, image_size=eval_size, split=fractions, seed=seed,
+        augment=(), reference="pair", cache=False, data_dir=loaded[0].config.data_dir,
+        download=loaded[0].config.download,
+    )
+    dataset, available, set_info = build_eval_split(set_cfg, split, batch_size=batch_size)
+
     if out_dir is None:
         out_dir = os.path.join("evaluations", "+".join(names) if len(names) <= 4 else f"{names[0]}+{len(names) - 1}")
-    os.makedirs(out_dir, exist_ok=True)
-
-    totals = {name: MetricTotals() for name in names}
-    totals[GRAY_BASELINE] = MetricTotals()
+    rows = [*names, GRAY_BASELINE]
+    totals = {name: MetricTotals() for name in rows}
     truth_colorfulness = MetricTotals(["colorfulness"])
     grid = {name: [] for name in names}
     grid_gray, grid_truth, grid_ref = [], [], []
-    split_name = None
-    sizes = {}
-
-    for name, colorizer, info, cfg in loaded:
-        io = get_io(info["io"])
-        size = int(info["image_size"])
-        sizes[name] = size
-        split_name, dataset = _dataset_for(cfg, data, size)
-        seen = 0
-        for batch in dataset:
-            if max_images is not None and seen >= max_images:
-                break
-            if max_images is not None:
-                batch = {k: v[: max_images - seen] for k, v in batch.items()}
-            truth = batch["rgb"]
-            pred = _predict(colorizer, io, batch)
+    digest = hashlib.sha256()
+    ids = []
+    for batch in dataset:
+        if max_images is not None and len(ids) >= max_images:
+            break
+        if max_images is not None:
+            batch = {k: v[: max_images - len(ids)] for k, v in batch.items()}
+        batch_ids = [i.decode("utf-8", "replace") for i in batch.pop("id").numpy().tolist()]
+        truth = batch["rgb"]
+        for position, image_id in enumerate(batch_ids):
+            digest.update(image_id.encode("utf-8") + b"\0")
+            for key in sorted(batch):
+                digest.update(to_uint8(batch[key][position].numpy()).tobytes())
+        ids.extend(batch_ids)
+        gray = _gray_rgb(truth)
+        totals[GRAY_BASELINE].update(gray, truth)
+        truth_colorfulness.update(truth, truth)
+        take = max(0, grid_rows - len(grid_truth))
+        for name, run in zip(names, loaded):
+            pred = _predict(run, batch, eval_size)
             totals[name].update(pred, truth)
-            if name == names[0]:
-                # The floor and the ground truth's own colorfulness, once.
-                totals[GRAY_BASELINE].update(_gray_rgb(truth), truth)
-                truth_colorfulness.update(truth, truth)
-            if len(grid[name]) < grid_rows:
-                take = grid_rows - len(grid[name])
-                grid[name].extend(np.asarray(pred[:take]))
-                if name == names[0]:
-                    grid_gray.extend(np.asarray(_gray_rgb(truth[:take])))
-                    grid_truth.extend(np.asarray(truth[:take]))
-                    if "reference" in batch:
-                        grid_ref.extend(np.asarray(batch["reference"][:take]))
-            seen += int(truth.shape[0])
+            grid[name].extend(np.asarray(pred[:take]))
+        grid_gray.extend(np.asarray(gray[:take]))
+        grid_truth.extend(np.asarray(truth[:take]))
+        if "reference" in batch:
+            grid_ref.extend(np.asarray(batch["reference"][:take]))
 
-    results = {name: totals[name].summary() for name in [*names, GRAY_BASELINE]}
-    results["ground truth"] = truth_colorfulness.summary()
+    results = {name: totals[name].summary() for name in rows}
+    results[GROUND_TRUTH] = truth_colorfulness.summary()
+    test_set = {
+        "source": source,
+        "split": split,
+        "fractions": list(fractions),
+        "image_size": eval_size,
+        "count": len(ids),
+        "available": available,
+        "skipped_unreadable": set_info["skipped"],
+        "ids": ids,
+        "digest": digest.hexdigest(),
+    }
+    if parse_source(source).kind == "sample":
+        test_set["seed"] = seed
     evaluation = {
-        "data": data,
-        "split": split_name,
-        "image_sizes": sizes,
-        "runs": {name: os.path.abspath(r) for name, r in zip(names, runs)},
+        "data": source,
+        "split": split,
+        "test_set": test_set,
+        "images": {name: totals[name].count for name in rows} | {GROUND_TRUTH: truth_colorfulness.count},
+        "image_sizes": {name: run.image_size for name, run in zip(names, loaded)},
+        "reference_modes": {name: run.config.reference for name, run in zip(names, loaded) if run.io.uses_reference},
+        "runs": {name: os.path.abspath(run.run_dir) for name, run in zip(names, loaded)},
         "results": results,
     }
-    table = format_table(results)
+    table = format_table(results, test_set)
+    title = f"{source} — {split} split, {len(ids)} images at {eval_size} px (digest {test_set['digest'][:12]})"
     atomic_write_json(os.path.join(out_dir, "evaluation.json"), evaluation)
-    atomic_write_text(
-        os.path.join(out_dir, "evaluation.md"),
-        f"# Evaluation on `{data}` ({split_name} split)\n\n{table}\n",
-    )
-    save_table_figure(results, os.path.join(out_dir, "table.png"), title=f"{data} — {split_name} split")
+    atomic_write_text(os.path.join(out_dir, "evaluation.md"), f"# Evaluation on {title}\n\n{table}\n")
+    save_table_figure(results, os.path.join(out_dir, "table.png"), title=title)
     columns = [("gray input", grid_gray)]
     if grid_ref:
         columns.insert(0, ("reference", grid_ref))
-    columns += [(name, grid[name]) for name in names] + [("ground truth", grid_truth)]
+    columns += [(name, grid[name]) for name in names] + [(GROUND_TRUTH, grid_truth)]
     save_grid(columns, os.path.join(out_dir, "grid.png"))
     return {"out_dir": out_dir, "evaluation": evaluation, "table_markdown": table}
 
 
-def format_table(results):
+def format_table(results, test_set=None):
     """Markdown: one row per model, each metric as per-image mean and test-set total."""
-    header = ["model"]
+    header = ["model", "images"]
     for metric in TABLE_METRICS:
         header += [f"{metric} mean", f"{metric} total"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for name, metrics in results.items():
-        cells = [name]
+        counts = [m["count"] for m in metrics.values()]
+        cells = [name, str(counts[0]) if counts else "–"]
         for metric in TABLE_METRICS:
             if metric in metrics:
                 cells += [_fmt(metrics[metric]["mean"]), _fmt(metrics[metric]["total"])]
             else:
                 cells += ["–", "–"]
         lines.append("| " + " | ".join(cells) + " |")
-    count = next(iter(results.values()))
-    n = next(iter(count.values()))["count"] if count else 0
-    lines.append(f"\n{n} test images; 'total' is the sum over them (Paper 001, Table 1).")
+    if test_set is not None:
+        lines.append(
+            f"\nTest set: `{test_set['source']}`, {test_set['split']} split, {test_set['count']} images at "
+            f"{test_set['image_size']} px, digest `{test_set['digest'][:16]}`. 'total' is the sum over the "
+            f"images (Table 1 of Paper 001 reports totals)."
+        )
     return "\n".join(lines)
 
 
@@ -181,39 +306,34 @@ def _fmt(value):
 
 def save_table_figure(results, path, title=""):
     """Render the per-image means as a table figure (PNG)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     rows = list(results)
     cells = [
         [_fmt(results[r][m]["mean"]) if m in results[r] else "–" for m in TABLE_METRICS] for r in rows
     ]
-    fig, ax = plt.subplots(figsize=(1.6 * (len(TABLE_METRICS) + 2), 0.5 * (len(rows) + 2)))
+    fig = Figure(figsize=(1.6 * (len(TABLE_METRICS) + 2), 0.5 * (len(rows) + 2)))
+    ax = fig.subplots()
     ax.axis("off")
     table = ax.table(cellText=cells, rowLabels=rows, colLabels=[f"{m} (mean)" for m in TABLE_METRICS], loc="center")
     table.auto_set_font_size(False)
     table.set_fontsize(9)
     table.scale(1.0, 1.3)
     if title:
-        ax.set_title(title)
+        ax.set_title(title, fontsize=9)
     _save_figure(fig, path)
-    plt.close(fig)
 
 
 def save_grid(columns, path):
     """`columns`: list of (title, list of HxWx3 images); one row per image."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     n_rows = min((len(images) for _, images in columns if images), default=0)
     if n_rows == 0:
         return
     n_cols = len(columns)
-    fig, axes = plt.subplots(n_rows, n_cols, figsize=(2.0 * n_cols, 2.0 * n_rows), squeeze=False)
+    fig = Figure(figsize=(2.0 * n_cols, 2.0 * n_rows))
+    axes = fig.subplots(n_rows, n_cols, squeeze=False)
     for c, (title, images) in enumerate(columns):
         for r in range(n_rows):
             ax = axes[r][c]
@@ -224,7 +344,6 @@ def save_grid(columns, path):
                 ax.set_title(title, fontsize=9)
     fig.tight_layout()
     _save_figure(fig, path)
-    plt.close(fig)
 
 
 def _save_figure(fig, path):

@@ -121,7 +121,21 @@ def _cmd_make_pairs(args):
 def _cmd_evaluate(args):
     from kcolor.evaluate import evaluate_runs
 
-    result = evaluate_runs(args.runs, data=args.data, out_dir=args.out, max_images=args.max_images)
+    fractions = None
+    if args.split_fractions:
+        try:
+            fractions = tuple(float(v) for v in args.split_fractions.split(","))
+        except ValueError:
+            raise ValueError(f"--split-fractions must be 2 or 3 numbers like 0.6,0.2,0.2. Received: {args.split_fractions}")
+    result = evaluate_runs(
+        args.runs,
+        data=args.data,
+        split=args.split,
+        fractions=fractions,
+        image_size=args.image_size,
+        out_dir=args.out,
+        max_images=args.max_images,
+    )
     print(result["table_markdown"])
     print(f"wrote {result['out_dir']}")
     return 0
@@ -190,9 +204,12 @@ def build_parser():
     p.add_argument("--image-size", type=int, default=None)
     p.set_defaults(func=_cmd_make_pairs)
 
-    p = sub.add_parser("evaluate", help="score runs on the same test split")
+    p = sub.add_parser("evaluate", help="score runs on one frozen test set")
     p.add_argument("runs", nargs="+")
-    p.add_argument("--data", default=None, help="data source (default: the first run's)")
+    p.add_argument("--data", default=None, help="data source for every run (default: the runs' own, which must agree)")
+    p.add_argument("--split", default="test", choices=("test", "val"), help="which split to score (default test)")
+    p.add_argument("--split-fractions", default=None, help="train,val,test fractions that split --data")
+    p.add_argument("--image-size", type=int, default=None, help="evaluation size (default: the largest run's)")
     p.add_argument("--out", default=None, help="output folder (default: evaluations/<names>)")
     p.add_argument("--max-images", type=int, default=None)
     p.set_defaults(func=_cmd_evaluate)
