@@ -26,7 +26,7 @@ Example:
     per_example = get_loss("mse")(target, prediction)     # shape [B]
 """
 
-from typing import Callable, NamedTuple
+from typing import Callable, NamedTuple, Optional
 
 import tensorflow as tf
 
@@ -106,14 +106,28 @@ def mse_ms_ssim_loss(y_true, y_pred):
 
 
 class AdversarialLoss(NamedTuple):
-    """An adversarial loss: the generator's and the discriminator's per-example parts."""
+    """An adversarial loss: the generator's and the discriminator's per-example parts.
+
+    `labelled(logits, labels [B]) -> [B]` is the same loss against a given target per
+    example (noisy or flipped labels; the GAN step's `real_labels`/`fake_labels`), and
+    `output(logits)` reads the discriminator's raw output as the number those labels
+    are compared with (a probability for BCE). Both are optional for a custom loss.
+    """
 
     generator: Callable  # fake_logits -> g_gan [B]
     discriminator: Callable  # (real_logits, fake_logits) -> (d_real [B], d_fake [B])
+    labelled: Optional[Callable] = None  # (logits, labels [B]) -> [B]
+    output: Optional[Callable] = None  # logits -> what the labels are compared with
 
 
 def _f32(x):
     return tf.cast(x, tf.float32)
+
+
+def _per_example_labels(labels, logits):
+    """Labels `[B]` shaped to broadcast over `logits` `[B, ...]` (one label per image)."""
+    labels = _f32(labels)
+    return tf.reshape(labels, tf.concat([tf.shape(labels), tf.ones([tf.rank(logits) - 1], tf.int32)], 0))
 
 
 # Least squares (Mao et al.; Paper 001's "MSE" form): D -> 1 on real, 0 on fake.
@@ -123,6 +137,8 @@ ADV_LOSSES["lsgan"] = AdversarialLoss(
         per_example_mean(tf.square(_f32(real) - 1.0)),
         per_example_mean(tf.square(_f32(fake))),
     ),
+    labelled=lambda logits, labels: per_example_mean(tf.square(_f32(logits) - _per_example_labels(labels, logits))),
+    output=_f32,
 )
 
 # Binary cross-entropy on logits (Isola; Paper 001's BCE), non-saturating for G:
@@ -133,6 +149,12 @@ ADV_LOSSES["bce"] = AdversarialLoss(
         per_example_mean(tf.nn.softplus(-_f32(real))),
         per_example_mean(tf.nn.softplus(_f32(fake))),
     ),
+    labelled=lambda logits, labels: per_example_mean(
+        tf.nn.sigmoid_cross_entropy_with_logits(
+            labels=tf.broadcast_to(_per_example_labels(labels, logits), tf.shape(logits)), logits=_f32(logits)
+        )
+    ),
+    output=lambda logits: tf.sigmoid(_f32(logits)),
 )
 
 

@@ -9,7 +9,8 @@ add the replicas' values up with `strategy.reduce(SUM)`.
 - `supervised_step`: any model, any loss from `LOSSES`.
 - `gan_step`: a conditional GAN (generator + discriminator, two optimizers). Each
   discriminator pass (real, fake) is computed once; the fake pass feeds both networks'
-  losses.
+  losses. Options: noisy labels, a generator fed part of the batch; it also reports the
+  discriminator's mean outputs on real and fake.
 - `eval_step`: per-batch sums of the reconstruction loss, MSE and MAE on RGB, for
   validation.
 
@@ -17,14 +18,14 @@ Example:
     step = compile_step(gan_step, strategy=strategy, element_spec=ds.element_spec,
                         generator=g, discriminator=d, g_opt=g_opt, d_opt=d_opt, io=io,
                         adv_loss="bce", recon_loss="l1", recon_weight=100.0)
-    losses = step(batch)           # {'total': ..., 'gan': ..., 'recon': ..., 'd_total': ...}
+    losses = step(batch)           # {'total': ..., 'gan': ..., 'recon': ..., 'd_total': ..., 'd_out_real': ...}
 """
 
 import functools
 
 import tensorflow as tf
 
-from kcolor.training.losses import get_adv_loss, get_loss, mae, mse
+from kcolor.training.losses import get_adv_loss, get_loss, mae, mse, per_example_mean
 
 
 def feed(model, inputs):
@@ -100,6 +101,24 @@ def supervised_step(batch, *, model, optimizer, loss_fn, io):
     return {"loss": loss}
 
 
+def _label_range(name, value):
+    """`(low, high)` with 0 <= low <= high <= 1, or None."""
+    if value is None:
+        return None
+    try:
+        low, high = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise ValueError(f"gan_step: {name} must be a (low, high) pair or None. Received: {name}={value!r}") from None
+    if not 0.0 <= low <= high <= 1.0:
+        raise ValueError(f"gan_step: {name} needs 0 <= low <= high <= 1. Received: {name}={value!r}")
+    return low, high
+
+
+def _draw_labels(label_range, count):
+    low, high = label_range
+    return tf.random.uniform([count], low, high) if high > low else tf.fill([count], low)
+
+
 def gan_step(
     batch,
     *,
@@ -111,6 +130,9 @@ def gan_step(
     adv_loss="bce",
     recon_loss="l1",
     recon_weight=100.0,
+    real_labels=None,
+    fake_labels=None,
+    g_fraction=1.0,
 ):
     """One step of a conditional GAN: each discriminator pass runs once, for both updates.
 
@@ -124,6 +146,18 @@ def gan_step(
     fake pass). The real pass waits for the generator's gradients, so its activations
     never share memory with the generator's.
 
+    Noisy labels (`real_labels`, `fake_labels`, both or neither): each example's target
+    is drawn every step from `U(low, high)`, one label per image (shared by all its
+    patches), and the losses are `adv_loss`'s labelled form. The generator's target
+    for its fakes is a fresh draw from `real_labels`. The ranges fix the convention:
+    Paper 002 uses real in U(0, 0.49) and fake in U(0.5, 0.99), so there a low output
+    means "real". Without them the loss's own targets apply (real 1, fake 0).
+
+    `g_fraction` < 1: the generator colorizes only the first `max(1, floor(B *
+    g_fraction))` examples of the batch; the discriminator's real pass sees the rest
+    (the whole batch if nothing is left). Paper 002's generator is fed half a batch
+    (`g_fraction=0.5`), so the discriminator sees half real, half fake.
+
     Args:
         batch: dict with `rgb` [B, H, W, 3] in [0, 1].
         generator, discriminator: the two Keras models.
@@ -132,26 +166,63 @@ def gan_step(
         adv_loss: a name in `ADV_LOSSES` ("bce", "lsgan") or an `AdversarialLoss`.
         recon_loss: a name in `LOSSES` ("l1", "mse", ...) or a callable.
         recon_weight: weight of the reconstruction term (Isola's lambda).
+        real_labels, fake_labels: `(low, high)` label ranges, or None.
+        g_fraction: share of the batch the generator colorizes, in (0, 1].
 
     Returns:
-        dict of this replica's shares of `total`, `gan`, `recon` (generator) and
-        `d_real`, `d_fake`, `d_total` (discriminator).
+        dict of this replica's shares of `total`, `gan`, `recon` (generator), `d_real`,
+        `d_fake`, `d_total` (discriminator), and `d_out_real`, `d_out_fake`: the
+        discriminator's mean output on real and fake images, read by `adv_loss.output`
+        (a probability for "bce": sigmoid of the logits).
 
     Example:
-        losses = gan_step(batch, generator=g, discriminator=d, g_opt=go, d_opt=do, io=io)
+        losses = gan_step(batch, generator=g, discriminator=d, g_opt=go, d_opt=do, io=io,
+                          real_labels=(0.0, 0.49), fake_labels=(0.5, 0.99), g_fraction=0.5)
     """
     adv = get_adv_loss(adv_loss)
     recon_fn = get_loss(recon_loss)
-    inputs = io.inputs(batch)
-    target = io.target(batch)
+    real_labels = _label_range("real_labels", real_labels)
+    fake_labels = _label_range("fake_labels", fake_labels)
+    if (real_labels is None) != (fake_labels is None):
+        raise ValueError(
+            f"gan_step: set both real_labels and fake_labels, or neither. "
+            f"Received: real_labels={real_labels}, fake_labels={fake_labels}"
+        )
+    noisy = real_labels is not None
+    if noisy and adv.labelled is None:
+        raise ValueError("gan_step: this adversarial loss has no labelled form, so it cannot take noisy labels")
+    g_fraction = float(g_fraction)
+    if not 0.0 < g_fraction <= 1.0:
+        raise ValueError(f"gan_step: g_fraction must be in (0, 1]. Received: g_fraction={g_fraction}")
+    output = adv.output or (lambda logits: tf.cast(logits, tf.float32))
+
+    fake_batch, real_batch = batch, batch
+    if g_fraction < 1.0:
+        size = tf.shape(batch["rgb"])[0]
+        n_fake = tf.maximum(tf.cast(tf.floor(tf.cast(size, tf.float32) * g_fraction), tf.int32), 1)
+        real_start = tf.where(size > n_fake, n_fake, 0)
+        fake_batch = {k: v[:n_fake] for k, v in batch.items()}
+        real_batch = {k: v[real_start:] for k, v in batch.items()}
+    inputs = io.inputs(fake_batch)
+    target = io.target(fake_batch)
     condition = io.condition(inputs)
-    global_batch = _global_batch_size(batch)
+    n_fake_global = _global_batch_size(fake_batch)
+    if g_fraction < 1.0:
+        real_condition = io.condition(io.inputs(real_batch))
+        real_target = io.target(real_batch)
+        n_real_global = _global_batch_size(real_batch)
+    else:
+        real_condition, real_target, n_real_global = condition, target, n_fake_global
     with tf.GradientTape() as d_tape:
         with tf.GradientTape() as g_tape:
             fake = tf.cast(generator(feed(generator, inputs), training=True), tf.float32)
             fake_logits = discriminator({"condition": condition, "image": fake}, training=True)
-            gan = _average(adv.generator(fake_logits), global_batch)
-            recon = _average(recon_fn(target, fake), global_batch)
+            if noisy:
+                g_per_example = adv.labelled(fake_logits, _draw_labels(real_labels, tf.shape(fake)[0]))
+            else:
+                g_per_example = adv.generator(fake_logits)
+            gan = _average(g_per_example, n_fake_global)
+            recon = _average(recon_fn(target, fake), n_fake_global)
             total = gan + recon_weight * recon + _regularization(generator)
             g_scaled = g_opt.scale_loss(total)
         with d_tape.stop_recording():
@@ -159,14 +230,29 @@ def gan_step(
             g_grads = g_tape.gradient(g_scaled, g_vars)
             g_opt.apply_gradients(zip(g_grads, g_vars))
         with tf.control_dependencies([g for g in g_grads if g is not None]):
-            real_logits = discriminator({"condition": condition, "image": target}, training=True)
-        d_real, d_fake = adv.discriminator(real_logits, fake_logits)
-        d_real = _average(d_real, global_batch)
-        d_fake = _average(d_fake, global_batch)
+            real_logits = discriminator({"condition": real_condition, "image": real_target}, training=True)
+        if noisy:
+            d_real = adv.labelled(real_logits, _draw_labels(real_labels, tf.shape(real_target)[0]))
+            d_fake = adv.labelled(fake_logits, _draw_labels(fake_labels, tf.shape(fake)[0]))
+        else:
+            d_real, d_fake = adv.discriminator(real_logits, fake_logits)
+        d_real = _average(d_real, n_real_global)
+        d_fake = _average(d_fake, n_fake_global)
         d_total = d_real + d_fake + _regularization(discriminator)
         d_scaled = d_opt.scale_loss(d_total)
     _apply(d_opt, d_tape, d_scaled, discriminator.trainable_variables)
-    return {"total": total, "gan": gan, "recon": recon, "d_real": d_real, "d_fake": d_fake, "d_total": d_total}
+    d_out_real = _average(per_example_mean(output(real_logits)), n_real_global)
+    d_out_fake = _average(per_example_mean(output(fake_logits)), n_fake_global)
+    return {
+        "total": total,
+        "gan": gan,
+        "recon": recon,
+        "d_real": d_real,
+        "d_fake": d_fake,
+        "d_total": d_total,
+        "d_out_real": d_out_real,
+        "d_out_fake": d_out_fake,
+    }
 
 
 def eval_step(batch, *, model, io, loss_fn):
