@@ -171,6 +171,11 @@ class _Run:
         with _MixedPrecision(cfg.mixed_precision), self.strategy.scope():
             networks = self.spec.build(cfg.image_size, **cfg.options)
             self.models = {k: v for k, v in networks.items() if isinstance(v, keras.Model)}
+            # A model may declare `epoch_hook(completed_epochs) -> bool`, run before each
+            # epoch (e.g. freeze an encoder for the first N epochs); True means it changed
+            # which weights train, so the train step is traced again. The optimizers below
+            # are built on every weight the builder left trainable.
+            self.epoch_hook = networks.get("epoch_hook")
             self.colorizer = self.models["colorizer"]
             self.optimizers = {}
             if self.spec.trainer == "gan":
@@ -404,6 +409,9 @@ class _Run:
         stopped = False
         try:
             while int(self.epoch.numpy()) < cfg.epochs:
+                if self.epoch_hook is not None and self.epoch_hook(int(self.epoch.numpy())):
+                    self._compile()
+                    self._traced = False  # the next call traces again: not throughput
                 stats = self._train_epoch(max_steps)
                 if stats.stopped:
                     stopped = True
