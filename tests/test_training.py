@@ -68,7 +68,7 @@ def test_gan_step_changes_every_weight_of_both_networks():
     )
     g_before, d_before = _values(g.trainable_variables), _values(d.trainable_variables)
     losses = step(next(iter(ds)))
-    assert set(losses) == {"total", "gan", "recon", "d_real", "d_fake", "d_total"}
+    assert set(losses) == {"total", "gan", "recon", "d_real", "d_fake", "d_total", "d_out_real", "d_out_fake"}
     assert all(np.isfinite(float(v)) for v in losses.values())
     np.testing.assert_allclose(float(losses["total"]), float(losses["gan"]) + 100 * float(losses["recon"]), rtol=1e-5)
     np.testing.assert_allclose(float(losses["d_total"]), float(losses["d_real"]) + float(losses["d_fake"]), rtol=1e-5)

@@ -25,15 +25,18 @@ def _save(fig, path):
 def save_loss_curve(rows, path, *, title=None):
     """Plot every train_*/val_* column of `rows` (one row per epoch) against the epoch.
 
-    The discriminator's losses (d_*) get their own axes beside the generator's.
+    The discriminator's losses (d_*) get their own axes beside the generator's, and its
+    mean outputs on real and fake images (d_out_*) a third.
     """
     epochs = [r["epoch"] for r in rows]
     keys = []
     for row in rows:
         keys.extend(k for k in row if k not in keys and k not in _SKIP and isinstance(row[k], (int, float)))
-    d_keys = [k for k in keys if k.startswith("train_d_")]
-    g_keys = [k for k in keys if k not in d_keys]
+    out_keys = [k for k in keys if k.startswith("train_d_out_")]  # D's mean outputs, not losses
+    d_keys = [k for k in keys if k.startswith("train_d_") and k not in out_keys]
+    g_keys = [k for k in keys if k not in d_keys and k not in out_keys]
     panels = [("generator / model", g_keys)] + ([("discriminator", d_keys)] if d_keys else [])
+    panels += [("discriminator outputs", out_keys)] if out_keys else []
     fig = Figure(figsize=(6 * len(panels), 4), layout="constrained")
     for n, (label, panel_keys) in enumerate(panels):
         ax = fig.add_subplot(1, len(panels), n + 1)
@@ -45,7 +48,7 @@ def save_loss_curve(rows, path, *, title=None):
         if positive and min(positive) > 0 and max(positive) / min(positive) > 50:
             ax.set_yscale("log")
         ax.set_xlabel("epoch")
-        ax.set_ylabel("loss")
+        ax.set_ylabel("mean output" if label == "discriminator outputs" else "loss")
         ax.set_title(label)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
