@@ -7,3 +7,4 @@ from kcolor.models.registry import ModelSpec, build_model, get_model, list_model
 from kcolor.models import pix2pix  # noqa: E402,F401
 from kcolor.models import flowers  # noqa: E402,F401
 from kcolor.models import stable  # noqa: E402,F401
+from kcolor.models import vit_i_gan  # noqa: E402,F401

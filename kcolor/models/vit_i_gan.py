@@ -1,0 +1,333 @@
+"""ViT-I-GAN and ViT-GAN: a 5x5 conv encoder, InceptionV3 fusion, a ConvTranspose decoder,
+and a Vision-Transformer discriminator, in Lab.
+
+Paper 004: Tejas Bana, Jatan Loya, Siddhant Kulkarni, "ViT-Inception-GAN for Image
+Colourising", 2021, arXiv:2106.06321 (sections 4.1-4.8, 5.2, 6.4).
+
+The generator reads L in [-1, 1] (io `l_ab`, Input `L`) and predicts ab / 128. At
+256x256 (the paper's size):
+
+    encoder   5 x [Conv 5x5 same, Conv 5x5 same, AveragePooling 2x2]  (8, 8, 512)
+    inception L → [0, 1] → 299x299 → tripled → InceptionV3 logits     (1000,)
+    fusion    the 1000-d vector repeated over the 8x8 grid, concat    (8, 8, 1512)
+              Conv 1x1 → 512                                           (8, 8, 512)
+    decoder   5 x [nearest 2x upsampling, ConvTranspose 3x3]           (256, 256, 2)
+
+`vit_gan` is the same builder with `fusion=False`: the encoder feeds the decoder
+directly (no InceptionV3, no fusion conv). The discriminator of both is
+`kcolor.models.vit.build_vit_discriminator` on (L, ab) with the paper's Table 1.
+
+Choices where the paper is silent (each an option):
+- encoder widths `encoder_filters=(32, 64, 128, 256, 512)`, two 5x5 convs per stage
+  (10 in all), each conv → BatchNorm → LeakyReLU 0.2 (section 4.8 uses BatchNorm; the
+  encoder's activation is not given, the decoder's LeakyReLU 0.2 is reused);
+- decoder widths `decoder_filters=(256, 128, 64, 32)` for the first four ConvTranspose
+  layers, each → BatchNorm → LeakyReLU 0.2; the fifth ConvTranspose has 2 filters;
+- output activation `output_activation="tanh"` on the fifth layer (ab / 128 lies in
+  [-1, 1]); "leaky_relu" follows the paper's text literally, "linear" is the third
+  choice;
+- the fusion conv is followed by BatchNorm and LeakyReLU 0.2 like the encoder;
+- InceptionV3 is frozen (the paper uses it as a pre-trained feature extractor that
+  "does not need training") and runs in inference mode. It reads [0, 1] as the paper
+  says (`inception_range="unit"`); keras' ImageNet weights were trained on [-1, 1],
+  which `inception_range="imagenet"` gives;
+- the reconstruction weight: the paper sums L1 and BCE without a factor; the default
+  `recon_weight=100` is Pix2Pix's lambda (Isola et al. 2017). `recon_weight=1` is the
+  unweighted sum.
+
+Example:
+    nets = build_model("vit_i_gan", 256)                          # the paper's networks
+    nets = build_model("vit_gan", 64, vit_patch=16, vit_dim=64, vit_depth=2, vit_heads=4)
+    ab = nets["colorizer"](L)                                      # [B, H, W, 2]
+"""
+
+import keras
+from keras import layers
+
+from kcolor.models.inception import INPUT_SIZE, build_inception_v3, parse_weights
+from kcolor.models.layers import FusedBatchNormalization
+from kcolor.models.registry import register_model
+from kcolor.models.vit import POOLS, build_vit_discriminator
+
+DOWNSAMPLING = 32  # five AveragePooling 2x2
+ENCODER_FILTERS = (32, 64, 128, 256, 512)
+DECODER_FILTERS = (256, 128, 64, 32)
+FUSION_FILTERS = 512
+OUTPUT_ACTIVATIONS = ("tanh", "leaky_relu", "linear")
+INCEPTION_RANGES = ("unit", "imagenet")
+INCEPTION_NAME = "inception_v3"
+
+# Paper 004 section 5.2: Adam 2e-4, beta1 0.5, beta2 0.9, batch 16.
+PAPER_DEFAULTS = {"learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.9}
+# A small ViT for tests, smoke configs and the notebook's smoke setting (64 px and up).
+SMALL_VIT = {"vit_patch": 16, "vit_dim": 64, "vit_depth": 2, "vit_heads": 4, "vit_mlp": 128}
+
+
+def _filters(name, values, length):
+    values = tuple(int(v) for v in values)
+    if len(values) != length or min(values) < 1:
+        raise ValueError(f"vit_i_gan: {name} must be {length} positive widths. Received: {name}={values}")
+    return values
+
+
+def _choice(name, value, choices):
+    if value not in choices:
+        raise ValueError(f"vit_i_gan: unknown {name} {value!r}. Valid choices: {', '.join(choices)}")
+    return value
+
+
+def conv_bn_lrelu(x, filters, kernel_size, *, transpose=False, name):
+    """(Transposed) conv "same", bias-free → BatchNorm → LeakyReLU 0.2, named `name_*`."""
+    conv = layers.Conv2DTranspose if transpose else layers.Conv2D
+    x = conv(filters, kernel_size, padding="same", use_bias=False, name=f"{name}_conv")(x)
+    x = FusedBatchNormalization(name=f"{name}_bn")(x)
+    return layers.LeakyReLU(negative_slope=0.2, name=f"{name}_lrelu")(x)
+
+
+def encoder(x, filters, *, name="enc"):
+    """5 stages of two 5x5 convs and an AveragePooling 2x2: (H, W) → (H/32, W/32, filters[-1])."""
+    for i, f in enumerate(filters, start=1):
+        x = conv_bn_lrelu(x, f, 5, name=f"{name}{i}a")
+        x = conv_bn_lrelu(x, f, 5, name=f"{name}{i}b")
+        x = layers.AveragePooling2D(2, name=f"{name}{i}_pool")(x)  # (H / 2^i, W / 2^i, f)
+    return x
+
+
+def inception_embedding(L, *, weights, inception_range, name=INCEPTION_NAME):
+    """InceptionV3's 1000-d pre-softmax output of L ([-1, 1]) mapped to [0, 1], 299 px, tripled."""
+    x = layers.Rescaling(0.5, offset=0.5, name="inc_unit")(L)  # [0, 1], as the paper says
+    x = layers.Resizing(INPUT_SIZE, INPUT_SIZE, interpolation="bilinear", name="inc_resize")(x)
+    x = layers.Concatenate(name="inc_triple")([x, x, x])  # (299, 299, 3)
+    if inception_range == "imagenet":
+        x = layers.Rescaling(2.0, offset=-1.0, name="inc_imagenet_range")(x)
+    net = build_inception_v3(include_top=True, weights=weights, name=name)
+    net.trainable = False
+    return net(x, training=False)  # (1000,)
+
+
+def fusion(encoded, embedding, filters, *, name="fusion"):
+    """Repeat the embedding over the encoder's grid, concatenate, Conv 1x1 → `filters`."""
+    grid_h, grid_w = int(encoded.shape[1]), int(encoded.shape[2])
+    e = layers.Reshape((1, 1, int(embedding.shape[-1])), name=f"{name}_vector")(embedding)
+    e = layers.UpSampling2D((grid_h, grid_w), interpolation="nearest", name=f"{name}_repeat")(e)
+    x = layers.Concatenate(name=f"{name}_concat")([encoded, e])  # (H/32, W/32, 512 + 1000)
+    return conv_bn_lrelu(x, filters, 1, name=f"{name}_1x1")  # (H/32, W/32, 512)
+
+
+def decoder(x, filters, *, output_activation, name="dec"):
+    """5 x [nearest 2x upsampling, ConvTranspose 3x3]: the last one gives the 2 ab channels."""
+    for i, f in enumerate(filters, start=1):
+        x = layers.UpSampling2D(2, interpolation="nearest", name=f"{name}{i}_up")(x)
+        x = conv_bn_lrelu(x, f, 3, transpose=True, name=f"{name}{i}")  # (H / 2^(5-i), ..., f)
+    i = len(filters) + 1
+    x = layers.UpSampling2D(2, interpolation="nearest", name=f"{name}{i}_up")(x)
+    x = layers.Conv2DTranspose(2, 3, padding="same", name=f"{name}{i}_conv")(x)  # (H, W, 2)
+    if output_activation == "leaky_relu":
+        return layers.LeakyReLU(negative_slope=0.2, name="ab", dtype="float32")(x)
+    return layers.Activation(output_activation, name="ab", dtype="float32")(x)
+
+
+def build_vit_i_gan_generator(
+    input_shape=(256, 256, 1),
+    *,
+    fusion_inception=True,
+    weights="imagenet",
+    inception_range="unit",
+    encoder_filters=ENCODER_FILTERS,
+    decoder_filters=DECODER_FILTERS,
+    fusion_filters=FUSION_FILTERS,
+    output_activation="tanh",
+    name=None,
+):
+    """The ViT-I-GAN generator (or, with `fusion_inception=False`, ViT-GAN's).
+
+    Args:
+        input_shape: `(H, W, 1)`, H and W multiples of 32.
+        fusion_inception: fuse InceptionV3's embedding (ViT-I-GAN) or not (ViT-GAN).
+        weights: InceptionV3's weights, "imagenet", None/"none" (offline) or a file path.
+        inception_range: "unit" ([0, 1], the paper) or "imagenet" ([-1, 1]).
+        encoder_filters: widths of the 5 encoder stages (2 convs each).
+        decoder_filters: widths of the first 4 ConvTranspose layers.
+        fusion_filters: width of the fusion's Conv 1x1 (512 in the paper).
+        output_activation: "tanh", "leaky_relu" or "linear".
+        name: model name; "vit_i_gan_generator" or "vit_gan_generator" by default.
+
+    Example:
+        g = build_vit_i_gan_generator((256, 256, 1), weights="imagenet")
+        ab = g(L)        # L in [-1, 1], ab / 128
+    """
+    height, width = int(input_shape[0]), int(input_shape[1])
+    if height % DOWNSAMPLING or width % DOWNSAMPLING or height < DOWNSAMPLING or width < DOWNSAMPLING:
+        raise ValueError(
+            f"vit_i_gan: image {height}x{width} does not halve five times; use a multiple of 32 (32, 64, ..., 256)"
+        )
+    encoder_filters = _filters("encoder_filters", encoder_filters, 5)
+    decoder_filters = _filters("decoder_filters", decoder_filters, 4)
+    fusion_filters = _filters("fusion_filters", (fusion_filters,), 1)[0]
+    _choice("output_activation", output_activation, OUTPUT_ACTIVATIONS)
+    _choice("inception_range", inception_range, INCEPTION_RANGES)
+    weights = parse_weights(weights, what="weights (InceptionV3)")
+    name = name or ("vit_i_gan_generator" if fusion_inception else "vit_gan_generator")
+
+    L = keras.Input(shape=(height, width, 1), name="L")
+    x = encoder(L, encoder_filters)  # (H/32, W/32, 512)
+    if fusion_inception:
+        embedding = inception_embedding(L, weights=weights, inception_range=inception_range)  # (1000,)
+        x = fusion(x, embedding, fusion_filters)  # (H/32, W/32, 512)
+    ab = decoder(x, decoder_filters, output_activation=output_activation)  # (H, W, 2)
+    return keras.Model(L, ab, name=name)
+
+
+def _networks(
+    image_size,
+    *,
+    fusion_inception,
+    weights=None,
+    inception_range="unit",
+    encoder_filters,
+    decoder_filters,
+    fusion_filters,
+    output_activation,
+    vit_patch,
+    vit_dim,
+    vit_depth,
+    vit_heads,
+    vit_mlp,
+    vit_dropout,
+    vit_embedding_dropout,
+    vit_pool,
+    recon_weight,
+):
+    image_size = int(image_size)
+    generator = build_vit_i_gan_generator(
+        (image_size, image_size, 1),
+        fusion_inception=fusion_inception,
+        weights=weights,
+        inception_range=inception_range,
+        encoder_filters=encoder_filters,
+        decoder_filters=decoder_filters,
+        fusion_filters=fusion_filters,
+        output_activation=output_activation,
+    )
+    discriminator = build_vit_discriminator(
+        (image_size, image_size, 1),
+        image_channels=2,
+        patch_size=vit_patch,
+        dim=vit_dim,
+        depth=vit_depth,
+        heads=vit_heads,
+        mlp_dim=vit_mlp,
+        dropout=vit_dropout,
+        embedding_dropout=vit_embedding_dropout,
+        pool=_choice("vit_pool", vit_pool, POOLS),
+    )
+    return {
+        "colorizer": generator,
+        "discriminator": discriminator,
+        "gan_loss": {"adv_loss": "bce", "recon_loss": "l1", "recon_weight": float(recon_weight)},
+    }
+
+
+@register_model("vit_i_gan", io="l_ab", trainer="gan", paper="004", defaults=PAPER_DEFAULTS, offline={"weights": "none"})
+def vit_i_gan(
+    image_size,
+    *,
+    weights="imagenet",
+    inception_range="unit",
+    encoder_filters=ENCODER_FILTERS,
+    decoder_filters=DECODER_FILTERS,
+    fusion_filters=FUSION_FILTERS,
+    output_activation="tanh",
+    vit_patch=32,
+    vit_dim=1024,
+    vit_depth=6,
+    vit_heads=16,
+    vit_mlp=2048,
+    vit_dropout=0.1,
+    vit_embedding_dropout=0.1,
+    vit_pool="cls",
+    recon_weight=100.0,
+):
+    """ViT-I-GAN: 5x5 encoder + InceptionV3 fusion + ConvTranspose decoder, ViT discriminator (Paper 004).
+
+    Every default is the paper's setting or the documented choice (module docstring);
+    `weights=none` builds offline. Returns `colorizer`, `discriminator` and `gan_loss`
+    (L1 + BCE).
+
+    Example:
+        nets = vit_i_gan(256)                      # downloads the ImageNet InceptionV3
+        nets = vit_i_gan(64, weights="none", vit_patch=16, vit_dim=64, vit_depth=2, vit_heads=4)
+    """
+    return _networks(
+        image_size,
+        fusion_inception=True,
+        weights=weights,
+        inception_range=inception_range,
+        encoder_filters=encoder_filters,
+        decoder_filters=decoder_filters,
+        fusion_filters=fusion_filters,
+        output_activation=output_activation,
+        vit_patch=vit_patch,
+        vit_dim=vit_dim,
+        vit_depth=vit_depth,
+        vit_heads=vit_heads,
+        vit_mlp=vit_mlp,
+        vit_dropout=vit_dropout,
+        vit_embedding_dropout=vit_embedding_dropout,
+        vit_pool=vit_pool,
+        recon_weight=recon_weight,
+    )
+
+
+@register_model("vit_gan", io="l_ab", trainer="gan", paper="004", defaults=PAPER_DEFAULTS)
+def vit_gan(
+    image_size,
+    *,
+    encoder_filters=ENCODER_FILTERS,
+    decoder_filters=DECODER_FILTERS,
+    output_activation="tanh",
+    vit_patch=32,
+    vit_dim=1024,
+    vit_depth=6,
+    vit_heads=16,
+    vit_mlp=2048,
+    vit_dropout=0.1,
+    vit_embedding_dropout=0.1,
+    vit_pool="cls",
+    recon_weight=100.0,
+):
+    """ViT-GAN: ViT-I-GAN's generator without the InceptionV3 fusion, same ViT discriminator (Paper 004).
+
+    Example:
+        nets = vit_gan(64, vit_patch=16, vit_dim=64, vit_depth=2, vit_heads=4)
+    """
+    return _networks(
+        image_size,
+        fusion_inception=False,
+        encoder_filters=encoder_filters,
+        decoder_filters=decoder_filters,
+        fusion_filters=FUSION_FILTERS,
+        output_activation=output_activation,
+        vit_patch=vit_patch,
+        vit_dim=vit_dim,
+        vit_depth=vit_depth,
+        vit_heads=vit_heads,
+        vit_mlp=vit_mlp,
+        vit_dropout=vit_dropout,
+        vit_embedding_dropout=vit_embedding_dropout,
+        vit_pool=vit_pool,
+        recon_weight=recon_weight,
+    )
+
+
+__all__ = [
+    "ENCODER_FILTERS",
+    "DECODER_FILTERS",
+    "build_vit_i_gan_generator",
+    "decoder",
+    "encoder",
+    "fusion",
+    "inception_embedding",
+    "vit_gan",
+    "vit_i_gan",
+]
