@@ -77,3 +77,68 @@ def test_unregistered_custom_layer_fails_to_load_in_safe_mode(tmp_path):
     model.save(tmp_path / "lambda.keras")
     with pytest.raises(ValueError, match="safe_mode"):
         load_keras_colorizer(tmp_path / "lambda.keras")
+
+
+_FRESH_LOADER = """
+import json, sys
+import numpy as np
+import keras
+
+results = {}
+for item in json.load(open(sys.argv[1])):
+    model = keras.saving.load_model(item["path"], safe_mode=True, compile=False)
+    data = np.load(item["inputs"])
+    inputs = {k: data[k] for k in data.files}
+    out = model(inputs[model.inputs[0].name] if len(model.inputs) == 1 else inputs, training=False)
+    np.save(item["output"], keras.ops.convert_to_numpy(out))
+assert not any(m == "kcolor" or m.startswith("kcolor.") for m in sys.modules), "kcolor was imported"
+print("ok")
+"""
+
+
+def test_colorizer_files_load_without_kcolor_in_a_fresh_process(tmp_path):
+    # What `kcolor train` saves is standard Keras: a process with TensorFlow and Keras
+    # only (kcolor never imported) loads every registered model's colorizer in safe mode.
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from kcolor.models.saving import save_colorizer
+
+    rng = np.random.default_rng(1)
+    items, expected = [], {}
+    for name in list_models():
+        colorizer = _networks(name)["colorizer"]
+        path = tmp_path / f"{name}.keras"
+        save_colorizer(colorizer, path)
+        inputs = _random_inputs(colorizer, rng)
+        np.savez(tmp_path / f"{name}_in.npz", **inputs)
+        expected[name] = keras.ops.convert_to_numpy(_call(colorizer, inputs))
+        items.append({"path": str(path), "inputs": str(tmp_path / f"{name}_in.npz"),
+                      "output": str(tmp_path / f"{name}_out.npy")})
+    (tmp_path / "items.json").write_text(json.dumps(items))
+    (tmp_path / "load.py").write_text(_FRESH_LOADER)
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH="")
+    # Run from tmp_path so the repository's kcolor folder is not importable by accident.
+    proc = subprocess.run([sys.executable, str(tmp_path / "load.py"), str(tmp_path / "items.json")],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for name in list_models():
+        np.testing.assert_allclose(np.load(tmp_path / f"{name}_out.npy"), expected[name], rtol=1e-5, atol=1e-6,
+                                   err_msg=f"{name} differs after a fresh-process load")
+
+
+def test_a_custom_layer_in_a_colorizer_is_refused_when_saving(tmp_path):
+    from kcolor.models.saving import save_colorizer
+
+    @keras.saving.register_keras_serializable(package="kcolor_test")
+    class Doubler(keras.layers.Layer):
+        def call(self, x):
+            return x * 2.0
+
+    x = keras.Input((4, 4, 1), name="gray")
+    model = keras.Model(x, Doubler(name="doubler")(x))
+    with pytest.raises(ValueError, match="doubler"):
+        save_colorizer(model, tmp_path / "c.keras")
+    assert not (tmp_path / "c.keras").exists()

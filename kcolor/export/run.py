@@ -162,14 +162,15 @@ def save_run(run_dir, colorizer, *, model_name: str, io: str, image_size: int, o
         save_run("runs/p2p-untrained", build_model("pix2pix", 64)["colorizer"],
                  model_name="pix2pix", io="gray_rgb", image_size=64, config=TrainConfig())
     """
+    from kcolor.models.saving import save_colorizer
+    from kcolor.training.history import atomic_write_json, atomic_write_text
+
     run_dir = os.fspath(run_dir)
     graph.check_colorizer_inputs(colorizer, get_io(io))
     os.makedirs(run_dir, exist_ok=True)
-    colorizer.save(os.path.join(run_dir, "colorizer.keras"))
+    save_colorizer(colorizer, os.path.join(run_dir, "colorizer.keras"))
     info = {"model": model_name, "image_size": int(image_size), "options": dict(options or {}), "io": io}
-    with open(os.path.join(run_dir, "model.json"), "w") as f:
-        json.dump(info, f, indent=2)
+    atomic_write_json(os.path.join(run_dir, "model.json"), info)
     if config is not None:
-        with open(os.path.join(run_dir, "config.json"), "w") as f:
-            f.write(config.to_json())
+        atomic_write_text(os.path.join(run_dir, "config.json"), config.to_json())
     return run_dir
