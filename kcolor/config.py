@@ -5,16 +5,32 @@ A config holds everything a run needs. Model options (for example Pix2Pix's
 field of that name, or else to the model's options, and fails with the list of valid
 keys when it is neither.
 
+A config may also carry `model_options`, builder options per model name: a config
+that several models share (Paper 001's `flowers` trains six) gives each model its
+paper's setting there, and `resolve_config` merges the entry of the chosen model under
+`options`, so `--set key=value` still wins.
+
+Every field is checked by one table, `FIELD_CHECKS` (field name -> `FieldCheck`), plus
+the checks across fields in `CROSS_CHECKS`; `apply_overrides` checks each field it sets
+and `resolve_config` checks them all, before any data is read or any model is built.
+A new field adds its row to `FIELD_CHECKS` (a test asserts that every field has one).
+Paths (`data`'s folders and records, `data_dir`, `run_dir`, and options named
+`*_from`, `*_dir`, `*_path`, `*_file`) get `~` and `$VARS` expanded by `expand_path`.
+
 Example:
     cfg = get_config("sample")
     cfg = apply_overrides(cfg, ["model=pix2pix", "epochs=3", "adv_loss=bce"])
+    cfg = resolve_config(cfg)          # raises ConfigError naming a bad value
 """
 
 import dataclasses
 import json
-from typing import Optional
+import math
+import os
+from typing import Any, Callable, Optional, Union
 
-from kcolor.models.registry import get_model
+from kcolor.errors import ConfigError
+from kcolor.models.registry import get_model, list_models
 
 _CONFIGS: dict = {}
 
@@ -54,7 +70,7 @@ class TrainConfig:
     # Runtime
     seed: int = 0
     strategy: str = "default"  # default | one_device | mirrored | multi_worker | tpu
-    jit_compile: bool = False  # XLA: slower on CPU, see STACK.md
+    jit_compile: bool = False  # XLA: measured slower on a 2-core CPU
     mixed_precision: Optional[str] = None  # e.g. mixed_float16 on GPUs
     intra_op_threads: int = 0  # 0: TensorFlow's choice
     inter_op_threads: int = 0
@@ -63,6 +79,9 @@ class TrainConfig:
     keep_checkpoints: int = 3
     sample_images: int = 6  # rows of the sample grid
     options: dict = dataclasses.field(default_factory=dict)  # model builder options
+    # Builder options per model name, for a config several models share; the entry of
+    # `model` is merged under `options` by resolve_config (options win).
+    model_options: dict = dataclasses.field(default_factory=dict)
     config_name: str = "custom"
 
     def to_dict(self) -> dict:
@@ -76,12 +95,319 @@ class TrainConfig:
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(d) - names)
         if unknown:
-            raise ValueError(f"Unknown config keys {unknown}. Valid keys: {', '.join(sorted(names))}")
+            raise ConfigError(f"Unknown config keys {unknown}. Valid keys: {', '.join(sorted(names))}")
         d = dict(d)
         for f in dataclasses.fields(cls):
             if f.name in d and isinstance(f.default, tuple) and isinstance(d[f.name], list):
                 d[f.name] = tuple(d[f.name])
         return cls(**d)
+
+
+# --------------------------------------------------------------------------- paths
+
+
+def expand_path(path):
+    """`path` with `~` and `$VARS` expanded (None stays None); the one helper for user paths.
+
+    An unset variable is left as written, so the error that follows names it.
+
+    Example:
+        expand_path("~/photos/$USER")   # "/home/me/photos/me"
+    """
+    if path is None:
+        return None
+    return os.path.expanduser(os.path.expandvars(os.fspath(path)))
+
+
+def expand_source(source):
+    """A data source string with `~` and `$VARS` expanded in its paths.
+
+    `folder:PATH`, `records:PATH`, `pairs:folder:REF_DIR,TGT_DIR` and `pairs:records:PATH`
+    carry paths; `sample` and `tfds:NAME` are returned unchanged.
+
+    Example:
+        expand_source("pairs:folder:~/refs,$DATA/targets")
+    """
+    if not isinstance(source, str):
+        return source
+    prefix, rest = ("pairs:", source[len("pairs:") :]) if source.startswith("pairs:") else ("", source)
+    kind, sep, path = rest.partition(":")
+    if not sep or kind not in ("folder", "records"):
+        return source
+    if prefix and kind == "folder":
+        path = ",".join(expand_path(part.strip()) for part in path.split(","))
+    else:
+        path = expand_path(path)
+    return f"{prefix}{kind}:{path}"
+
+
+PATH_FIELDS = ("data_dir", "run_dir")  # plus `data` (a source string) and path-like options
+PATH_OPTION_SUFFIXES = ("_from", "_dir", "_path", "_file")
+
+
+def _expand_paths(cfg):
+    cfg.data = expand_source(cfg.data)
+    for name in PATH_FIELDS:
+        setattr(cfg, name, expand_path(getattr(cfg, name)))
+    for table in [cfg.options, *(v for v in cfg.model_options.values() if isinstance(v, dict))]:
+        for key, value in table.items():
+            if isinstance(value, str) and key.endswith(PATH_OPTION_SUFFIXES):
+                table[key] = expand_path(value)
+
+
+# --------------------------------------------------------------------------- checks
+
+
+@dataclasses.dataclass(frozen=True)
+class FieldCheck:
+    """The rule for one config field: `test(value) -> bool`, and `valid`, what passes, in words.
+
+    `valid` may be a function of no arguments (for lists known only at run time, such as
+    the registered models).
+    """
+
+    test: Callable[[Any], bool]
+    valid: Union[str, Callable[[], str]]
+
+    def describe(self) -> str:
+        return self.valid() if callable(self.valid) else self.valid
+
+
+def _is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _optional(check: FieldCheck) -> FieldCheck:
+    valid = check.valid
+    return FieldCheck(
+        lambda v: v is None or check.test(v),
+        (lambda: f"{check.describe()}, or none") if callable(valid) else f"{valid}, or none",
+    )
+
+
+def integer(minimum=None, maximum=None, *, optional=False) -> FieldCheck:
+    """An int (not a bool) in [minimum, maximum]."""
+    words = "an integer"
+    if minimum is not None and maximum is not None:
+        words += f" in [{minimum}, {maximum}]"
+    elif minimum is not None:
+        words += f" >= {minimum}"
+    elif maximum is not None:
+        words += f" <= {maximum}"
+    check = FieldCheck(
+        lambda v: _is_int(v) and (minimum is None or v >= minimum) and (maximum is None or v <= maximum), words
+    )
+    return _optional(check) if optional else check
+
+
+def number(low=None, high=None, *, low_open=False, high_open=False, optional=False) -> FieldCheck:
+    """A finite int or float in the interval from `low` to `high` (open ends where asked)."""
+    if low is not None and high is not None:
+        words = f"a number in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+    elif low is not None:
+        words = f"a number {'>' if low_open else '>='} {low}"
+    elif high is not None:
+        words = f"a number {'<' if high_open else '<='} {high}"
+    else:
+        words = "a finite number"
+
+    def test(v):
+        if not _is_number(v):
+            return False
+        if low is not None and (v <= low if low_open else v < low):
+            return False
+        if high is not None and (v >= high if high_open else v > high):
+            return False
+        return True
+
+    check = FieldCheck(test, words)
+    return _optional(check) if optional else check
+
+
+def boolean() -> FieldCheck:
+    return FieldCheck(lambda v: isinstance(v, bool), "true or false")
+
+
+def text(*, optional=False) -> FieldCheck:
+    check = FieldCheck(lambda v: isinstance(v, str) and v.strip() != "", "a non-empty string")
+    return _optional(check) if optional else check
+
+
+def one_of(choices, *, optional=False) -> FieldCheck:
+    """One of `choices`: a tuple, or a function returning one (looked up when checked)."""
+
+    def current():
+        return tuple(choices() if callable(choices) else choices)
+
+    check = FieldCheck(lambda v: isinstance(v, str) and v in current(), lambda: "one of " + ", ".join(current()))
+    return _optional(check) if optional else check
+
+
+def _losses():
+    from kcolor.training.losses import LOSSES
+
+    return sorted(LOSSES)
+
+
+def _strategies():
+    from kcolor.training.strategy import STRATEGIES
+
+    return STRATEGIES
+
+
+def _augmentations():
+    from kcolor.data.augment import AUGMENTATIONS
+
+    return AUGMENTATIONS
+
+
+def _source_forms():
+    from kcolor.data.sources import VALID_FORMS
+
+    return VALID_FORMS
+
+
+def _is_source(v):
+    if not isinstance(v, str) or not v.strip():
+        return False
+    from kcolor.data.sources import parse_source
+
+    try:
+        parse_source(v)
+    except Exception:  # the data layer's own error; the message below lists the valid forms
+        return False
+    return True
+
+
+def _is_split(v):
+    return (
+        isinstance(v, (tuple, list))
+        and len(v) in (2, 3)
+        and all(_is_number(x) and x >= 0 for x in v)
+        and v[0] > 0
+    )
+
+
+def _is_augment(v):
+    return isinstance(v, (tuple, list)) and all(isinstance(n, str) and n in _augmentations() for n in v)
+
+
+def _is_contrast_range(v):
+    return isinstance(v, (tuple, list)) and len(v) == 2 and all(_is_number(x) for x in v) and 0 <= v[0] < v[1]
+
+
+def _is_options(v):
+    return isinstance(v, dict) and all(isinstance(k, str) for k in v)
+
+
+def _is_model_options(v):
+    return isinstance(v, dict) and all(k in list_models() and _is_options(o) for k, o in v.items())
+
+
+REFERENCE_MODES = ("pair", "self")
+PRECISION_POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
+
+# Field -> check. Every TrainConfig field has a row (a test asserts it); a new field adds its own.
+FIELD_CHECKS = {
+    "model": one_of(list_models),
+    "data": FieldCheck(_is_source, lambda: "a data source: " + ", ".join(_source_forms())),
+    "image_size": integer(8, 8192),
+    "batch_size": integer(1),
+    "epochs": integer(1),
+    "steps_per_epoch": integer(1, optional=True),
+    "val_steps": integer(1, optional=True),
+    "learning_rate": number(0, 1, low_open=True, optional=True),
+    "d_learning_rate": number(0, 1, low_open=True, optional=True),
+    "beta_1": number(0, 1, high_open=True, optional=True),
+    "beta_2": number(0, 1, high_open=True, optional=True),
+    "loss": one_of(_losses, optional=True),
+    "split": FieldCheck(_is_split, "2 or 3 non-negative fractions train,val[,test] with train > 0"),
+    "augment": FieldCheck(_is_augment, lambda: "a comma-separated subset of " + ", ".join(_augmentations())),
+    "hue_delta": number(0, 0.5),
+    "contrast_range": FieldCheck(_is_contrast_range, "two numbers lower,upper with 0 <= lower < upper"),
+    "shuffle_buffer": integer(1),
+    "cache": boolean(),
+    "data_dir": text(optional=True),
+    "download": boolean(),
+    "reference": one_of(REFERENCE_MODES),
+    "seed": integer(0, 2**31 - 1),
+    "strategy": one_of(_strategies),
+    "jit_compile": boolean(),
+    "mixed_precision": one_of(PRECISION_POLICIES, optional=True),
+    "intra_op_threads": integer(0, 1024),
+    "inter_op_threads": integer(0, 1024),
+    "run_dir": text(optional=True),
+    "checkpoint_every": integer(1),
+    "keep_checkpoints": integer(1),
+    "sample_images": integer(1, 64),
+    "options": FieldCheck(_is_options, "a dict of builder options keyed by option name"),
+    "model_options": FieldCheck(
+        _is_model_options, lambda: "a dict {model name: {option: value}} over " + ", ".join(list_models())
+    ),
+    "config_name": text(),
+}
+
+
+def check_field(name, value):
+    """Raise `ConfigError` unless `value` passes `FIELD_CHECKS[name]` (one line: value and what is valid)."""
+    check = FIELD_CHECKS.get(name)
+    if check is not None and not check.test(value):
+        shown = ",".join(map(str, value)) if isinstance(value, (tuple, list)) else value
+        raise ConfigError(f"{name}={shown!r} is not valid: expected {check.describe()}")
+
+
+def _check_reference_data(cfg):
+    from kcolor.models.io import get_io
+
+    spec = get_model(cfg.model)
+    if get_io(spec.io).uses_reference and not str(cfg.data).startswith("pairs:") and cfg.reference != "self":
+        pairs = [f for f in _source_forms() if f.startswith("pairs:")]
+        return (
+            f"model '{cfg.model}' colorizes a target with a color reference image (io {spec.io}), but "
+            f"data={cfg.data!r} holds single images: use a pair source ({', '.join(pairs)}; "
+            "kcolor make-pairs writes pairs:records from videos) or reference=self (the target is its own reference)"
+        )
+    return None
+
+
+def _check_options(cfg):
+    spec = get_model(cfg.model)
+    unknown = sorted(set(cfg.options) - set(spec.option_names))
+    if unknown:
+        return f"model '{cfg.model}' has no option {unknown}. Valid options: {', '.join(spec.option_names) or '(none)'}"
+    for name, options in cfg.model_options.items():
+        other = get_model(name)
+        unknown = sorted(set(options) - set(other.option_names))
+        if unknown:
+            return (
+                f"model_options for '{name}' name unknown option(s) {unknown}. "
+                f"Valid options: {', '.join(other.option_names) or '(none)'}"
+            )
+    return None
+
+
+# Checks across fields, run after FIELD_CHECKS: `fn(cfg) -> message or None`.
+CROSS_CHECKS = [_check_options, _check_reference_data]
+
+
+def validate_config(cfg, fields=None):
+    """Check `cfg`'s fields (all, or the names in `fields`) and, for all, the cross-field checks.
+
+    Raises `ConfigError` with one line naming the bad value and what is valid.
+    """
+    names = [f.name for f in dataclasses.fields(cfg)] if fields is None else list(fields)
+    for name in names:
+        check_field(name, getattr(cfg, name))
+    if fields is None:
+        for check in CROSS_CHECKS:
+            message = check(cfg)
+            if message:
+                raise ConfigError(message)
+    return cfg
 
 
 def register_config(name):
@@ -108,7 +434,7 @@ def list_configs() -> list:
 def get_config(name: str) -> TrainConfig:
     _load_builtin_configs()
     if name not in _CONFIGS:
-        raise ValueError(f"Unknown config '{name}'. Valid configs: {', '.join(sorted(_CONFIGS))}")
+        raise ConfigError(f"Unknown config '{name}'. Valid configs: {', '.join(sorted(_CONFIGS))}")
     cfg = _CONFIGS[name]()
     cfg.config_name = name
     return cfg
@@ -133,7 +459,9 @@ def _parse_value(text: str, current):
     if isinstance(current, float):
         return float(text)
     if isinstance(current, tuple):
-        parts = [p for p in text.replace(";", ",").split(",") if p != ""]
+        if text.strip().lower() in ("", "none"):
+            return ()
+        parts = [p.strip() for p in text.replace(";", ",").split(",") if p.strip() != ""]
         if current and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in current):
             return tuple(float(p) for p in parts)
         return tuple(parts)
@@ -159,26 +487,31 @@ def _guess_value(text: str):
 def apply_overrides(cfg: TrainConfig, overrides) -> TrainConfig:
     """Return a copy of `cfg` with `key=value` overrides applied.
 
-    A key that names a config field sets it; otherwise it must be an option of the
-    (possibly just overridden) model. Anything else raises with the valid keys.
+    A key that names a config field sets it (and is checked against `FIELD_CHECKS`);
+    otherwise it must be an option of the (possibly just overridden) model. Anything
+    else raises `ConfigError` with the valid keys.
     """
-    cfg = dataclasses.replace(cfg, options=dict(cfg.options))
+    cfg = dataclasses.replace(cfg, options=dict(cfg.options), model_options=dict(cfg.model_options))
     fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
+    settable = sorted(set(fields) - {"options", "model_options"})
     pending = []
     for item in overrides:
         if "=" not in item:
-            raise ValueError(f"Override '{item}' is not key=value")
+            raise ConfigError(f"Override '{item}' is not key=value")
         key, text = item.split("=", 1)
         key = key.strip()
-        if key in fields and key != "options":
+        if key in fields and key not in ("options", "model_options"):
             current = getattr(cfg, key)
             if current is None and fields[key].default is None:
                 value = _guess_value(text)
             else:
                 try:
                     value = _parse_value(text, current)
-                except ValueError as err:
-                    raise ValueError(f"Bad value for '{key}': {err}") from None
+                except ValueError:
+                    check = FIELD_CHECKS.get(key)
+                    valid = check.describe() if check else f"a value like {current!r}"
+                    raise ConfigError(f"{key}={text!r} is not valid: expected {valid}") from None
+            check_field(key, value)
             setattr(cfg, key, value)
         else:
             pending.append((key, text))
@@ -186,26 +519,31 @@ def apply_overrides(cfg: TrainConfig, overrides) -> TrainConfig:
     option_defaults = spec.option_defaults()
     for key, text in pending:
         if key not in spec.option_names:
-            valid = sorted(set(fields) - {"options"}) + [f"{o} (model option)" for o in spec.option_names]
-            raise ValueError(f"Unknown key '{key}' for model '{cfg.model}'. Valid keys: {', '.join(valid)}")
+            valid = settable + [f"{o} (model option)" for o in spec.option_names]
+            raise ConfigError(f"Unknown key '{key}' for model '{cfg.model}'. Valid keys: {', '.join(valid)}")
         default = option_defaults.get(key)
-        cfg.options[key] = _parse_value(text, default) if default is not None else _guess_value(text)
+        try:
+            cfg.options[key] = _parse_value(text, default) if default is not None else _guess_value(text)
+        except ValueError:
+            raise ConfigError(f"{key}={text!r} is not valid for model '{cfg.model}': expected a value like {default!r}") from None
     return cfg
 
 
 def resolve_config(cfg: TrainConfig) -> TrainConfig:
-    """Fill the recipe fields left as None from the model's defaults, then the fallbacks.
+    """The config a run uses: paths expanded, recipe and model options filled, every field checked.
 
-    Also checks that every model option is one the model's builder accepts.
+    Fills the recipe fields left as None from the model's defaults, then the fallbacks;
+    merges `model_options[cfg.model]` under `options`; expands `~` and `$VARS` in every
+    path; then runs `validate_config`, so a bad value fails here in one line, before any
+    data is read or any model is built.
     """
     spec = get_model(cfg.model)
-    cfg = dataclasses.replace(cfg, options=dict(cfg.options))
+    model_options = {k: dict(v) if isinstance(v, dict) else v for k, v in cfg.model_options.items()}
+    cfg = dataclasses.replace(cfg, options=dict(cfg.options), model_options=model_options)
     for key, fallback in RECIPE_FALLBACKS.items():
         if getattr(cfg, key) is None:
             setattr(cfg, key, spec.defaults.get(key, fallback))
-    unknown = sorted(set(cfg.options) - set(spec.option_names))
-    if unknown:
-        raise ValueError(
-            f"Model '{cfg.model}' has no option {unknown}. Valid options: {', '.join(spec.option_names) or '(none)'}"
-        )
-    return cfg
+    check_field("model_options", cfg.model_options)
+    cfg.options = {**cfg.model_options.get(cfg.model, {}), **cfg.options}
+    _expand_paths(cfg)
+    return validate_config(cfg)
