@@ -7,9 +7,17 @@ memory; for Pix2Pix's 57 M parameters that alone costs a large share of a CPU st
 The arithmetic is identical: `m += (g - m)(1 - b1)`, `v += (g^2 - v)(1 - b2)`,
 `w -= lr sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)`.
 
+Learning-rate schedules are a config feature any model can use (`lr_schedule`):
+`"piecewise:B1[,B2...]:V0,V1[,...]"` runs the first B1 steps at V0, the steps up to B2
+at V1, and so on (one more value than boundaries, boundaries increasing). Paper 004's
+COCO recipe is `"piecewise:59000:2e-4,2e-5"`: 59k steps at 2e-4, then 2e-5. A step is
+one optimizer update (`optimizer.iterations`, saved in checkpoints, so a resumed run
+continues on the schedule).
+
 Example:
     opt = make_optimizer(2e-4, beta_1=0.5)
     opt.build(model.trainable_variables)       # before the first traced step
+    opt = make_optimizer(None, lr_schedule="piecewise:59000:2e-4,2e-5", beta_2=0.999)
 """
 
 import keras
@@ -58,12 +66,62 @@ class FusedAdam(keras.optimizers.Adam):
         )
 
 
-def make_optimizer(learning_rate, *, beta_1=0.9, beta_2=0.999, mixed_precision=None):
-    """The engine's Adam; wrapped in a `LossScaleOptimizer` for `mixed_float16`."""
-    optimizer = FusedAdam(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2)
+LR_SCHEDULE_FORMS = ("piecewise:B1[,B2...]:V0,V1[,...]",)
+
+
+def parse_lr_schedule(text):
+    """`"piecewise:59000:2e-4,2e-5"` → `("piecewise", (59000,), (2e-4, 2e-5))`; None stays None.
+
+    Raises a ValueError naming the bad value and the valid form.
+    """
+    if text is None:
+        return None
+
+    def bad(why):
+        return ValueError(
+            f"lr_schedule={text!r} is not valid ({why}). Valid: {' or '.join(LR_SCHEDULE_FORMS)}, "
+            "e.g. piecewise:59000:2e-4,2e-5 (59k steps at 2e-4, then 2e-5), or none"
+        )
+
+    parts = str(text).strip().split(":")
+    if parts[0] != "piecewise":
+        raise bad(f"unknown kind {parts[0]!r}")
+    if len(parts) != 3:
+        raise bad("expected piecewise:BOUNDARIES:VALUES")
+    try:
+        boundaries = tuple(int(b) for b in parts[1].split(","))
+        values = tuple(float(v) for v in parts[2].split(","))
+    except ValueError:
+        raise bad("boundaries must be integers and values numbers") from None
+    if len(values) != len(boundaries) + 1:
+        raise bad(f"{len(boundaries)} boundaries need {len(boundaries) + 1} values, got {len(values)}")
+    if any(b < 1 for b in boundaries) or any(b >= c for b, c in zip(boundaries, boundaries[1:])):
+        raise bad("boundaries must be positive and increasing")
+    if any(not v > 0 for v in values):
+        raise bad("learning rates must be positive")
+    return ("piecewise", boundaries, values)
+
+
+def make_learning_rate(learning_rate, lr_schedule=None):
+    """A constant `learning_rate`, or the Keras schedule that `lr_schedule` describes."""
+    schedule = parse_lr_schedule(lr_schedule)
+    if schedule is None:
+        return learning_rate
+    _, boundaries, values = schedule
+    # Keras' schedule is called with the count of updates already applied and keeps
+    # values[0] while step <= boundary: `B - 1` makes exactly B updates use values[0].
+    return keras.optimizers.schedules.PiecewiseConstantDecay([b - 1 for b in boundaries], list(values))
+
+
+def make_optimizer(learning_rate, *, beta_1=0.9, beta_2=0.999, mixed_precision=None, lr_schedule=None):
+    """The engine's Adam; wrapped in a `LossScaleOptimizer` for `mixed_float16`.
+
+    With `lr_schedule` (see the module docstring) the schedule replaces `learning_rate`.
+    """
+    optimizer = FusedAdam(learning_rate=make_learning_rate(learning_rate, lr_schedule), beta_1=beta_1, beta_2=beta_2)
     if mixed_precision == "mixed_float16":
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
     return optimizer
 
 
-__all__ = ["FusedAdam", "make_optimizer"]
+__all__ = ["LR_SCHEDULE_FORMS", "FusedAdam", "make_learning_rate", "make_optimizer", "parse_lr_schedule"]
