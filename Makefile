@@ -3,14 +3,16 @@
 #   make train MODEL=pix2pix                       # offline sample data, a few minutes on a CPU
 #   make train MODEL=unet_residual CONFIG=flowers  # a paper's recipe (needs its dataset)
 #   make test
+#   make web RUN=runs/sample-pix2pix QUANTIZE=int8         # the browser page for a TFLite export, served
 #
 # Variables: MODEL, CONFIG, DATA, SET="key=value key=value", RUN, FORMAT, QUANTIZE, INPUT, OUT,
-# SOURCE, NAME, REF (a color reference image for reference-guided models), VIDEOS.
+# SOURCE, NAME, REF (a color reference image for reference-guided models), VIDEOS, SITE (kcolor web's folder).
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.kcolor-installed
+NPM_STAMP := node_modules/.kcolor-npm-installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export MPLBACKEND ?= Agg
 
@@ -25,11 +27,12 @@ INPUT ?=
 OUT ?= colorized
 SOURCE ?= sample
 NAME ?= sample
+SITE ?= site
 MODELS ?= autoencoder deep_cnn unet_residual resnet_color densenet_color pix2pix
 
 OVERRIDES = $(if $(MODEL),--set model=$(MODEL)) $(if $(DATA),--set data=$(DATA)) $(foreach s,$(SET),--set $(s))
 
-.PHONY: setup browser train test bench records pairs colorize export tflite compare clean
+.PHONY: setup browser web train test bench records pairs colorize export tflite compare clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,10 +50,24 @@ browser:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
+# LiteRT.js for `kcolor web` and its tests (npm, from package-lock.json).
+$(NPM_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { \
+	  echo "Installing nodejs and npm for kcolor web"; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nodejs npm >/dev/null; }
+	npm ci --no-audit --no-fund
+	touch $(NPM_STAMP)
+
+# QUANTIZE picks one of the run's TFLite exports only when given on the command line.
+web: $(STAMP) $(NPM_STAMP)
+	$(BIN)/kcolor web $(RUN) --out $(SITE) $(if $(filter command line,$(origin QUANTIZE)),--quantize $(QUANTIZE))
+	$(BIN)/kcolor web --serve $(SITE)
+
 train: $(STAMP)
 	$(BIN)/kcolor train --config $(CONFIG) $(OVERRIDES)
 
-test: $(STAMP) browser
+test: $(STAMP) browser $(NPM_STAMP)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
@@ -75,4 +92,4 @@ compare: $(STAMP)
 	$(BIN)/python -m kcolor.compare --config $(CONFIG) --models "$(MODELS)" $(if $(DATA),--data $(DATA)) $(foreach s,$(SET),--set $(s))
 
 clean:
-	rm -rf runs tf_records exports colorized evaluations bench.json
+	rm -rf runs tf_records exports colorized evaluations bench.json $(SITE)
