@@ -9,6 +9,7 @@
     kcolor evaluate runs/flowers-autoencoder runs/flowers-deep_cnn --data sample
     kcolor export runs/sample-pix2pix --format tflite --quantize int8
     kcolor colorize --model runs/sample-pix2pix old_photo.jpg --out colorized/
+    kcolor web runs/sample-pix2pix --quantize int8 --out site/ && kcolor web --serve site/
 
 Every subcommand fails with a one-line message (exit status 2) on bad input: an unknown
 model, config, data source or key is named together with the valid choices.
@@ -229,6 +230,10 @@ def build_parser():
     p.add_argument("--compare", action="store_true", help="also write side-by-side figures")
     p.add_argument("--reference", default=None, help="color reference image (reference models), used for every input")
     p.set_defaults(func=_cmd_colorize)
+
+    from kcolor.web.cli import add_command as add_web_command
+
+    add_web_command(sub)
     return parser
 
 

@@ -116,7 +116,7 @@ def find_tflite(model, quantize=None) -> Path:
     path = Path(os.fspath(model))
     if path.is_file():
         if path.suffix != ".tflite":
-            raise ValueError(f"'{path}' is not a .tflite file. Valid: a run folder or a .tflite file from kcolor export")
+            raise ValueError(f"Model '{path}' is not a .tflite file. Valid: a run folder or a .tflite file from kcolor export")
         return path
     if not path.is_dir():
         raise FileNotFoundError(f"Model '{path}' does not exist. Valid: a run folder or a .tflite file")
@@ -129,16 +129,16 @@ def find_tflite(model, quantize=None) -> Path:
     }
     if not exports:
         raise FileNotFoundError(
-            f"'{path}' holds no TFLite export (no export/tflite*/*.tflite). "
+            f"Run folder '{path}' holds no TFLite export (no export/tflite*/*.tflite). "
             f"Make one first: kcolor export {path} --format tflite [--quantize int8]"
         )
     if quantize is None:
         if len(exports) > 1:
-            raise ValueError(f"'{path}' holds several TFLite exports; pick one with --quantize. Valid: {', '.join(exports)}")
+            raise ValueError(f"Run folder '{path}' holds several TFLite exports; pick one with --quantize. Valid: {', '.join(exports)}")
         return next(iter(exports.values()))
     if quantize not in exports:
         raise FileNotFoundError(
-            f"'{path}' has no {quantize} TFLite export. Valid: {', '.join(exports)} "
+            f"Run folder '{path}' has no {quantize} TFLite export. Valid: {', '.join(exports)} "
             f"(or run kcolor export {path} --format tflite --quantize {quantize})"
         )
     return exports[quantize]
@@ -216,7 +216,7 @@ def model_info(tflite, *, max_pixels=MAX_PIXELS) -> dict:
 
 def _prepare_out_dir(out_dir: Path):
     if out_dir.exists() and (not out_dir.is_dir() or (any(out_dir.iterdir()) and not (out_dir / SITE_MARKER).is_file())):
-        raise ValueError(f"'{out_dir}' exists and is not an earlier kcolor site (no {SITE_MARKER}); choose another --out")
+        raise ValueError(f"Site folder '{out_dir}' exists and is not an earlier kcolor site (no {SITE_MARKER}); choose another --out")
 
 
 def build_site(model, out_dir, *, quantize=None, node_modules=None, max_pixels=MAX_PIXELS) -> dict:
@@ -290,9 +290,12 @@ def start_server(site_dir, *, host="127.0.0.1", port=0, verbose=False):
     """
     site_dir = Path(os.fspath(site_dir))
     if not (site_dir / SITE_MARKER).is_file():
-        raise FileNotFoundError(f"'{site_dir}' is not a kcolor site (no {SITE_MARKER}); write one with kcolor web MODEL --out DIR")
+        raise FileNotFoundError(f"Folder '{site_dir}' is not a kcolor site (no {SITE_MARKER}); write one with kcolor web MODEL --out DIR")
     handler = functools.partial(_Handler, directory=str(site_dir))
-    server = http.server.ThreadingHTTPServer((host, int(port)), handler)
+    try:
+        server = http.server.ThreadingHTTPServer((host, int(port)), handler)
+    except OSError as err:
+        raise ValueError(f"cannot serve on {host}:{port} ({err.strerror}); pick another --port") from err
     server.verbose = verbose
     threading.Thread(target=server.serve_forever, name="kcolor-web", daemon=True).start()
     return server, f"http://{host}:{server.server_address[1]}/"
