@@ -54,6 +54,9 @@ class TrainConfig:
     # d_learning_rate, or learning_rate.
     learning_rate: Optional[float] = None
     d_learning_rate: Optional[float] = None
+    # None: a constant rate. "piecewise:B1[,B2...]:V0,V1[,...]" (kcolor.training.optimizers):
+    # the first B1 steps at V0, ... It replaces learning_rate (and d_learning_rate if unset).
+    lr_schedule: Optional[str] = None
     beta_1: Optional[float] = None
     beta_2: Optional[float] = None
     loss: Optional[str] = None  # supervised models: mse | mae | l1 | ms_ssim | mse_ms_ssim
@@ -300,6 +303,22 @@ def _is_contrast_range(v):
     return isinstance(v, (tuple, list)) and len(v) == 2 and all(_is_number(x) for x in v) and 0 <= v[0] < v[1]
 
 
+def _is_lr_schedule(v):
+    from kcolor.training.optimizers import parse_lr_schedule
+
+    try:
+        parse_lr_schedule(v)
+    except ValueError:
+        return False
+    return True
+
+
+def _lr_schedule_forms():
+    from kcolor.training.optimizers import LR_SCHEDULE_FORMS
+
+    return " or ".join(LR_SCHEDULE_FORMS) + " (e.g. piecewise:59000:2e-4,2e-5), or none"
+
+
 def _is_options(v):
     return isinstance(v, dict) and all(isinstance(k, str) for k in v)
 
@@ -322,6 +341,7 @@ FIELD_CHECKS = {
     "val_steps": integer(1, optional=True),
     "learning_rate": number(0, 1, low_open=True, optional=True),
     "d_learning_rate": number(0, 1, low_open=True, optional=True),
+    "lr_schedule": FieldCheck(_is_lr_schedule, _lr_schedule_forms),
     "beta_1": number(0, 1, high_open=True, optional=True),
     "beta_2": number(0, 1, high_open=True, optional=True),
     "loss": one_of(_losses, optional=True),
