@@ -186,7 +186,12 @@ class _Run:
                 self.gan_loss = None
                 rates = {"colorizer": cfg.learning_rate}
             for name, lr in rates.items():
-                opt = make_optimizer(lr, beta_1=cfg.beta_1, beta_2=cfg.beta_2, mixed_precision=cfg.mixed_precision)
+                # lr_schedule drives both networks, except a discriminator given its own rate.
+                own_rate = name == "discriminator" and cfg.d_learning_rate is not None
+                schedule = None if own_rate else cfg.lr_schedule
+                opt = make_optimizer(
+                    lr, beta_1=cfg.beta_1, beta_2=cfg.beta_2, mixed_precision=cfg.mixed_precision, lr_schedule=schedule
+                )
                 opt.build(self.models[name].trainable_variables)  # before tracing (STACK.md)
                 self.optimizers[name] = opt
         self.recon_loss = self.gan_loss["recon_loss"] if self.gan_loss else self.cfg.loss
