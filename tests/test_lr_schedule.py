@@ -55,3 +55,14 @@ def test_the_fused_update_applies_the_scheduled_rate():
     constant.apply_gradients([(grad, w2)])
     np.testing.assert_allclose(w1.numpy(), w2.numpy(), rtol=1e-6)
     assert not np.allclose(w1.numpy(), 1.0)
+
+
+def test_the_config_field_is_checked_with_one_clear_line():
+    from kcolor.config import apply_overrides, get_config
+    from kcolor.errors import ConfigError
+
+    cfg = apply_overrides(get_config("sample"), ["lr_schedule=piecewise:100:1e-3,1e-4"])
+    assert cfg.lr_schedule == "piecewise:100:1e-3,1e-4"
+    assert apply_overrides(cfg, ["lr_schedule=none"]).lr_schedule is None
+    with pytest.raises(ConfigError, match=r"lr_schedule='piecewise:100:1e-3' .*piecewise:B1"):
+        apply_overrides(get_config("sample"), ["lr_schedule=piecewise:100:1e-3"])
