@@ -26,7 +26,7 @@ SIZE = 32
 
 def _registry_run(run_dir, name, **config):
     """A run folder for a registered model, untrained, whose config reads the offline sample data."""
-    colorizer = build_model(name, SIZE)["colorizer"]
+    colorizer = build_model(name, SIZE, **get_model(name).offline)["colorizer"]
     cfg = TrainConfig(model=name, image_size=SIZE, batch_size=4, **config)
     return save_run(run_dir, colorizer, model_name=name, io=get_model(name).io, image_size=SIZE, config=cfg)
 
@@ -40,7 +40,7 @@ def _attention_models():
     """Registered models holding MultiHeadAttention; a small one built here if there is none."""
     names = []
     for name in list_models():
-        net = build_model(name, SIZE)["colorizer"]
+        net = build_model(name, SIZE, **get_model(name).offline)["colorizer"]
         if any(isinstance(layer, keras.layers.MultiHeadAttention) for layer in net.layers):
             names.append(name)
     return names or ["tiny_attention"]
@@ -176,7 +176,8 @@ def test_parity_below_the_bar_raises_and_still_writes_the_report(pix2pix_run, tm
     monkeypatch.setitem(parity.BARS_DB, ("tflite", "float16"), 1000.0)
     with pytest.raises(ParityError, match="below the 1000 dB bar"):
         export_run(pix2pix_run, format="tflite", quantize="float16", out_dir=tmp_path / "f16", repeats=1)
-    report = _read_parity(tmp_path / "f16")
+    assert not (tmp_path / "f16").exists()  # a failed export never takes the export's place
+    report = _read_parity(str(tmp_path / "f16") + ".rejected")
     assert report["bar_met"] is False and report["model"]["psnr_db"] < 1000.0
 
 
@@ -254,3 +255,33 @@ def test_training_pipeline_and_savedmodel_feed_the_model_the_same_inputs(pix2pix
         assert len(close) == 1, f"served inputs differ by {sorted(d * 255 for d in matches)[:3]} /255"
         compared += 1
     assert compared == 3
+
+
+def test_a_new_export_replaces_the_old_one_only_once_it_succeeded(pix2pix_run, pix2pix_savedmodel, tmp_path, monkeypatch):
+    from kcolor.export import parity as parity_lib
+
+    folder = pix2pix_savedmodel["path"]
+    before = _read_parity(folder)
+    # An export that fails its check leaves the earlier export untouched.
+    def failing_bar(report, reason=None):
+        raise ParityError("forced failure for the test.")
+
+    monkeypatch.setattr(parity_lib, "check_bar", failing_bar)
+    with pytest.raises(ParityError, match="rejected"):
+        export_run(pix2pix_run, format="savedmodel", repeats=1)
+    assert _read_parity(folder) == before
+    assert os.path.isfile(os.path.join(folder, "saved_model.pb"))
+    assert os.path.isfile(folder + ".rejected/parity.json")
+    # A crash midway (here: in the converter) leaves no staging folder and the old export.
+    monkeypatch.undo()
+    from kcolor.export import savedmodel as savedmodel_lib
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(savedmodel_lib, "export_savedmodel", crash)
+    with pytest.raises(RuntimeError, match="disk full"):
+        export_run(pix2pix_run, format="savedmodel", repeats=1)
+    assert _read_parity(folder) == before
+    parent = os.path.dirname(folder)
+    assert not [n for n in os.listdir(parent) if ".staging-" in n or ".old-" in n]

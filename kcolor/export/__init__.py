@@ -20,7 +20,6 @@ Example:
     print(result["path"], result["parity"]["model"]["psnr_db"])
 """
 
-import json
 import os
 import shutil
 
@@ -48,15 +47,43 @@ def _check_choices(format, quantize):
         )
 
 
-def _prepare_out_dir(out_dir):
-    if os.path.isdir(out_dir) and os.listdir(out_dir):
-        if not os.path.isfile(os.path.join(out_dir, "parity.json")):
-            raise ValueError(
-                f"Export folder '{out_dir}' is not empty and holds no earlier export (no parity.json); "
-                "choose another --out"
-            )
-        shutil.rmtree(out_dir)
-    os.makedirs(out_dir, exist_ok=True)
+def _check_out_dir(out_dir):
+    if os.path.isdir(out_dir) and os.listdir(out_dir) and not os.path.isfile(os.path.join(out_dir, "parity.json")):
+        raise ValueError(
+            f"Export folder '{out_dir}' is not empty and holds no earlier export (no parity.json); "
+            "choose another --out"
+        )
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise ValueError(f"Export path '{out_dir}' is a file, not a folder; choose another --out")
+
+
+def _staging_dir(out_dir):
+    parent, name = os.path.split(os.path.abspath(out_dir))
+    os.makedirs(parent, exist_ok=True)
+    staging = os.path.join(parent, f".{name}.staging-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    os.makedirs(staging)
+    return staging
+
+
+def _publish(staging, out_dir):
+    """Put the finished export in place; an earlier one is removed only after that."""
+    old = None
+    if os.path.exists(out_dir):
+        old = f"{os.path.abspath(out_dir)}.old-{os.getpid()}"
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(out_dir, old)
+    os.replace(staging, out_dir)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _reject(staging, out_dir):
+    """Keep a failed export beside the good one, for inspection: `<out_dir>.rejected`."""
+    rejected = f"{os.path.abspath(out_dir)}.rejected"
+    shutil.rmtree(rejected, ignore_errors=True)
+    os.replace(staging, rejected)
+    return rejected
 
 
 def _versions():
@@ -91,7 +118,10 @@ def export_run(
         format: `"savedmodel"` or `"tflite"`.
         quantize: TFLite only: `"none"`, `"float16"`, `"dynamic"` or `"int8"`.
         out_dir: export folder; default `<run_dir>/export/<format>[-<quantize>]`.
-            An earlier export there is replaced.
+            The export is built in a staging folder beside it and moves into place only
+            once it is complete and meets its parity bar; an earlier export there is
+            replaced then, never before. An export below its bar is kept as
+            `<out_dir>.rejected` (with its `parity.json`) and the earlier one stays.
         data: read the run's held-out images from this data source instead of the
             one in its config (same syntax as `--set data=`).
         images: check (and calibrate) on these images instead (see
@@ -105,30 +135,43 @@ def export_run(
 
     Raises:
         ParityError: the export's PSNR against Keras is below its bar and no documented
-            reason applies (`parity.json` is still written).
+            reason applies (its `parity.json` is in `<out_dir>.rejected`).
 
     Example:
         export_run("runs/sample-pix2pix", format="savedmodel")
         export_run("runs/sample-pix2pix", format="tflite", quantize="int8")
     """
-    from kcolor.export import heldout, parity
+    from kcolor.export import heldout
     from kcolor.export.run import KerasColorizer, load_run
-    from kcolor.export.savedmodel import SavedModelColorizer, export_savedmodel, folder_size
-    from kcolor.export.tflite import TFLiteColorizer, convert_tflite, op_report
 
     _check_choices(format, quantize)
     run = load_run(run_dir)
     out_dir = os.fspath(out_dir) if out_dir else default_export_dir(run.run_dir, format, quantize)
     batches, data_note = heldout.held_out_batches(run, images=images, data=data, max_images=max_images)
     keras_colorizer = KerasColorizer.from_run(run)
-    _prepare_out_dir(out_dir)
+    _check_out_dir(out_dir)
+    staging = _staging_dir(out_dir)
+    try:
+        return _export_into(staging, out_dir, run, keras_colorizer, batches, data_note, format, quantize,
+                            images=images, data=data, calibration_images=calibration_images, repeats=repeats)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _export_into(staging, out_dir, run, keras_colorizer, batches, data_note, format, quantize, *,
+                 images, data, calibration_images, repeats):
+    from kcolor.export import heldout, parity
+    from kcolor.export.savedmodel import SavedModelColorizer, export_savedmodel, folder_size
+    from kcolor.export.tflite import TFLiteColorizer, convert_tflite, op_report
+    from kcolor.training.history import atomic_write_json
 
     ops, calibration = None, None
     if format == "savedmodel":
-        path = export_savedmodel(run.colorizer, run.io, run.image_size, out_dir, model_name=run.model_name)
+        path = out_dir
+        export_savedmodel(run.colorizer, run.io, run.image_size, staging, model_name=run.model_name)
         # parity.json is written into the same folder afterwards; the size is the model's own.
-        size = folder_size(path)
-        exported = SavedModelColorizer(path)
+        size = folder_size(staging)
+        exported = SavedModelColorizer(staging)
     else:
         representative = None
         if quantize == "int8":
@@ -139,13 +182,14 @@ def export_run(
             run.colorizer, run.io, run.image_size, quantize=quantize, representative=representative
         )
         path = os.path.join(out_dir, f"{run.model_name}.tflite")
-        with open(path, "wb") as f:
+        staged = os.path.join(staging, f"{run.model_name}.tflite")
+        with open(staged, "wb") as f:
             f.write(blob)
         size = len(blob)
-        ops = op_report(path)
+        ops = op_report(staged)
         if ops["custom_ops"]:
-            raise ValueError(f"{path} holds non-builtin ops {ops['custom_ops']}; LiteRT cannot run them")
-        exported = TFLiteColorizer(path)
+            raise ValueError(f"{run.model_name} converts with non-builtin ops {ops['custom_ops']}; LiteRT cannot run them")
+        exported = TFLiteColorizer(staged)
 
     report = parity.measure_parity(
         keras_colorizer, exported, batches, format=format, quantize=quantize, repeats=repeats
@@ -167,9 +211,12 @@ def export_run(
         report["calibration"] = calibration
     try:
         parity.check_bar(report, reason=parity.known_limit(run.colorizer, format, quantize))
-    finally:
-        with open(os.path.join(out_dir, "parity.json"), "w") as f:
-            json.dump(report, f, indent=2)
+    except parity.ParityError as err:
+        atomic_write_json(os.path.join(staging, "parity.json"), report)
+        rejected = _reject(staging, out_dir)
+        raise parity.ParityError(f"{err} The export is kept in {rejected}; {out_dir} is unchanged.") from None
+    atomic_write_json(os.path.join(staging, "parity.json"), report)
+    _publish(staging, out_dir)
     return {"path": path, "parity": report}
 
 
