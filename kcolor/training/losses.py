@@ -30,6 +30,7 @@ from typing import Callable, NamedTuple, Optional
 
 import tensorflow as tf
 
+from kcolor import color
 from kcolor.metrics import quality
 
 LOSSES: dict = {}
@@ -60,6 +61,8 @@ def get_loss(name):
     """The per-example loss called `name` (a callable is returned unchanged)."""
     if callable(name):
         return name
+    if isinstance(name, str) and "@" in name:  # a KMHCNet ColorLoss: "ms_ssim@rgb", "mse@lab+vgg16"
+        return parse_color_loss(name)
     if name not in LOSSES:
         raise ValueError(f"Unknown loss '{name}'. Valid losses: {', '.join(sorted(LOSSES))}")
     return LOSSES[name]
@@ -158,10 +161,152 @@ ADV_LOSSES["bce"] = AdversarialLoss(
 )
 
 
+# ---------------------------------------------------------------------------- KMHCNet's composable losses
+
+COLOR_SPACES = ("lab", "rgb")
+COLOR_BASES = ("mse", "ms_ssim", "mse_ms_ssim")
+
+
+class ColorLoss:
+    """A loss of an L → ab model on ab (Lab) or on RGB, optionally on perceptual features.
+
+    KMHCNet (Hossain, Section 3.3, Equations 4-8): the model's ab, joined with the input
+    L, is compared with the target either in Lab or in RGB after the differentiable
+    Lab → RGB of `kcolor.color`; the loss is MSE, 1 - MS-SSIM, or their average; with an
+    embedding (VGG16 or ResNet50, frozen, ImageNet weights) the MSE term compares the
+    network's features of output and target instead of their pixels.
+
+    Images each term sees, all in [0, 1] (the range `kcolor.metrics.ms_ssim` needs):
+    - space "lab": ab / 128 mapped to [0, 1] by (ab + 1) / 2 (the author's notebook
+      compares ab * 128 + 128 at data range 255, the same up to 256/255);
+    - space "rgb": `color.lab_normalized_to_rgb(L, ab)`, clipped to [0, 1] as Kornia's
+      `lab_to_rgb` (the paper's converter) clips.
+    The MS-SSIM term is `1 - kcolor.metrics.ms_ssim` on those pixels, the metric itself.
+
+    With an embedding, as the author's notebook computes it: the embedding network reads
+    G(y) of Equation 4 (the RGB image, or in space "lab" the Lab image as a 3-channel
+    image: L / 100 and (a, b) mapped to [0, 1]), scaled to [0, 255] and preprocessed
+    the ImageNet "caffe" way its weights expect; the MSE term is the mean squared
+    difference of tanh(features); the MS-SSIM term stays on pixels (the features are
+    1/32 of the image size, too small for five scales). An embedding therefore needs
+    an MSE term: `ms_ssim` with an embedding is refused.
+
+    Deviation: the MSE term is on the [0, 1] images above. The author's notebook divides
+    an MSE on the 0-255 scale by 255, which weights MSE about 64 times more in the
+    averaged loss.
+
+    Build one by name with `get_loss("<loss>@<space>[+<embedding>[/<layer>][:<weights>]]")`:
+
+        get_loss("ms_ssim@lab")                  # KMHCNet 1, 2, 4-10
+        get_loss("ms_ssim@rgb")                  # KMHCNet 3, 13
+        get_loss("mse@lab")                      # KMHCNet 11
+        get_loss("mse_ms_ssim@lab+resnet50")     # KMHCNet 12
+        get_loss("mse@lab+vgg16/block4_pool:none")   # another layer, random weights (offline)
+
+    The call is `loss(y_true, y_pred, inputs=...) -> [B]` (`uses_inputs`: the steps pass
+    the model's inputs, whose `L` the RGB conversion needs).
+    """
+
+    uses_inputs = True
+
+    def __init__(self, base="ms_ssim", space="lab", embedding=None, layer=None, weights="imagenet"):
+        if base not in COLOR_BASES:
+            raise ValueError(f"Unknown KMHCNet loss {base!r}. Valid choices: {', '.join(COLOR_BASES)}")
+        if space not in COLOR_SPACES:
+            raise ValueError(f"Unknown loss color space {space!r}. Valid choices: {', '.join(COLOR_SPACES)}")
+        if embedding is not None and base == "ms_ssim":
+            raise ValueError(
+                f"An embedding ({embedding}) changes only the MSE term; use mse or mse_ms_ssim with it, not {base}"
+            )
+        if embedding is not None:
+            from kcolor.models.encoders import EMBEDDINGS
+
+            if embedding not in EMBEDDINGS:
+                raise ValueError(f"Unknown embedding {embedding!r}. Valid embeddings: {', '.join(EMBEDDINGS)}")
+        self.base, self.space, self.embedding, self.layer, self.weights = base, space, embedding, layer, weights
+        self._network = None
+
+    def __repr__(self):
+        return f"ColorLoss(base={self.base!r}, space={self.space!r}, embedding={self.embedding!r})"
+
+    def network(self):
+        """The frozen embedding network, built once (outside any traced function)."""
+        if self._network is None and self.embedding is not None:
+            from kcolor.models.encoders import build_embedding
+
+            with tf.init_scope():  # build eagerly even when first called inside a tf.function
+                self._network = build_embedding(self.embedding, layer=self.layer, weights=self.weights)
+        return self._network
+
+    def pixels(self, ab, L):
+        """The [0, 1] image each pixel term compares."""
+        if self.space == "lab":
+            return (ab + 1.0) * 0.5
+        return color.lab_normalized_to_rgb(L, ab)
+
+    def _embedding_input(self, ab, L):
+        if self.space == "rgb":
+            image = color.lab_normalized_to_rgb(L, ab)
+        else:
+            image = tf.concat([(L + 1.0) * 0.5, (ab + 1.0) * 0.5], axis=-1)
+        import keras
+
+        return keras.applications.vgg16.preprocess_input(image * 255.0)  # caffe: BGR minus means
+
+    def features(self, ab, L):
+        return tf.tanh(tf.cast(self.network()(self._embedding_input(ab, L), training=False), tf.float32))
+
+    def __call__(self, y_true, y_pred, inputs=None):
+        y_true = tf.cast(y_true, tf.float32)
+        y_pred = tf.cast(y_pred, tf.float32)
+        L = None
+        if self.space == "rgb" or self.embedding is not None:
+            if not inputs or "L" not in inputs:
+                raise ValueError(f"{self!r} needs the model's input L (an l_ab model); got inputs {inputs!r}")
+            L = tf.cast(inputs["L"], tf.float32)
+        terms = []
+        if self.base in ("mse", "mse_ms_ssim"):
+            if self.embedding is None:
+                terms.append(quality.mse(self.pixels(y_pred, L), self.pixels(y_true, L)))
+            else:
+                terms.append(per_example_mean(tf.square(self.features(y_pred, L) - self.features(y_true, L))))
+        if self.base in ("ms_ssim", "mse_ms_ssim"):
+            terms.append(1.0 - quality.ms_ssim(self.pixels(y_pred, L), self.pixels(y_true, L)))
+        return terms[0] if len(terms) == 1 else 0.5 * (terms[0] + terms[1])
+
+
+_COLOR_LOSSES: dict = {}
+
+
+def parse_color_loss(name):
+    """`"<loss>@<space>[+<embedding>[/<layer>][:<weights>]]"` → a `ColorLoss` (one per name)."""
+    if name not in _COLOR_LOSSES:
+        head, _, tail = name.partition("+")
+        base, _, space = head.partition("@")
+        embedding, layer, weights = None, None, "imagenet"
+        if tail:
+            embedding, _, weights_text = tail.partition(":")
+            embedding, _, layer = embedding.partition("/")
+            layer = layer or None
+            weights = weights_text or "imagenet"
+        _COLOR_LOSSES[name] = ColorLoss(base, space, embedding, layer, weights)
+    return _COLOR_LOSSES[name]
+
+
+def call_loss(loss_fn, y_true, y_pred, inputs):
+    """`loss_fn(y_true, y_pred)`, passing the model's `inputs` to a loss that uses them."""
+    if getattr(loss_fn, "uses_inputs", False):
+        return loss_fn(y_true, y_pred, inputs=inputs)
+    return loss_fn(y_true, y_pred)
+
+
 __all__ = [
     "ADV_LOSSES",
     "LOSSES",
     "AdversarialLoss",
+    "ColorLoss",
+    "call_loss",
+    "parse_color_loss",
     "get_adv_loss",
     "get_loss",
     "mae",
