@@ -81,6 +81,7 @@ class TrainConfig:
     checkpoint_every: int = 1  # epochs
     keep_checkpoints: int = 3
     sample_images: int = 6  # rows of the sample grid
+    drop_gray_chroma: float = 0.0  # drop already-gray images (Lab chroma below this); 0 = keep all
     options: dict = dataclasses.field(default_factory=dict)  # model builder options
     # Builder options per model name, for a config several models share; the entry of
     # `model` is merged under `options` by resolve_config (options win).
@@ -256,6 +257,21 @@ def _losses():
     return sorted(LOSSES)
 
 
+def _is_loss(v):
+    """A name in LOSSES, or a KMHCNet ColorLoss name such as "ms_ssim@rgb" or "mse@lab+vgg16"."""
+    if v is None or (isinstance(v, str) and v in _losses()):
+        return True
+    if not isinstance(v, str) or "@" not in v:
+        return False
+    from kcolor.training.losses import parse_color_loss
+
+    try:
+        parse_color_loss(v)
+    except ValueError:
+        return False
+    return True
+
+
 def _strategies():
     from kcolor.training.strategy import STRATEGIES
 
@@ -344,7 +360,9 @@ FIELD_CHECKS = {
     "lr_schedule": FieldCheck(_is_lr_schedule, _lr_schedule_forms),
     "beta_1": number(0, 1, high_open=True, optional=True),
     "beta_2": number(0, 1, high_open=True, optional=True),
-    "loss": one_of(_losses, optional=True),
+    "loss": FieldCheck(
+        _is_loss, lambda: "one of " + ", ".join(_losses()) + ", or <mse|ms_ssim|mse_ms_ssim>@<lab|rgb>[+vgg16|+resnet50]"
+    ),
     "split": FieldCheck(_is_split, "2 or 3 non-negative fractions train,val[,test] with train > 0"),
     "augment": FieldCheck(_is_augment, lambda: "a comma-separated subset of " + ", ".join(_augmentations())),
     "hue_delta": number(0, 0.5),
@@ -364,6 +382,7 @@ FIELD_CHECKS = {
     "checkpoint_every": integer(1),
     "keep_checkpoints": integer(1),
     "sample_images": integer(1, 64),
+    "drop_gray_chroma": number(0),
     "options": FieldCheck(_is_options, "a dict of builder options keyed by option name"),
     "model_options": FieldCheck(
         _is_model_options, lambda: "a dict {model name: {option: value}} over " + ", ".join(list_models())
