@@ -8,3 +8,4 @@ from kcolor.models import pix2pix  # noqa: E402,F401
 from kcolor.models import flowers  # noqa: E402,F401
 from kcolor.models import stable  # noqa: E402,F401
 from kcolor.models import vit_i_gan  # noqa: E402,F401
+from kcolor.models import cgan  # noqa: E402,F401

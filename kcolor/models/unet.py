@@ -101,6 +101,7 @@ def build_unet_generator(
     output_channels=3,
     input_rescale=True,
     output_activation="sigmoid",
+    input_name="gray",
     name="unet_generator",
 ):
     """U-Net generator of Pix2Pix (Isola et al. 2017; Paper 001, section 4.6).
@@ -118,7 +119,7 @@ def build_unet_generator(
         out [dec7, enc1] → (256, 256, 3)
 
     Args:
-        input_shape: `(H, W, C)` of the `gray` Input; H and W divisible by 2**num_levels.
+        input_shape: `(H, W, C)` of the Input (named `input_name`); H and W divisible by 2**num_levels.
         base_filters, max_filters: width of the first level, and the cap on widths.
         num_levels: stride-2 levels; None goes down as far as the size halves exactly
             (8 at 256, 7 at 128).
@@ -129,6 +130,7 @@ def build_unet_generator(
         input_rescale: rescale the input from [0, 1] to [-1, 1] (gray); False for inputs
             already in [-1, 1] (Lab's L / 50 - 1).
         output_activation: "sigmoid" (RGB in [0, 1]) or "tanh" (ab / 128 in [-1, 1]).
+        input_name: the Input's name, as the model's io reads it ("gray", or "L" for Lab).
         name: model name and layer-name prefix root.
 
     Example:
@@ -149,7 +151,7 @@ def build_unet_generator(
         )
     filters = tuple(min(base_filters * 2**i, max_filters) for i in range(num_levels))
 
-    inputs = keras.Input(shape=tuple(input_shape), name="gray")
+    inputs = keras.Input(shape=tuple(input_shape), name=input_name)
     x = inputs
     if input_rescale:
         x = layers.Rescaling(2.0, offset=-1.0, name="in_rescale")(x)  # [0, 1] → [-1, 1]
