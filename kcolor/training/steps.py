@@ -25,7 +25,7 @@ import functools
 
 import tensorflow as tf
 
-from kcolor.training.losses import get_adv_loss, get_loss, mae, mse, per_example_mean
+from kcolor.training.losses import call_loss, get_adv_loss, get_loss, mae, mse, per_example_mean
 
 
 def feed(model, inputs):
@@ -80,7 +80,8 @@ def supervised_step(batch, *, model, optimizer, loss_fn, io):
         batch: dict with `rgb` [B, H, W, 3] in [0, 1] (and `reference` for pair data).
         model: the colorizer, called with `io.inputs(batch)`.
         optimizer: a built Keras optimizer of `model.trainable_variables`.
-        loss_fn: a name in `LOSSES` or a callable `(target, prediction) -> [B]`.
+        loss_fn: a name in `LOSSES` (or a ColorLoss name such as "ms_ssim@rgb") or a callable
+            `(target, prediction) -> [B]`; a loss with `uses_inputs` also gets `inputs=`.
         io: the model's `IOSpec`.
 
     Returns:
@@ -95,7 +96,7 @@ def supervised_step(batch, *, model, optimizer, loss_fn, io):
     global_batch = _global_batch_size(batch)
     with tf.GradientTape() as tape:
         prediction = tf.cast(model(feed(model, inputs), training=True), tf.float32)
-        loss = _average(loss_fn(target, prediction), global_batch)
+        loss = _average(call_loss(loss_fn, target, prediction, inputs), global_batch)
         scaled = optimizer.scale_loss(loss + _regularization(model))
     _apply(optimizer, tape, scaled, model.trainable_variables)
     return {"loss": loss}
@@ -222,7 +223,7 @@ def gan_step(
             else:
                 g_per_example = adv.generator(fake_logits)
             gan = _average(g_per_example, n_fake_global)
-            recon = _average(recon_fn(target, fake), n_fake_global)
+            recon = _average(call_loss(recon_fn, target, fake, inputs), n_fake_global)
             total = gan + recon_weight * recon + _regularization(generator)
             g_scaled = g_opt.scale_loss(total)
         with d_tape.stop_recording():
@@ -268,7 +269,7 @@ def eval_step(batch, *, model, io, loss_fn):
     prediction = tf.cast(model(feed(model, inputs), training=False), tf.float32)
     rgb = io.to_rgb(prediction, inputs)
     return {
-        "loss": tf.reduce_sum(loss_fn(io.target(batch), prediction)),
+        "loss": tf.reduce_sum(call_loss(loss_fn, io.target(batch), prediction, inputs)),
         "mse": tf.reduce_sum(mse(batch["rgb"], rgb)),
         "mae": tf.reduce_sum(mae(batch["rgb"], rgb)),
         "count": tf.cast(tf.shape(batch["rgb"])[0], tf.float32),
