@@ -36,6 +36,7 @@ import tensorflow as tf
 
 from kcolor.data import augment as augment_lib
 from kcolor.data import images
+from kcolor.data.gray_filter import drop_gray
 from kcolor.data.sources import AUTOTUNE, SPLITS, load_raw, normalize_split, parse_source
 
 REFERENCE_MODES = ("pair", "self")
@@ -113,6 +114,7 @@ def build_datasets(cfg) -> DataBundle:
         data_dir=cfg.data_dir,
         download=cfg.download,
     )
+    raw = drop_gray(raw, getattr(cfg, "drop_gray_chroma", 0.0))  # KMHCNet: already-gray images out
     if raw.counts["train"] < cfg.batch_size:
         raise ValueError(
             f"The train split of '{spec}' has {raw.counts['train']} examples, fewer than one batch "
@@ -203,6 +205,7 @@ def build_eval_split(cfg, split="test", *, batch_size=16):
         data_dir=cfg.data_dir,
         download=cfg.download,
     )
+    raw = drop_gray(raw, getattr(cfg, "drop_gray_chroma", 0.0))  # the same test set as training saw
     count = raw.counts[split]
     if count == 0:
         raise ValueError(
