@@ -207,12 +207,14 @@ def load_raw(spec, *, split=(0.6, 0.2, 0.2), sizes=None, seed=0, data_dir=None, 
         return sample.load_sample(pairs=spec.pairs, split=split, sizes=sizes, seed=seed)
     if spec.kind == "folder":
         if spec.pairs:
-            return _load_pair_folders(spec.reference_dir, spec.target_dir, split, validate)
-        return _load_folder(spec.path, split, validate)
+            return _load_pair_folders(
+                os.path.expanduser(spec.reference_dir), os.path.expanduser(spec.target_dir), split, validate
+            )
+        return _load_folder(os.path.expanduser(spec.path), split, validate)  # folder:~/photos
     if spec.kind == "records":
         from kcolor.data import records
 
-        return records.load_records(spec.path, split=split, pairs=spec.pairs)
+        return records.load_records(os.path.expanduser(spec.path), split=split, pairs=spec.pairs)
     if spec.kind == "tfds":
         from kcolor.data import tfds_source
 
