@@ -39,9 +39,10 @@ from kcolor.config import resolve_config
 from kcolor.models.io import get_io
 from kcolor.models.params import count_params
 from kcolor.models.registry import get_model
+from kcolor.models.saving import save_colorizer
 from kcolor.training import tb
 from kcolor.training.figures import grid_image, save_loss_curve, save_sample_grid
-from kcolor.training.history import History, atomic_write, atomic_write_json
+from kcolor.training.history import History, atomic_write_json
 from kcolor.training.optimizers import make_optimizer
 from kcolor.training.steps import compile_step, eval_step, feed, gan_step, supervised_step
 from kcolor.training.strategy import make_strategy, set_threads
@@ -294,7 +295,7 @@ class _Run:
         return path
 
     def save_colorizer(self):
-        atomic_write(self.run_dir / "colorizer.keras", lambda tmp: self.colorizer.save(tmp), suffix=".keras")
+        save_colorizer(self.colorizer, self.run_dir / "colorizer.keras")  # standard Keras, whole or not at all
 
     def samples(self):
         batch = self._samples_batch
