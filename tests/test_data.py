@@ -11,7 +11,7 @@ from PIL import Image
 
 from kcolor import color
 from kcolor.config import TrainConfig
-from kcolor.data import DataSourceError, build_datasets, parse_source, sample, split_index
+from kcolor.data import DataSourceError, build_datasets, load_raw, parse_source, sample, split_index
 from kcolor.data import tfds_source
 from kcolor.data.augment import make_augment
 from kcolor.data import images
@@ -432,3 +432,16 @@ def test_tfds_no_download_and_unknown_name(tmp_path):
         build_datasets(_cfg(data="tfds:oxford_flowers102", data_dir=str(tmp_path), download=False))
     with pytest.raises(ValueError, match="no_such_dataset_xyz"):
         build_datasets(_cfg(data="tfds:no_such_dataset_xyz", data_dir=str(tmp_path)))
+
+
+def test_source_paths_expand_home_and_variables(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("KCOLOR_PHOTOS", "photos")
+    (tmp_path / "photos").mkdir()
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / "photos" / "a.png")
+    assert parse_source("folder:~/$KCOLOR_PHOTOS").path == str(tmp_path / "photos")
+    spec = parse_source("pairs:folder:~/refs,$KCOLOR_PHOTOS")
+    assert spec.reference_dir == str(tmp_path / "refs") and spec.target_dir == "photos"
+    assert parse_source("records:~/r").path == str(tmp_path / "r")
+    raw = load_raw("folder:~/photos", split=(1.0, 0.0, 0.0))
+    assert raw.counts["train"] == 1

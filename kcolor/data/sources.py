@@ -34,6 +34,7 @@ from typing import Optional
 
 import tensorflow as tf
 
+from kcolor.config import expand_path
 from kcolor.data.images import IMAGE_EXTENSIONS
 
 AUTOTUNE = tf.data.AUTOTUNE
@@ -86,6 +87,8 @@ def _bad_spec(spec, why):
 def parse_source(spec) -> SourceSpec:
     """Parse a data source string (see the module docstring for the valid forms).
 
+    `~` and `$VARS` in its paths are expanded (`kcolor.config.expand_path`).
+
     Example:
         parse_source("tfds:oxford_flowers102:train")  # SourceSpec(kind="tfds", ...)
     """
@@ -104,16 +107,18 @@ def parse_source(spec) -> SourceSpec:
     if kind == "records":
         if not rest:
             raise _bad_spec(spec, "records needs a folder: records:PATH")
-        return SourceSpec("records", pairs=pairs, path=rest)
+        return SourceSpec("records", pairs=pairs, path=expand_path(rest))
     if kind == "folder" and not pairs:
         if not rest:
             raise _bad_spec(spec, "folder needs a path: folder:PATH")
-        return SourceSpec("folder", path=rest)
+        return SourceSpec("folder", path=expand_path(rest))
     if kind == "folder" and pairs:
         parts = rest.split(",")
         if len(parts) != 2 or not all(p.strip() for p in parts):
             raise _bad_spec(spec, "pairs:folder needs two folders: pairs:folder:REF_DIR,TGT_DIR")
-        return SourceSpec("folder", pairs=True, reference_dir=parts[0].strip(), target_dir=parts[1].strip())
+        return SourceSpec(
+            "folder", pairs=True, reference_dir=expand_path(parts[0].strip()), target_dir=expand_path(parts[1].strip())
+        )
     if kind == "tfds" and not pairs:
         name, _, split = rest.partition(":")
         if not name:
