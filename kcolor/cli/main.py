@@ -64,7 +64,8 @@ def _cmd_summary(args):
     for key, value in spec.defaults.items():
         setattr(base, key, value)
     cfg = apply_overrides(base, args.overrides)
-    networks = spec.build(cfg.image_size, **cfg.options)
+    # Architecture and counts only: the offline options (e.g. weights=none) unless --set overrides them.
+    networks = spec.build(cfg.image_size, **{**spec.offline, **cfg.options})
     for role, net in networks.items():
         if not hasattr(net, "summary"):
             continue
