@@ -9,3 +9,4 @@ from kcolor.models import flowers  # noqa: E402,F401
 from kcolor.models import stable  # noqa: E402,F401
 from kcolor.models import vit_i_gan  # noqa: E402,F401
 from kcolor.models import cgan  # noqa: E402,F401
+from kcolor.models import kmhcnet  # noqa: E402,F401
