@@ -3,3 +3,5 @@
 from kcolor.configs import base  # noqa: F401
 from kcolor.configs import stable  # noqa: F401
 from kcolor.configs import flowers  # noqa: F401
+from kcolor.configs import kmhcnet  # noqa: F401
+from kcolor.configs import cgan_lab  # noqa: F401
