@@ -326,6 +326,10 @@ def build_encoder(name, input_shape):
 # ---------------------------------------------------------------------------- weights
 
 
+class DownloadUnavailable(FileNotFoundError, RuntimeError):
+    """A weights file that is neither cached nor downloadable (no network): the CLI prints it in one line."""
+
+
 def fetch_weights(url, *, cache_dir=None, timeout=DOWNLOAD_TIMEOUT_S):
     """The local path of the file at `url`, downloaded into the Keras cache if missing.
 
@@ -344,7 +348,7 @@ def fetch_weights(url, *, cache_dir=None, timeout=DOWNLOAD_TIMEOUT_S):
         socket.create_connection((host, 443), timeout=timeout).close()
         return keras.utils.get_file(fname, url, cache_dir=str(cache_dir), cache_subdir="models")
     except Exception as err:  # DNS failure, refused, timeout, HTTP error
-        raise RuntimeError(
+        raise DownloadUnavailable(
             f"Could not download ImageNet weights from {url} ({type(err).__name__}: {err}). "
             f"Without a network, download that file elsewhere and pass its path (weights=PATH), "
             f"put it at {cached}, or build with weights=none (random initialization)."
@@ -547,6 +551,7 @@ def build_embedding(name, *, layer=None, weights="imagenet"):
 __all__ = [
     "ENCODERS",
     "EMBEDDINGS",
+    "DownloadUnavailable",
     "EncoderSpec",
     "build_embedding",
     "ResidualScale",

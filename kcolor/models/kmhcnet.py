@@ -33,7 +33,7 @@ Trainable parameters at 256 px with `weights="none"`, against Table 2 of the pap
 
 Every count rounds to the paper's figure (tests/test_kmhcnet.py asserts them).
 
-    kcolor summary unetpp_enc --set encoder=resnet18 --set image_size=256 --set weights=none
+    kcolor summary unetpp_enc --set encoder=resnet18 --set image_size=256   # builds with weights=none
     make train MODEL=unetpp_enc CONFIG=kmhcnet_4
 """
 
