@@ -172,3 +172,23 @@ def test_both_gans_train_a_step_and_every_trainable_weight_moves(name):
     for w in inception_weights:
         assert w.path in frozen
         np.testing.assert_array_equal(before[w.path], w.numpy())
+
+
+def test_paper_configs_build_the_paper_setting():
+    from kcolor.config import get_config, resolve_config
+
+    for name, model in (("unsplash_vit_i_gan", "vit_i_gan"), ("unsplash_vit_gan", "vit_gan")):
+        cfg = resolve_config(get_config(name))
+        assert (cfg.model, cfg.image_size, cfg.batch_size, cfg.epochs) == (model, 256, 16, 50)
+        assert (cfg.learning_rate, cfg.beta_1, cfg.beta_2, cfg.lr_schedule) == (2e-4, 0.5, 0.9, None)
+        assert cfg.data.startswith("folder:") and cfg.data.endswith("data/unsplash")
+    assert resolve_config(get_config("unsplash_vit_i_gan")).options == {"weights": "imagenet"}
+    coco = resolve_config(get_config("coco_vit_i_gan"))
+    assert (coco.beta_2, coco.lr_schedule) == (0.999, "piecewise:59000:2e-4,2e-5")
+    assert coco.epochs * coco.steps_per_epoch == 59000 + 118000
+    smoke = resolve_config(get_config("vit_i_gan_smoke"))
+    assert smoke.data == "sample" and smoke.options["weights"] == "none" and smoke.options["vit_dim"] == 64
+    # The builder defaults are the paper's (weights and ViT of Table 1).
+    defaults = get_model("vit_i_gan").option_defaults()
+    assert defaults["weights"] == "imagenet"
+    assert [defaults[k] for k in ("vit_patch", "vit_dim", "vit_depth", "vit_heads", "vit_mlp")] == [32, 1024, 6, 16, 2048]
