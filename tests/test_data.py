@@ -155,7 +155,7 @@ def test_augmentation_only_on_train():
 
 
 def test_hue_shift_changes_hue_and_keeps_value_saturation_and_mostly_lightness():
-    image = np.asarray(sample.load_photo("coffee.png").resize((48, 48)), np.float32) / 255.0
+    image = images.resize(sample.load_photo("coffee.png"), 48).numpy()
     augment = make_augment(("hue",), size=48, hue_delta=0.1)
     hsv = tf.image.rgb_to_hsv(image).numpy()
     colorful = hsv[..., 1] > 0.2

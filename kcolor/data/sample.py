@@ -70,8 +70,8 @@ def data_dir() -> str:
 
 @functools.lru_cache(maxsize=None)
 def load_photo(filename):
-    """One bundled photo as a PIL RGB image (cached)."""
-    from PIL import Image
+    """One bundled photo as float32 RGB (H, W, 3) in [0, 1], read by `kcolor.data.images` (cached)."""
+    from kcolor.data.images import read_image
 
     path = os.path.join(data_dir(), filename)
     if not os.path.exists(path):
@@ -79,8 +79,13 @@ def load_photo(filename):
             f"The sample photo '{filename}' is missing from scikit-image's data folder {data_dir()}; "
             f"reinstall scikit-image or use another source (folder:PATH, tfds:NAME, records:PATH)"
         )
-    with Image.open(path) as im:
-        return im.convert("RGB")
+    rgb = read_image(path).rgb
+    rgb.setflags(write=False)  # shared by the cache
+    return rgb
+
+
+def _width_height(image):
+    return image.shape[1], image.shape[0]
 
 
 def _photo_rng(seed, filename):
@@ -101,11 +106,10 @@ def _centre_box(width, height):
 
 
 def _crop(image, box, size, flip=False):
-    from PIL import Image
+    from kcolor.data.images import resize, to_uint8
 
     x0, y0, side = box
-    out = image.resize((size, size), Image.BILINEAR, box=(x0, y0, x0 + side, y0 + side), reducing_gap=2.0)
-    array = np.asarray(out, dtype=np.uint8)
+    array = to_uint8(resize(image[y0 : y0 + side, x0 : x0 + side], size).numpy())
     return array[:, ::-1] if flip else array
 
 
@@ -149,7 +153,7 @@ def _single_examples(split, sizes, seed):
     for filename in TRAIN_PHOTOS:
         image = load_photo(filename)
         rng = _photo_rng(seed, filename)
-        for i, (box, flip) in enumerate(_train_boxes(rng, *image.size, CROPS_PER_TRAIN_PHOTO)):
+        for i, (box, flip) in enumerate(_train_boxes(rng, *_width_height(image), CROPS_PER_TRAIN_PHOTO)):
             crop = _crop(image, box, sizes["train"], flip)
             examples["train"].append((f"{os.path.splitext(filename)[0]}/crop{i:03d}", crop))
     for filename, goes in _held_out_placement(split).items():
@@ -157,7 +161,7 @@ def _single_examples(split, sizes, seed):
             continue
         image = load_photo(filename)
         rng = _photo_rng(seed, filename)
-        for i, (box, _) in enumerate(_held_out_boxes(rng, *image.size, CROPS_PER_HELD_OUT_PHOTO)):
+        for i, (box, _) in enumerate(_held_out_boxes(rng, *_width_height(image), CROPS_PER_HELD_OUT_PHOTO)):
             crop = _crop(image, box, sizes[goes])
             examples[goes].append((f"{os.path.splitext(filename)[0]}/crop{i:03d}", crop))
     return examples
@@ -168,7 +172,7 @@ def _pair_examples(split, sizes, seed):
     left, right = (load_photo(f) for f in STEREO_PAIR)
     rng = _photo_rng(seed, "stereo")
     size = sizes["train"]
-    for i, (box, flip) in enumerate(_train_boxes(rng, *left.size, PAIRS_PER_TRAIN_PHOTO)):
+    for i, (box, flip) in enumerate(_train_boxes(rng, *_width_height(left), PAIRS_PER_TRAIN_PHOTO)):
         reference, target = _crop(left, box, size, flip), _crop(right, box, size, flip)
         examples["train"].append((f"motorcycle/stereo{i:03d}", reference, target))
     jobs = [(f, "train", PAIRS_PER_TRAIN_PHOTO) for f in TRAIN_PHOTOS if f not in STEREO_PAIR]
@@ -176,7 +180,7 @@ def _pair_examples(split, sizes, seed):
     for filename, goes, count in jobs:
         image = load_photo(filename)
         rng = _photo_rng(seed, filename)
-        width, height = image.size
+        width, height = _width_height(image)
         for i in range(count):
             scale = TRAIN_SCALES[1:][i % (len(TRAIN_SCALES) - 1)]  # 75/50/35%: room to shift
             box = _random_box(rng, width, height, scale)
