@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from kcolor.config import apply_overrides, get_config
+from kcolor.config import apply_overrides, get_config, resolve_config
 from kcolor.models import stable
 from kcolor.models.io import get_io
 from kcolor.models.params import count_params
@@ -274,7 +274,9 @@ def test_paper_configs():
         assert (cfg.model, cfg.data, cfg.epochs, cfg.learning_rate) == (
             model, "pairs:records:tf_records/konvid", 30, 1e-2)
         assert cfg.split == (0.8, 0.2, 0.0) and cfg.reference == "pair"
-    assert get_config("stable_konvid").options["encoder_from"].endswith("ref_autoencoder_coco-ref_autoencoder")
+    konvid = resolve_config(get_config("stable_konvid"))  # the encoder comes through model_options
+    assert konvid.options["encoder_from"].endswith("ref_autoencoder_coco-ref_autoencoder")
+    assert resolve_config(apply_overrides(get_config("stable_konvid"), ["model=ref_unet"])).options == {}
     cheating = get_config("stable_cheating")
     assert cheating.reference == "self" and cheating.model == "stable_colorizer"
     for name in ("stable_sample", "ref_unet_sample", "ref_autoencoder_sample"):

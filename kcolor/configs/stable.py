@@ -1,6 +1,8 @@
 """Paper 000 experiments: StableColorizer, its autoencoder and the baseline U-Net.
 
-The paper's recipe (`seeds/000_fedbcb42416d4cdc.txt`, sections 4-5), in order:
+Paper 000: Anshu Bansal, "Stable Image Colorization via Reference Image
+Cross-Attention", Stanford University (no year or public identifier given in the
+text). Its recipe (Sections 4-5), in order:
 
     kcolor train --config ref_autoencoder_coco            # 1. autoencoder on COCO val2017
     kcolor make-pairs --videos ~/konvid --name konvid      # 2. pairs from KoNViD videos
@@ -14,10 +16,22 @@ Smoke versions of the same chain on the offline `sample` photos run in seconds:
     kcolor train --config ref_unet_sample
     kcolor train --config stable_sample --set encoder_from=runs/ref_autoencoder_sample-ref_autoencoder
 
-The paper gives no batch size; these configs use 32 at 256x256 (the models are small,
-about 0.3 M parameters, so memory is not the limit) and 8 in the smoke settings. It
-uses no augmentation, so none is applied: a hue shift on the target alone would also
-break its agreement with the reference.
+The paper configs build the paper's networks exactly (the four parameter counts are
+reproduced to the unit; `kcolor summary stable_colorizer --config stable_konvid`), at
+256x256, with its optimiser, learning rates, epochs, loss and 80/20 split. The
+StableColorizer's frozen encoder comes from step 1's run folder through
+`model_options`, so `--set model=ref_unet` under the same config still works.
+
+Every remaining deviation from the paper, and why:
+- Batch size: not stated; 32 at 256x256 (the models are small, about 0.3 M
+  parameters, so memory is not the limit) and 8 in the smoke settings.
+- Augmentation: the paper names none, so none is applied (a hue shift on the target
+  alone would also break its agreement with the reference).
+- Split: the paper splits 80/20 without saying how; kcolor assigns each image or pair
+  by a hash of its id, so the split is the same on every machine.
+- Data: kcolor cannot download KoNViD-1k or KoNViD-150k-B; `kcolor make-pairs` cuts
+  the first and last frames of the videos you supply, as the paper does. COCO val2017
+  comes from tensorflow-datasets' `coco/2017` validation split (or a folder of it).
 """
 
 import dataclasses
@@ -87,7 +101,9 @@ def stable_konvid():
     kcolor train --config stable_konvid --set encoder_from=runs/my-autoencoder-run
     """
     cfg = ref_unet_konvid()
-    return dataclasses.replace(cfg, model="stable_colorizer", options={"encoder_from": AUTOENCODER_RUN})
+    return dataclasses.replace(
+        cfg, model="stable_colorizer", model_options={"stable_colorizer": {"encoder_from": AUTOENCODER_RUN}}
+    )
 
 
 @register_config("stable_cheating")
