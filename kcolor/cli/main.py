@@ -9,6 +9,8 @@
     kcolor evaluate runs/flowers-autoencoder runs/flowers-deep_cnn --data sample
     kcolor export runs/sample-pix2pix --format tflite --quantize int8
     kcolor colorize --model runs/sample-pix2pix old_photo.jpg --out colorized/
+    kcolor turing-test runs/unsplash_resnet50-cgan_resnet50 --data folder:~/data/unsplash --n 40 --out turing/
+    kcolor turing-score turing-*.json --out turing/score.json
     kcolor web runs/sample-pix2pix --quantize int8 --out site/ && kcolor web --serve site/
 
 Every subcommand fails with a one-line message (exit status 2) on bad input: an unknown
@@ -166,6 +168,29 @@ def _cmd_colorize(args):
     return 0 if result["written"] or not result["skipped"] else 1
 
 
+def _cmd_turing_test(args):
+    from kcolor.turing import build_page
+
+    page = build_page(
+        args.run_dir, data=args.data, split=args.split, n=args.n, practice=args.practice, show_ms=args.show_ms,
+        feedback_ms=args.feedback_ms, seed=args.seed, display_px=args.display_px, out_dir=args.out,
+    )
+    print(f"wrote {page['path']} ({page['pairs']} pairs, page {page['page'][:12]}); open it in a browser, offline")
+    return 0
+
+
+def _cmd_turing_score(args):
+    from kcolor.training.history import atomic_write_json
+    from kcolor.turing import format_score, score_results
+
+    report = score_results(args.results)
+    print(format_score(report))
+    out = args.out or os.path.join(os.path.dirname(os.path.abspath(args.results[0])), "turing-score.json")
+    atomic_write_json(out, report)
+    print(f"wrote {out}")
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="kcolor", description="Image colorization in TensorFlow/Keras.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -235,6 +260,26 @@ def build_parser():
     from kcolor.web.cli import add_command as add_web_command
 
     add_web_command(sub)
+
+    from kcolor.turing import PROTOCOL
+
+    p = sub.add_parser("turing-test", help="write a colorization Turing-test page (static, offline) for a run")
+    p.add_argument("run_dir")
+    p.add_argument("--data", default=None, help="photo source (default: the run's own)")
+    p.add_argument("--split", default="test", choices=("test", "val"))
+    p.add_argument("--n", type=int, default=PROTOCOL["n"], help="scored trials (default 40)")
+    p.add_argument("--practice", type=int, default=PROTOCOL["practice"], help="practice trials with feedback (default 10)")
+    p.add_argument("--show-ms", type=int, default=PROTOCOL["show_ms"], help="ms each pair is shown (default 1000)")
+    p.add_argument("--feedback-ms", type=int, default=PROTOCOL["feedback_ms"], help="ms practice feedback is shown")
+    p.add_argument("--seed", type=int, default=0, help="page seed of the left/right order")
+    p.add_argument("--display-px", type=int, default=256, help="displayed size of each image")
+    p.add_argument("--out", default="turing", help="folder of index.html (default turing/)")
+    p.set_defaults(func=_cmd_turing_test)
+
+    p = sub.add_parser("turing-score", help="fooling rate of Turing-test results, per participant and pooled")
+    p.add_argument("results", nargs="+", help="results JSON files downloaded from one page")
+    p.add_argument("--out", default=None, help="JSON report (default: turing-score.json beside the first file)")
+    p.set_defaults(func=_cmd_turing_score)
     return parser
 
 
