@@ -1,0 +1,108 @@
+"""Paper 002's recipes: the ResNet50 cGAN and the baseline cGAN in Lab, on Unsplash photos.
+
+Mariana Pérez García, "Image Colorization Using Conditional Generative Adversarial
+Networks", Tecnológico de Monterrey (campus Querétaro), 2020 (Chapter 3).
+
+    kcolor train --config unsplash_resnet50
+    kcolor train --config unsplash_unet_baseline
+    kcolor turing-test runs/unsplash_resnet50-cgan_resnet50 --data folder:~/data/unsplash --n 40 --out turing/
+
+Data: the paper used "the unsplash dataset by Wallner E." (10,000 real-life photos at
+256x256, FloydHub `emilwallner/datasets/colornet`, no longer online). Any folder of
+photos works (`--set data=folder:PATH`; images are resized to the training size). The
+default is `folder:~/data/unsplash`; to fill it, download the Unsplash Lite dataset
+(https://unsplash.com/data, github.com/unsplash/datasets: `photos.tsv*` lists 25,000
+photos) and fetch 10,000 `photo_image_url` entries with `?w=256&h=256&fit=crop`
+appended into `~/data/unsplash/` (the same folder Paper 004's Unsplash configs read).
+
+What the paper gives, and what was chosen where it is silent:
+
+| field | value | source |
+|---|---|---|
+| image size | 224 (ResNet50), 256 (baseline) | paper: "rescaled to a size of 224x224"; baseline "256x256" |
+| batch | 32 | paper (baseline; the proposed model trains "very similar") |
+| optimizer | Adam 2e-4, beta1 0.5, beta2 0.999 | not in the paper: Isola et al. 2017's (arXiv:1611.07004), which it builds on |
+| epochs | 181 (ResNet50), 45 (baseline) | its figures: results "at epoch 180" (Fig. 3.7) and "epoch 40 and 44" (Fig. 3.3), numbered from epoch 0 |
+| split | 90/5/5 by a hash of the file name | not in the paper (it tests on "images the model had never seen") |
+| augmentation | none | none described; the ResNet50 input is "rescaled", not cropped (`--set augment=crop` cuts random 224 crops from a 252 resize instead) |
+| encoder weights | ImageNet | paper: "ResNet50 was used as a pre-trained model" |
+| labels, half batch | real U(0, 0.49), fake U(0.5, 0.99); G fed half a batch | paper (model options `label_noise`, `g_fraction`) |
+
+`unsplash_resnet50_smoke` and `unsplash_unet_baseline_smoke` are the same recipes on the
+built-in offline `sample` photos at 32 px with random encoder weights (`weights=none`)
+and narrow networks, a few steps (seconds to a minute on a CPU):
+
+    kcolor train --config unsplash_resnet50_smoke
+"""
+
+from kcolor.config import TrainConfig, register_config
+
+UNSPLASH_DIR = "folder:~/data/unsplash"
+SPLIT = (0.9, 0.05, 0.05)
+SMOKE_RESNET = {"weights": "none", "decoder_filters": (32, 32, 16, 16, 8), "d_base_filters": 8}
+SMOKE_BASELINE = {"base_filters": 8, "max_filters": 32, "d_filters": (8, 16, 32)}
+
+
+def _paper002(model, image_size, epochs, options):
+    return TrainConfig(
+        model=model,
+        data=UNSPLASH_DIR,
+        image_size=image_size,
+        batch_size=32,
+        epochs=epochs,
+        learning_rate=2e-4,
+        beta_1=0.5,
+        beta_2=0.999,
+        split=SPLIT,
+        augment=(),
+        options=dict(options),
+    )
+
+
+def _smoke(cfg, options):
+    cfg.data = "sample"
+    cfg.image_size = 32
+    cfg.batch_size = 8
+    cfg.epochs = 3
+    cfg.steps_per_epoch = 4
+    cfg.val_steps = 1
+    cfg.sample_images = 4
+    cfg.split = (0.6, 0.2, 0.2)
+    cfg.options = dict(options)
+    return cfg
+
+
+@register_config("unsplash_resnet50")
+def unsplash_resnet50():
+    """Paper 002's ResNet50 cGAN: 224 px Lab, ImageNet encoder, PatchGAN, batch 32, Adam 2e-4.
+
+    kcolor train --config unsplash_resnet50
+    """
+    return _paper002("cgan_resnet50", 224, 181, {"weights": "imagenet"})
+
+
+@register_config("unsplash_unet_baseline")
+def unsplash_unet_baseline():
+    """Paper 002's baseline cGAN: 256 px Lab, U-Net + sigmoid classifier, noisy labels, batch 32.
+
+    kcolor train --config unsplash_unet_baseline
+    """
+    return _paper002("cgan_unet_baseline", 256, 45, {})
+
+
+@register_config("unsplash_resnet50_smoke")
+def unsplash_resnet50_smoke():
+    """unsplash_resnet50 on the offline sample photos at 32 px, weights=none, 3 short epochs.
+
+    kcolor train --config unsplash_resnet50_smoke
+    """
+    return _smoke(unsplash_resnet50(), SMOKE_RESNET)
+
+
+@register_config("unsplash_unet_baseline_smoke")
+def unsplash_unet_baseline_smoke():
+    """unsplash_unet_baseline on the offline sample photos at 32 px, narrow nets, 3 short epochs.
+
+    kcolor train --config unsplash_unet_baseline_smoke
+    """
+    return _smoke(unsplash_unet_baseline(), SMOKE_BASELINE)
