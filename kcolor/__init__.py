@@ -1,7 +1,11 @@
 """kcolor: image colorization in TensorFlow/Keras.
 
-Five colorization papers reproduced as Keras models, with one data pipeline, one
-training engine, one evaluation suite and one export path shared by all of them.
+Colorization papers reproduced as Keras models (`kcolor list-models` prints what is
+registered), with one data pipeline, one training engine, one evaluation suite and one
+export path shared by all of them.
+
+The names below are loaded on first use, so `import kcolor` alone does not import
+TensorFlow (the command line quiets TensorFlow's start-up logs before it does).
 
 Example:
     import kcolor
@@ -9,10 +13,32 @@ Example:
     result = kcolor.train(cfg)          # writes a run folder under runs/
 """
 
+import importlib
+
 __version__ = "0.1.0"
 
-from kcolor.config import TrainConfig, apply_overrides, get_config, list_configs  # noqa: E402,F401
-from kcolor.models.registry import build_model, get_model, list_models  # noqa: E402,F401
+_LAZY = {
+    "TrainConfig": "kcolor.config",
+    "apply_overrides": "kcolor.config",
+    "get_config": "kcolor.config",
+    "list_configs": "kcolor.config",
+    "resolve_config": "kcolor.config",
+    "build_model": "kcolor.models.registry",
+    "get_model": "kcolor.models.registry",
+    "list_models": "kcolor.models.registry",
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'kcolor' has no attribute '{name}'")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
 
 
 def train(cfg, **kwargs):

@@ -37,7 +37,9 @@ def compare(config, models, *, data=None, overrides=(), out_dir=None, max_images
 
 
 def main(argv=None):
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from kcolor.cli.tflogs import quiet_tensorflow
+
+    quiet_tensorflow()  # before anything imports TensorFlow
     parser = argparse.ArgumentParser(prog="python -m kcolor.compare", description=__doc__.splitlines()[0])
     parser.add_argument("--config", required=True)
     parser.add_argument("--models", required=True, help="space- or comma-separated registry names")
@@ -46,13 +48,23 @@ def main(argv=None):
     parser.add_argument("--out", default=None)
     parser.add_argument("--max-images", type=int, default=None)
     args = parser.parse_args(argv)
+    from kcolor.cli.main import _is_user_error
+    from kcolor.config import expand_path, expand_source
+
     models = [m for m in args.models.replace(",", " ").split() if m]
     try:
         result = compare(
-            args.config, models, data=args.data, overrides=args.overrides, out_dir=args.out, max_images=args.max_images
+            args.config,
+            models,
+            data=expand_source(args.data),
+            overrides=args.overrides,
+            out_dir=expand_path(args.out),
+            max_images=args.max_images,
         )
-    except (ValueError, FileNotFoundError) as err:
-        print(f"kcolor compare: error: {err}", file=sys.stderr)
+    except Exception as err:
+        if not _is_user_error(err):
+            raise  # a bug: keep the traceback
+        print(f"kcolor compare: error: {str(err).strip().splitlines()[0]}", file=sys.stderr)
         return 2
     print(result["table_markdown"])
     print(f"wrote {result['out_dir']}")

@@ -568,6 +568,20 @@ def apply_overrides(cfg: TrainConfig, overrides) -> TrainConfig:
     return cfg
 
 
+def build_options(cfg: TrainConfig) -> dict:
+    """The builder options `cfg` builds its model with: `model_options[cfg.model]`, then `options` over them.
+
+    Checks the option names; for what a whole run uses, see `resolve_config`.
+    """
+    check_field("model_options", cfg.model_options)
+    check_field("options", cfg.options)
+    merged = dataclasses.replace(cfg, options={**cfg.model_options.get(cfg.model, {}), **cfg.options})
+    message = _check_options(merged)
+    if message:
+        raise ConfigError(message)
+    return merged.options
+
+
 def resolve_config(cfg: TrainConfig) -> TrainConfig:
     """The config a run uses: paths expanded, recipe and model options filled, every field checked.
 

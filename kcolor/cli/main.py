@@ -22,9 +22,39 @@ import os
 import sys
 
 
-def _quiet_tensorflow():
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("MPLBACKEND", "Agg")
+# Arguments that hold paths or data sources: `~` and `$VARS` are expanded in all of them.
+_PATH_ARGS = ("run_dir", "out", "videos", "model", "inputs", "runs", "reference", "results", "node_modules", "serve")
+_SOURCE_ARGS = ("data", "source")
+_NOT_PATHS = {"summary": ("model",)}  # there `model` is a registry name
+
+
+def _expand_args(args):
+    from kcolor.config import expand_path, expand_source
+
+    skip = _NOT_PATHS.get(args.command, ())
+    for name in _PATH_ARGS + _SOURCE_ARGS:
+        value = getattr(args, name, None)
+        if name in skip or not isinstance(value, (str, list)):
+            continue
+        expand = expand_source if name in _SOURCE_ARGS else expand_path
+        setattr(args, name, [expand(v) for v in value] if isinstance(value, list) else expand(value))
+
+
+def _is_user_error(err):
+    """kcolor's own errors: its error classes, or a ValueError/OSError that kcolor code raised."""
+    from kcolor.errors import KcolorError
+
+    if isinstance(err, KcolorError):
+        return True
+    if any(cls.__module__.startswith("kcolor.") for cls in type(err).__mro__):
+        return True  # DataSourceError, ImageReadError, ParityError, ...: the package's user-facing errors
+    if not isinstance(err, (ValueError, FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError)):
+        return False
+    tb = err.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return tb is not None and os.path.abspath(tb.tb_frame.f_code.co_filename).startswith(package + os.sep)
 
 
 def _add_set(parser):
@@ -57,17 +87,22 @@ def _cmd_list_configs(args):
 
 
 def _cmd_summary(args):
-    from kcolor.config import TrainConfig, apply_overrides
+    from kcolor.config import TrainConfig, apply_overrides, build_options, get_config
     from kcolor.models.params import count_params
     from kcolor.models.registry import get_model
 
     spec = get_model(args.model)
-    base = TrainConfig(model=args.model)
-    for key, value in spec.defaults.items():
-        setattr(base, key, value)
-    cfg = apply_overrides(base, args.overrides)
-    # Architecture and counts only: the offline options (e.g. weights=none) unless --set overrides them.
-    networks = spec.build(cfg.image_size, **{**spec.offline, **cfg.options})
+    if args.config:
+        base = get_config(args.config)
+    else:
+        base = TrainConfig(model=args.model)
+        for key, value in spec.defaults.items():
+            setattr(base, key, value)
+    cfg = apply_overrides(base, [f"model={args.model}", *args.overrides])
+    options = build_options(cfg)
+    print(f"config {args.config or '(model defaults)'}: {cfg.model} at {cfg.image_size} px, options {options}")
+    # Architecture and counts only: the offline options (e.g. weights=none) unless the config or --set sets them.
+    networks = spec.build(cfg.image_size, **{**spec.offline, **options})
     for role, net in networks.items():
         if not hasattr(net, "summary"):
             continue
@@ -193,6 +228,9 @@ def _cmd_turing_score(args):
 
 def build_parser():
     parser = argparse.ArgumentParser(prog="kcolor", description="Image colorization in TensorFlow/Keras.")
+    parser.add_argument(
+        "--verbose-tf", action="store_true", help="show TensorFlow's C++ log lines (also: KCOLOR_TF_LOGS=1)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -204,6 +242,7 @@ def build_parser():
 
     p = sub.add_parser("summary", help="layer summary and parameter counts of a model")
     p.add_argument("model")
+    p.add_argument("--config", default=None, help="count what this config builds (its widths and options)")
     _add_set(p)
     p.set_defaults(func=_cmd_summary)
 
@@ -284,18 +323,25 @@ def build_parser():
 
 
 def main(argv=None):
-    _quiet_tensorflow()
-    from kcolor.data import DataSourceError
+    from kcolor.cli.tflogs import quiet_tensorflow
+
+    argv = sys.argv[1:] if argv is None else list(argv)
+    show_tf = "--verbose-tf" in argv  # accepted anywhere on the line
+    argv = [a for a in argv if a != "--verbose-tf"]
+    quiet_tensorflow(show=True if show_tf else None)  # before anything imports TensorFlow
     args = build_parser().parse_args(argv)
     try:
+        _expand_args(args)
         return args.func(args)
-    except (ValueError, FileNotFoundError, NotADirectoryError, KeyError, DataSourceError) as err:
-        message = str(err).strip("'\"").splitlines()[0] if str(err) else type(err).__name__
-        print(f"kcolor {args.command}: error: {message}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print(f"kcolor {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as err:
+        if not _is_user_error(err):
+            raise  # a bug: keep the traceback
+        message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        print(f"kcolor {args.command}: error: {message}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
