@@ -4,6 +4,7 @@ Batched functions on RGB in [0, 1] returning one value per image `[B]`: `mse`, `
 `psnr`, `ssim`, `ms_ssim`, `colorfulness` (Paper 001, Section 4.9; MS-SSIM from Paper
 003). `METRICS` maps each name to a `fn(pred, target)`, `score_batch` applies them all,
 and `MetricTotals` reports per-image means and test-set totals (Paper 001, Table 1).
+`fid` and `frechet_distance` compare two image sets as a whole (`kcolor.metrics.fid`).
 
 Example:
     from kcolor.metrics import MetricTotals, score_batch
@@ -24,3 +25,4 @@ from kcolor.metrics.quality import (  # noqa: F401
     ssim,
 )
 from kcolor.metrics.totals import MetricTotals  # noqa: F401
+from kcolor.metrics.fid import InceptionFeatures, fid, frechet_distance  # noqa: F401

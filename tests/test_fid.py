@@ -1,0 +1,74 @@
+"""FID: the Fréchet distance against a SciPy reference, and the InceptionV3 feature path."""
+
+import numpy as np
+import pytest
+import scipy.linalg
+
+from kcolor.metrics import InceptionFeatures, fid, frechet_distance
+
+
+def _features(n=400, d=48, seed=0):
+    rng = np.random.default_rng(seed)
+    mix = rng.normal(size=(d, d)) / np.sqrt(d)
+    return rng.normal(size=(n, d)) @ mix + rng.normal(size=d)
+
+
+def _reference(a, b):
+    """The usual NumPy/SciPy FID (pytorch-fid's form): sqrtm of the product, real part."""
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    covmean = scipy.linalg.sqrtm(cov_a @ cov_b)
+    covmean = np.real(covmean)
+    return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a) + np.trace(cov_b) - 2 * np.trace(covmean))
+
+
+def test_a_set_against_itself_is_zero():
+    a = _features()
+    assert frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6 * np.trace(np.cov(a, rowvar=False)))
+
+
+def test_agrees_with_the_scipy_reference_and_is_symmetric():
+    a, b = _features(seed=1), _features(seed=2) * 1.3 + 0.5
+    ours = frechet_distance(a, b)
+    assert ours > 1.0
+    assert ours == pytest.approx(_reference(a, b), rel=1e-3)
+    assert frechet_distance(b, a) == pytest.approx(ours, rel=1e-9)
+
+
+def test_grows_monotonically_with_added_noise():
+    a = _features(seed=3)
+    noise = np.random.default_rng(4).normal(size=a.shape)
+    values = [frechet_distance(a, a + sigma * noise) for sigma in (0.0, 0.1, 0.3, 0.6, 1.0, 2.0)]
+    assert values[0] == pytest.approx(0.0, abs=1e-6)
+    assert all(x < y for x, y in zip(values, values[1:])), values
+
+
+def test_rank_deficient_covariances_stay_finite():
+    a = _features(n=20, d=48, seed=5)  # N < D: singular covariance
+    b = _features(n=30, d=48, seed=6)
+    value = frechet_distance(a, b)
+    assert np.isfinite(value) and value > 0
+    assert frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6 * np.trace(np.cov(a, rowvar=False)))
+
+
+def test_bad_shapes_are_named():
+    with pytest.raises(ValueError, match=r"\[N, D\]"):
+        frechet_distance(np.zeros(5), np.zeros((5, 2)))
+    with pytest.raises(ValueError, match="dimensions differ"):
+        frechet_distance(np.zeros((5, 3)), np.zeros((5, 2)))
+
+
+def test_fid_on_images_labels_its_network_and_warns_at_small_n():
+    rng = np.random.default_rng(0)
+    real = rng.random((3, 32, 32, 3), dtype=np.float32)  # 299x299 InceptionV3 passes are slow on a CPU
+    fake = np.clip(real + 0.3 * rng.normal(size=real.shape), 0, 1).astype(np.float32)
+    extractor = InceptionFeatures("none")
+    with pytest.warns(UserWarning, match="N=3"):
+        result = fid(real, fake, extractor=extractor, batch_size=2)  # two batches per set
+    assert result["n_real"] == result["n_fake"] == 3
+    assert "keras.applications InceptionV3" in result["features"] and "weights=None" in result["features"]
+    assert result["comparable"] is False and "rank-deficient" in result["warning"]
+    assert result["fid"] > 0
+    features = extractor(real)
+    assert features.shape == (3, 2048)
+    assert frechet_distance(features, features) < 1e-6 * result["fid"]
