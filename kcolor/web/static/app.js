@@ -16,6 +16,11 @@ const out = (name) => $(`[data-output="${name}"]`);
 const site = { info: null, runner: null, photo: null, reference: null, urls: [] };
 window.kcolor = { last: null };
 
+/** 50000000 -> "50 megapixels", 40000 -> "40,000 pixels". */
+function pixels(n) {
+  return n >= 1e6 ? `${+(n / 1e6).toFixed(1)} megapixels` : `${n.toLocaleString("en")} pixels`;
+}
+
 function setState(state, status = "") {
   document.body.dataset.state = state;
   out("status").textContent = status;
@@ -39,7 +44,7 @@ async function loadModel() {
   out("paper").textContent = info.paper || "—";
   out("quantization").textContent = info.quantize;
   out("io").textContent = info.io.name;
-  out("limit").textContent = `Any size up to ${(info.max_pixels / 1e6).toFixed(0)} megapixels.`;
+  out("limit").textContent = `Any size up to ${pixels(info.max_pixels)}.`;
   $('[data-drop="reference"]').hidden = !info.io.uses_reference;
 
   await loadLiteRt(new URL("litert/wasm/", location.href).href);
@@ -94,8 +99,8 @@ async function readPhoto(file, what) {
   const limit = site.info.max_pixels;
   if (width * height > limit) {
     throw new Error(
-      `${file.name} is ${width}×${height} = ${(width * height / 1e6).toFixed(1)} megapixels; ` +
-      `this page colorizes ${what}s up to ${(limit / 1e6).toFixed(0)} megapixels. Scale it down first.`,
+      `${file.name} is ${width}×${height} = ${pixels(width * height)}; ` +
+      `this page colorizes ${what}s of up to ${pixels(limit)}. Scale it down first.`,
     );
   }
   let bitmap;
