@@ -6,7 +6,7 @@ a Keras model (wrap it in a layer from `kcolor.color.layers`) and under
 `tf.GradientTape`. Conversions follow scikit-image's `rgb2lab` / `lab2rgb`: sRGB
 companding, the sRGB→XYZ matrix, and CIE L*a*b* under illuminant D65 (2° observer).
 
-Conventions (see SPEC): RGB is float32 in [0, 1]; L is in [0, 100] and a, b are about
+Conventions: RGB is float32 in [0, 1]; L is in [0, 100] and a, b are about
 [-128, 127]; gray is ITU-R 601 luma. A model's normalised Lab is `L / 50 - 1` and
 `ab / 128`.
 

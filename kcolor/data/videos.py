@@ -1,6 +1,7 @@
 """Reference/target image pairs from videos: first frame = reference, last frame = target.
 
-Paper 000 (`seeds/000_fedbcb42416d4cdc.txt`, section 4.1.2) builds its reference
+Paper 000 (Bansal, "Stable Image Colorization via Reference Image Cross-Attention",
+section 4.1.2) builds its reference
 colorization data from KoNViD videos: the first and the last frame of a video share most
 of their objects but differ in view, so the first frame is a fair color reference for
 the last. `make_pairs` does this for every video in a folder tree and writes the pairs

@@ -1,8 +1,8 @@
 """Per-image colorization metrics as batched TensorFlow functions.
 
 Every metric takes RGB batches `[B, H, W, 3]` with values in [0, 1] and returns one value
-per image, shape `[B]`. The set is Paper 001's (`001_963cd6d85de8f81b.txt`, Section 4.9
-and Table 1): MSE, MAE, PSNR, SSIM and Hasler–Süsstrunk colorfulness, plus MS-SSIM,
+per image, shape `[B]`. The set is Paper 001's (Bazzan and Pasin, "Image Colorization",
+University of Padova; Section 4.9 and Table 1): MSE, MAE, PSNR, SSIM and Hasler–Süsstrunk colorfulness, plus MS-SSIM,
 Paper 003's accuracy metric.
 
 - `mse`, `mae`: mean over pixels and channels, on the [0, 1] scale. These and `ms_ssim`

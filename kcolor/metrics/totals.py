@@ -1,6 +1,6 @@
 """`MetricTotals`: per-image metric values collected over a dataset, reported two ways.
 
-Paper 001's Table 1 (`001_963cd6d85de8f81b.txt`) reports each metric as a total over
+Paper 001's Table 1 (Bazzan and Pasin, "Image Colorization") reports each metric as a total over
 the test set; a per-image mean is easier to compare across test-set sizes. The
 accumulator keeps every per-image value, so it gives both, and the values themselves
 (for histograms or per-image tables).

@@ -1,6 +1,7 @@
 """Paper 001's five supervised colorizers: autoencoder, deep CNN, residual U-Net, ResNet, DenseNet.
 
-`001_963cd6d85de8f81b.txt` (Bazzan & Pasin, "Image Colorization") trains six networks on
+Paper 001 (Sofia Bazzan and Diletta Pasin, "Image Colorization", University of Padova;
+no year or identifier given) trains six networks on
 Oxford 102 Flowers: gray 128x128 in, RGB in [0, 1] out through a sigmoid, MSE loss,
 Adam 1e-3. This module builds the five that are not GANs, layer by layer from the
 paper's Section 4 (the sixth, Pix2Pix, is `kcolor.models.pix2pix`). Each is registered
@@ -12,7 +13,8 @@ docstring says what was chosen, and the choice is the option's default, so
 convolutions that open the ResNet and the DenseNet) are kept as options, but their
 defaults are smaller: both networks run at full 128x128 resolution throughout, and at
 256 channels the activations a training step keeps for backpropagation do not fit a
-CPU machine's memory at batch 16 (see each builder).
+CPU machine's memory at batch 16 (see each builder). The `flowers` config builds the
+paper's 256 (`kcolor.configs.flowers`); `flowers_small` the narrow defaults.
 
 Choices shared by every model (the paper does not state them):
 - kernels are 3x3 where the paper names none (the DenseNet's 4x4 is the paper's own);

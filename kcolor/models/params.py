@@ -2,7 +2,7 @@
 
 PyTorch papers count conv/dense weights and biases plus BatchNorm gamma/beta, but not
 BatchNorm's running mean/variance. In Keras that is every weight whose path does not
-contain `moving` (SPEC, conventions).
+contain `moving`.
 """
 
 import numpy as np

@@ -1,7 +1,7 @@
 """StableColorizer: reference-image cross-attention on a small U-Net (paper 000).
 
-Paper: "Stable Image Colorization via Reference Image Cross-Attention"
-(`seeds/000_fedbcb42416d4cdc.txt`, section 3.3). A gray target (ITU-R 601 luma,
+Paper 000: Anshu Bansal, "Stable Image Colorization via Reference Image
+Cross-Attention", Stanford University (no year or identifier given), section 3.3. A gray target (ITU-R 601 luma,
 replicated to 3 channels) is colorized with the help of a color *reference* image of
 similar content. Everything is RGB in [0, 1], trained with MSE on RGB.
 

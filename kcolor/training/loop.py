@@ -193,7 +193,7 @@ class _Run:
                 opt = make_optimizer(
                     lr, beta_1=cfg.beta_1, beta_2=cfg.beta_2, mixed_precision=cfg.mixed_precision, lr_schedule=schedule
                 )
-                opt.build(self.models[name].trainable_variables)  # before tracing (STACK.md)
+                opt.build(self.models[name].trainable_variables)  # before tracing, or the step retraces
                 self.optimizers[name] = opt
         self.recon_loss = self.gan_loss["recon_loss"] if self.gan_loss else self.cfg.loss
 
