@@ -84,7 +84,7 @@ def test_lab_js_is_kcolor_color_on_random_colors(tmp_path):
     _node(
         _JS_IO
         + """
-import { rgbToLabArray, labToRgbArray, lightness, luma } from "STATIC/lab.js";
+import { rgbToLabArray, labToRgbArray, lightness, luma, labToRgb8Into, linearToSrgb8, linearToSrgb, SRGB8_TO_LINEAR, srgbToLinear } from "STATIC/lab.js";
 const rgb = read("rgb"), lab = read("lab");
 write("rgb2lab", rgbToLabArray(rgb));
 write("lab2rgb", labToRgbArray(lab));
@@ -92,6 +92,16 @@ write("lab2rgb_raw", labToRgbArray(lab, false));
 const L = [], gray = [];
 for (let i = 0; i < rgb.length; i += 3) { L.push(lightness(rgb[i], rgb[i + 1], rgb[i + 2])); gray.push(luma(rgb[i], rgb[i + 1], rgb[i + 2])); }
 write("L", L); write("gray", gray);
+const rgb8 = new Uint8ClampedArray(lab.length);
+for (let i = 0; i < lab.length; i += 3) labToRgb8Into(lab[i], lab[i + 1], lab[i + 2], rgb8, i);
+write("lab2rgb8", rgb8);
+// The power-free 8-bit paths are the exact ones, level for level.
+for (let i = 0; i <= 100000; i++) {
+  const v = -0.01 + 1.02 * i / 100000;
+  const exact = Math.round(Math.min(1, Math.max(0, linearToSrgb(v))) * 255);
+  if (linearToSrgb8(v) !== exact) throw new Error(`linearToSrgb8(${v}) = ${linearToSrgb8(v)}, not ${exact}`);
+}
+for (let k = 0; k < 256; k++) if (SRGB8_TO_LINEAR[k] !== srgbToLinear(k / 255)) throw new Error(`level ${k}`);
 """,
         tmp_path,
     )
@@ -105,6 +115,8 @@ write("L", L); write("gray", gray);
         _load(tmp_path, "lab2rgb_raw", (-1, 3)), color.lab_to_rgb(lab, clip=False).numpy(), rtol=1e-4, atol=1e-4
     )
     assert not np.allclose(_load(tmp_path, "lab2rgb", (-1, 3)), _load(tmp_path, "lab2rgb_raw", (-1, 3)))
+    levels = np.abs(_load(tmp_path, "lab2rgb8", (-1, 3)) - to_uint8(color.lab_to_rgb(lab)).numpy())
+    assert levels.max() <= 1 and np.mean(levels > 0) < 0.01  # float32 TF rounds a few the other way
 
 
 @pytest.mark.parametrize(

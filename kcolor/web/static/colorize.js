@@ -18,7 +18,7 @@
 // Example:
 //   const rgba = await colorizePhoto(photo, predict, io, 64);   // photo: {width, height, rgba}
 
-import { labToRgb, lightness, luma, rgbToLab } from "./lab.js";
+import { SRGB8_TO_LINEAR, labToRgb8Into, lightnessOfLinear, luma, rgbToLab, srgbToLinear } from "./lab.js";
 import { axisWeights, heightRow, resizeWidth } from "./resize.js";
 
 /** Row y of a photo as composited float RGB in [0, 1] (w * 3 values). */
@@ -80,25 +80,32 @@ export function outputToAb(output, io) {
   return ab;
 }
 
+/** Linear RGB of pixel i (RGBA bytes), composited onto white, into lin[0..2]. */
+function linearPixel(rgba, i, lin) {
+  const a = rgba[i + 3];
+  for (let ch = 0; ch < 3; ch++) {
+    // Opaque pixels (nearly all) take the 8-bit table; others are composited first.
+    lin[ch] = a === 255 ? SRGB8_TO_LINEAR[rgba[i + ch]] : srgbToLinear((rgba[i + ch] / 255) * (a / 255) + (1 - a / 255));
+  }
+  return lin;
+}
+
 /** Put chroma ab / 128 (S * S * 2) onto the photo's own lightness: RGBA bytes at H x W. */
 export function transferChroma(photo, ab, size) {
-  const { width, height } = photo;
+  const { width, height, rgba } = photo;
   const abRows = (y) => ab.subarray(y * size * 2, (y + 1) * size * 2);
   const wide = resizeWidth(abRows, size, size, 2, width); // (S, W, 2)
   const ax = axisWeights(size, height);
   const abRow = new Float32Array(width * 2);
-  const rgb = new Float32Array(width * 3);
+  const lin = new Float64Array(3);
   const out = new Uint8ClampedArray(width * height * 4);
   for (let y = 0; y < height; y++) {
     heightRow(wide, width, 2, ax, y, abRow);
-    rgbRow(photo, y, rgb);
     for (let x = 0, o = y * width * 4; x < width; x++, o += 4) {
-      const L = lightness(rgb[3 * x], rgb[3 * x + 1], rgb[3 * x + 2]);
-      const [r, g, b] = labToRgb(L, abRow[2 * x] * 128, abRow[2 * x + 1] * 128);
-      out[o] = r * 255; // Uint8ClampedArray rounds to the nearest level
-      out[o + 1] = g * 255;
-      out[o + 2] = b * 255;
-      out[o + 3] = photo.rgba[o + 3];
+      linearPixel(rgba, o, lin);
+      const L = lightnessOfLinear(lin[0], lin[1], lin[2]);
+      labToRgb8Into(L, abRow[2 * x] * 128, abRow[2 * x + 1] * 128, out, o);
+      out[o + 3] = rgba[o + 3];
     }
   }
   return out;

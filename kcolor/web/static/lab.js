@@ -84,9 +84,49 @@ export function labToRgb(L, a, b, clip = true) {
 
 /** The lightness L in [0, 100] of sRGB in [0, 1] (the first value of `rgbToLab`). */
 export function lightness(r, g, b) {
-  const m = XYZ_FROM_RGB[1];
-  const y = m[0] * srgbToLinear(r) + m[1] * srgbToLinear(g) + m[2] * srgbToLinear(b);
-  return 116 * f(y / D65[1]) - 16;
+  return lightnessOfLinear(srgbToLinear(r), srgbToLinear(g), srgbToLinear(b));
+}
+
+/** srgbToLinear(k / 255) for every 8-bit level k: the lightness of 8-bit pixels without a power per pixel. */
+export const SRGB8_TO_LINEAR = Float64Array.from({ length: 256 }, (_, k) => srgbToLinear(k / 255));
+
+// The linear values where the 8-bit sRGB level changes: level k covers
+// [srgbToLinear((k - 0.5) / 255), srgbToLinear((k + 0.5) / 255)).
+const LEVEL_EDGES = Float64Array.from({ length: 255 }, (_, k) => srgbToLinear((k + 0.5) / 255));
+
+/**
+ * round(clip(linearToSrgb(v)) * 255) without a power: a binary search of the level
+ * edges (the sRGB curve is monotonic, so this is exact up to ties at an edge).
+ */
+export function linearToSrgb8(v) {
+  let lo = 0, hi = 255; // the answer is the number of edges <= v
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (LEVEL_EDGES[mid] <= v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+// The per-pixel functions below read the constants as plain numbers.
+const [, [Y0, Y1, Y2]] = XYZ_FROM_RGB;
+const [[R0, R1, R2], [G0, G1, G2], [B0, B1, B2]] = RGB_FROM_XYZ;
+const [WX, WY, WZ] = D65;
+
+/** The lightness L in [0, 100] of linear RGB (the first value of `rgbToLab`, from linear light). */
+export function lightnessOfLinear(lr, lg, lb) {
+  return 116 * f((Y0 * lr + Y1 * lg + Y2 * lb) / WY) - 16;
+}
+
+/** [L, a, b] -> 8-bit sRGB, written into out[o], out[o + 1], out[o + 2] (`labToRgb`, then to_uint8). */
+export function labToRgb8Into(L, a, b, out, o) {
+  const fy = (L + 16) / 116;
+  const x = fInverse(a / 500 + fy) * WX;
+  const y = fInverse(fy) * WY;
+  const z = fInverse(Math.max(fy - b / 200, 0)) * WZ;
+  out[o] = linearToSrgb8(R0 * x + R1 * y + R2 * z);
+  out[o + 1] = linearToSrgb8(G0 * x + G1 * y + G2 * z);
+  out[o + 2] = linearToSrgb8(B0 * x + B1 * y + B2 * z);
 }
 
 /** Interleaved RGB (n * 3) -> interleaved Lab (n * 3), as Float64Array. */
