@@ -41,6 +41,7 @@ import tensorflow as tf
 from kcolor import color
 from kcolor.data.images import resize, to_uint8
 from kcolor.metrics import MetricTotals
+from kcolor.metrics.fid import FIDSets, format_fid
 from kcolor.training.history import atomic_write, atomic_write_json, atomic_write_text
 
 TABLE_METRICS = ("colorfulness", "psnr", "ssim", "ms_ssim", "mse", "mae")
@@ -151,6 +152,8 @@ def evaluate_runs(
     max_images=None,
     grid_rows=6,
     batch_size=16,
+    fid=False,
+    fid_weights="imagenet",
 ):
     """Score `runs` (run folders) on one frozen test set; see the module docstring.
 
@@ -166,6 +169,9 @@ def evaluate_runs(
         max_images: score at most this many images (the first ones of the split).
         grid_rows: rows of the picture grid.
         batch_size: images per forward pass.
+        fid: also compute FID of each row against the ground truth (`kcolor.metrics.fid`),
+            with the image count and the feature network, under `evaluation["fid"]`.
+        fid_weights: the FID network's InceptionV3 weights ("imagenet", "none", a path).
 
     Returns:
         `{"out_dir", "evaluation", "table_markdown"}`.
@@ -180,6 +186,10 @@ def evaluate_runs(
         raise ValueError(f"Unknown evaluation split '{split}'. Valid choices: {', '.join(EVAL_SPLITS)}")
     if max_images is not None and int(max_images) < 1:
         raise ValueError(f"max_images must be >= 1. Received: max_images={max_images}")
+    if fid:
+        from kcolor.models.inception import parse_weights
+
+        parse_weights(fid_weights, what="fid_weights")
     loaded = _load_runs(runs)
     names = _unique_names(runs)
     source, fractions, seed = resolve_test_set(loaded, data=data, fractions=fractions, seed=seed)
@@ -207,6 +217,7 @@ def evaluate_runs(
     grid_gray, grid_truth, grid_ref = [], [], []
     digest = hashlib.sha256()
     ids = []
+    fid_sets = FIDSets(fid_weights) if fid else None
     for batch in dataset:
         if max_images is not None and len(ids) >= max_images:
             break
@@ -220,12 +231,17 @@ def evaluate_runs(
                 digest.update(to_uint8(batch[key][position].numpy()).tobytes())
         ids.extend(batch_ids)
         gray = _gray_rgb(truth)
+        if fid_sets:
+            fid_sets.add(GROUND_TRUTH, truth)
+            fid_sets.add(GRAY_BASELINE, gray)
         totals[GRAY_BASELINE].update(gray, truth)
         truth_colorfulness.update(truth, truth)
         take = max(0, grid_rows - len(grid_truth))
         for name, run in zip(names, loaded):
             pred = _predict(run, batch, eval_size)
             totals[name].update(pred, truth)
+            if fid_sets:
+                fid_sets.add(name, pred)
             grid[name].extend(np.asarray(pred[:take]))
         grid_gray.extend(np.asarray(gray[:take]))
         grid_truth.extend(np.asarray(truth[:take]))
@@ -258,6 +274,9 @@ def evaluate_runs(
         "results": results,
     }
     table = format_table(results, test_set)
+    if fid_sets:
+        evaluation["fid"] = fid_sets.summary(GROUND_TRUTH)
+        table += "\n\n" + format_fid(evaluation["fid"])
     title = f"{source} — {split} split, {len(ids)} images at {eval_size} px (digest {test_set['digest'][:12]})"
     atomic_write_json(os.path.join(out_dir, "evaluation.json"), evaluation)
     atomic_write_text(os.path.join(out_dir, "evaluation.md"), f"# Evaluation on {title}\n\n{table}\n")
