@@ -101,7 +101,9 @@ def _cmd_summary(args):
     cfg = apply_overrides(base, [f"model={args.model}", *args.overrides])
     options = build_options(cfg)
     print(f"config {args.config or '(model defaults)'}: {cfg.model} at {cfg.image_size} px, options {options}")
-    # Architecture and counts only: the offline options (e.g. weights=none) unless the config or --set sets them.
+    # Architecture and counts only: the offline options (e.g. weights=none) unless the config or --set sets
+    # them, and no weights copied from other runs (`encoder_from=...`): the counts are the same without them.
+    options = {k: v for k, v in options.items() if not k.endswith("_from")}
     networks = spec.build(cfg.image_size, **{**spec.offline, **options})
     for role, net in networks.items():
         if not hasattr(net, "summary"):
@@ -174,6 +176,8 @@ def _cmd_evaluate(args):
         image_size=args.image_size,
         out_dir=args.out,
         max_images=args.max_images,
+        fid=args.fid,
+        fid_weights=args.fid_weights,
     )
     print(result["table_markdown"])
     print(f"wrote {result['out_dir']}")
@@ -278,6 +282,10 @@ def build_parser():
     p.add_argument("--image-size", type=int, default=None, help="evaluation size (default: the largest run's)")
     p.add_argument("--out", default=None, help="output folder (default: evaluations/<names>)")
     p.add_argument("--max-images", type=int, default=None)
+    p.add_argument("--fid", action="store_true", help="add FID against the ground truth (InceptionV3 features)")
+    p.add_argument(
+        "--fid-weights", default="imagenet", help="FID network weights: imagenet (default), none (offline), or a file"
+    )
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("export", help="export a run to SavedModel or TFLite, with a parity check")
