@@ -72,3 +72,34 @@ def test_fid_on_images_labels_its_network_and_warns_at_small_n():
     features = extractor(real)
     assert features.shape == (3, 2048)
     assert frechet_distance(features, features) < 1e-6 * result["fid"]
+
+
+def test_cli_evaluate_fid_prints_fid_with_n_and_the_network(tmp_path, capsys):
+    import json
+
+    from kcolor.cli.main import main
+    from kcolor.config import TrainConfig
+    from kcolor.export.run import save_run
+    from kcolor.models import build_model
+    from kcolor.models.vit_i_gan import SMALL_VIT
+
+    options = dict(encoder_filters=(4, 4, 8, 8, 8), decoder_filters=(8, 8, 4, 4), **SMALL_VIT)
+    colorizer = build_model("vit_gan", 32, **options)["colorizer"]
+    cfg = TrainConfig(model="vit_gan", data="sample", image_size=32, batch_size=4, options=options)
+    run = save_run(tmp_path / "vit_gan", colorizer, model_name="vit_gan", io="l_ab", image_size=32, config=cfg)
+    out = tmp_path / "eval"
+    with pytest.warns(UserWarning, match="N=3"):
+        assert main(["evaluate", str(run), "--fid", "--fid-weights", "none", "--max-images", "3", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "| model | FID | N |" in printed and "keras.applications InceptionV3" in printed
+    assert "| vit_gan | " in printed and "| 3 |" in printed and "not comparable" in printed
+    summary = json.loads((out / "evaluation.json").read_text())["fid"]
+    assert summary["count"] == 3 and summary["comparable"] is False
+    assert set(summary["rows"]) == {"vit_gan", "gray baseline"} and all(v > 0 for v in summary["rows"].values())
+
+
+def test_bad_fid_weights_fail_before_any_work(tmp_path):
+    from kcolor.evaluate import evaluate_runs
+
+    with pytest.raises(ValueError, match="Unknown fid_weights 'imagnet'.*imagenet"):
+        evaluate_runs([str(tmp_path / "no-such-run")], fid=True, fid_weights="imagnet")

@@ -160,4 +160,60 @@ def fid(real_images, fake_images, *, weights="imagenet", batch_size=32, extracto
     }
 
 
-__all__ = ["FEATURE_DIM", "InceptionFeatures", "fid", "frechet_distance", "small_n_warning"]
+class FIDSets:
+    """Features of several image sets collected batch by batch, then FID of each against one.
+
+    `kcolor evaluate --fid` feeds it the ground truth and every row's colorizations of
+    the same test images, so memory holds features, never the images.
+
+    Example:
+        sets = FIDSets("none")
+        sets.add("ground truth", truth_batch); sets.add("model", pred_batch)
+        summary = sets.summary("ground truth")      # {"rows": {"model": ...}, "count": ..., ...}
+        print(format_fid(summary))
+    """
+
+    def __init__(self, weights="imagenet", extractor=None):
+        self.extractor = extractor or InceptionFeatures(weights)
+        self.features = {}
+
+    def add(self, name, images):
+        self.features.setdefault(name, []).append(self.extractor(images))
+
+    def summary(self, reference):
+        real = np.concatenate(self.features[reference])
+        rows = {}
+        for name, parts in self.features.items():
+            if name != reference:
+                rows[name] = frechet_distance(real, np.concatenate(parts))
+        count = int(len(real))
+        warning = small_n_warning(count)
+        if warning:
+            warnings.warn(warning, stacklevel=2)
+        return {
+            "reference": reference,
+            "count": count,
+            "features": self.extractor.label,
+            "comparable": self.extractor.comparable,
+            "warning": warning,
+            "rows": rows,
+        }
+
+
+def format_fid(summary):
+    """Markdown: FID of each row against the reference, with N and the feature network."""
+    lines = ["| model | FID | N |", "|---|---|---|"]
+    lines += [f"| {name} | {value:.2f} | {summary['count']} |" for name, value in summary["rows"].items()]
+    note = (
+        f"\nFID against the {summary['reference']} on the same {summary['count']} images; features: "
+        f"{summary['features']}. Not the TF 2015 Inception graph of published FIDs: compare these numbers "
+        "with each other, not with papers."
+    )
+    if not summary["comparable"]:
+        note += " Random (weights=None) features: not comparable with any ImageNet-feature FID."
+    if summary["warning"]:
+        note += f" Warning: {summary['warning']}."
+    return "\n".join(lines) + note
+
+
+__all__ = ["FEATURE_DIM", "FIDSets", "InceptionFeatures", "fid", "format_fid", "frechet_distance", "small_n_warning"]
