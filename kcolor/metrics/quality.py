@@ -109,14 +109,44 @@ def ms_ssim(pred, target):
             f"ms_ssim needs a static image height and width to choose its scales. Received: shape {pred.shape}"
         )
     power_factors, filter_size = ms_ssim_settings(min(height, width))
-    return tf.image.ssim_multiscale(
-        pred,
-        target,
-        max_val=1.0,
-        power_factors=power_factors,
-        filter_size=filter_size,
-        filter_sigma=SSIM_FILTER_SIGMA,
-    )
+    return _ssim_multiscale(pred, target, power_factors, filter_size)
+
+
+def _safe_pow(x, p):
+    """`relu(x) ** p` whose gradient is 0, not NaN, where x <= 0 (p < 1 makes 0 ** p's slope infinite)."""
+    positive = x > 0.0
+    return tf.where(positive, tf.pow(tf.where(positive, x, 1.0), p), 0.0)
+
+
+def _ssim_multiscale(pred, target, power_factors, filter_size):
+    """`tf.image.ssim_multiscale(pred, target, max_val=1, ...)`, value for value, with finite gradients.
+
+    TensorFlow's version computes `relu(cs) ** p` per scale; where a scale's SSIM or
+    contrast-structure term is <= 0 (an untrained colorizer's output is often
+    uncorrelated with the target), its gradient is 0 * inf = NaN, and one such image
+    turns every weight NaN. The same arithmetic is done here with `_safe_pow`: equal
+    values, zero gradient through those terms. Per-scale SSIM and cs come from
+    TensorFlow's own `_ssim_per_channel`; scales are halved as TensorFlow does
+    (symmetric padding to an even size, 2x2 average pooling).
+    """
+    from tensorflow.python.ops import image_ops_impl  # the per-channel SSIM/cs that tf.image.ssim uses
+
+    x, y = pred, target
+    terms = []
+    for scale in range(len(power_factors)):
+        if scale > 0:
+            pad_h, pad_w = x.shape[1] % 2, x.shape[2] % 2
+            if pad_h or pad_w:
+                paddings = [[0, 0], [0, pad_h], [0, pad_w], [0, 0]]
+                x, y = tf.pad(x, paddings, mode="SYMMETRIC"), tf.pad(y, paddings, mode="SYMMETRIC")
+            x = tf.nn.avg_pool2d(x, 2, 2, "VALID")
+            y = tf.nn.avg_pool2d(y, 2, 2, "VALID")
+        ssim_per_channel, cs = image_ops_impl._ssim_per_channel(
+            x, y, max_val=1.0, filter_size=filter_size, filter_sigma=SSIM_FILTER_SIGMA
+        )
+        last = scale == len(power_factors) - 1
+        terms.append(_safe_pow(ssim_per_channel if last else cs, power_factors[scale]))
+    return tf.reduce_mean(tf.reduce_prod(tf.stack(terms, axis=-1), axis=-1), axis=-1)  # mean over channels
 
 
 def colorfulness(rgb):
