@@ -164,6 +164,7 @@ ADV_LOSSES["bce"] = AdversarialLoss(
 # ---------------------------------------------------------------------------- KMHCNet's composable losses
 
 COLOR_SPACES = ("lab", "rgb")
+_EMBEDDING_NETWORKS: dict = {}
 COLOR_BASES = ("mse", "ms_ssim", "mse_ms_ssim")
 
 
@@ -234,8 +235,11 @@ class ColorLoss:
         if self._network is None and self.embedding is not None:
             from kcolor.models.encoders import build_embedding
 
-            with tf.init_scope():  # build eagerly even when first called inside a tf.function
-                self._network = build_embedding(self.embedding, layer=self.layer, weights=self.weights)
+            key = (self.embedding, self.layer, self.weights)
+            if key not in _EMBEDDING_NETWORKS:  # one frozen network per (embedding, layer, weights)
+                with tf.init_scope():  # build eagerly even when first called inside a tf.function
+                    _EMBEDDING_NETWORKS[key] = build_embedding(self.embedding, layer=self.layer, weights=self.weights)
+            self._network = _EMBEDDING_NETWORKS[key]
         return self._network
 
     def pixels(self, ab, L):
