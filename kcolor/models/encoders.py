@@ -383,7 +383,10 @@ def _torch_name(layer_name):
     if not layer_name.startswith("conv") or "_block" not in layer_name:
         return None
     stage, rest = layer_name[4:].split("_block", 1)
-    block, index, kind = rest.split("_")
+    parts = rest.split("_")
+    if len(parts) != 3 or parts[2] not in ("conv", "bn"):
+        return None  # _add, _out, _relu, _pad: no weights
+    block, index, kind = parts
     prefix = f"layer{int(stage) - 1}.{int(block) - 1}."
     if index == "0":
         return prefix + ("downsample.0" if kind == "conv" else "downsample.1")
