@@ -23,11 +23,13 @@ paper setting from `model_options`, and `--set` overrides any of them:
     kcolor summary resnet_color --config flowers      # the counts this config builds
     make compare CONFIG=flowers                          # all six, then one evaluation
 
-Memory: at the paper's widths the ResNet and the DenseNet keep 256 channels at full
-128x128 resolution in every layer. A training step of the ResNet at batch 16 needs
-about 29 GB (see the README's hardware table) and the DenseNet holds 268 MB or more per
-concatenated tensor; train them on a large-memory machine or a GPU, or lower
-`batch_size`, or use `flowers_small`.
+Memory: at the paper's widths the ResNet keeps 256 channels at full 128x128 resolution
+in all 20 residual layers. One training step peaked at 2.8 GB of resident memory at
+batch 1 and 4.3 GB at batch 2 (measured on a CPU); growing linearly in the batch, batch
+16 needs about 25 GB (extrapolated; see the README's hardware table): train it on a
+machine with 32 GB or more, lower `batch_size`, or use `flowers_small`. The
+DenseNet at stem 256 peaked at 0.9 GB (batch 1) and 1.0 GB (batch 2), about 3.3 GB at
+batch 16.
 
 Every remaining deviation from the paper, and why:
 - Batch size: not stated; 16 (what every Paper 001 model trained at on a 2-core CPU
@@ -70,7 +72,7 @@ PAPER_MODEL_OPTIONS = {
 }
 
 # Narrow widths that train at batch 16 and 128 px on a CPU machine (a ResNet step at
-# width 16 peaked at 2.6 GB). Pix2Pix keeps the paper's 64x64 patches and losses.
+# width 16 peaked at 2.8 GB). Pix2Pix keeps the paper's 64x64 patches and losses.
 SMALL_MODEL_OPTIONS = {
     "resnet_color": {"filters": 16},
     "densenet_color": {"stem_filters": 32},
@@ -112,8 +114,8 @@ def flowers_small():
     kcolor train --config flowers_small --set model=resnet_color
 
     Everything else is `flowers`: Oxford 102 Flowers at 128 px, hue shift, Adam 1e-3,
-    30 epochs, MSE. The ResNet at width 16 peaked at 2.6 GB per training step at batch
-    16; the paper's 256 needs about 29 GB.
+    30 epochs, MSE. The ResNet at width 16 peaked at 2.8 GB per training step at batch
+    16; at the paper's 256 it needs about 25 GB.
     """
     return dataclasses.replace(
         flowers(), model_options={name: dict(options) for name, options in SMALL_MODEL_OPTIONS.items()}
