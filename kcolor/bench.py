@@ -13,6 +13,8 @@ starts and peak resident memory is the case's own):
 - Pix2Pix with `preset=isola` (Isola's architecture) at 128x128 batch 16 and at 256x256
   batch 1, checked against the targets of issue 2 (>= 8.5 and >= 1.45 images/s, peak
   RSS <= 1.8 GB at 128x128 batch 16);
+- KMHCNet variants 2, 4 and 6 (UNet++ on ResNet50/34/18, loss `ms_ssim@lab`) at
+  256x256 batch 4, the paper's setting (32 px with `--quick`);
 - the input pipeline: `kcolor.data.write_records` shards of the `sample` photos read
   back through `build_datasets` (`records:` source, training augmentation on, cache
   off, no training), in images/s.
@@ -100,7 +102,7 @@ def measure_train(case):
     spec = get_model(case["model"])
     io = get_io(spec.io)
     size, batch_size = int(case["size"]), int(case["batch"])
-    networks = spec.build(size, **case.get("options", {}))
+    networks = spec.build(size, **{**spec.offline, **case.get("options", {})})  # no downloads
     models = {k: v for k, v in networks.items() if isinstance(v, keras.Model)}
     opts = {}
     for name in ("colorizer", "discriminator") if spec.trainer == "gan" else ("colorizer",):
@@ -252,6 +254,23 @@ def build_cases(args):
                     warmup=warmup,
                     target_images_per_sec=None if args.quick else target,
                     target_peak_rss_mb=None if args.quick else rss,
+                    **threads,
+                )
+            )
+    if "unetpp_enc" in models:
+        # KMHCNet (Paper 003) variants 2, 4 and 6 as the paper trains them: 256x256, batch 4, 1 - MS-SSIM on ab.
+        for variant, encoder in ((2, "resnet50"), (4, "resnet34"), (6, "resnet18")):
+            cases.append(
+                dict(
+                    kind="train",
+                    label=f"kmhcnet_{variant} unetpp {encoder}",
+                    model="unetpp_enc",
+                    options={"encoder": encoder, "weights": "none"},
+                    loss="ms_ssim@lab",
+                    size=32 if args.quick else 256,
+                    batch=4,
+                    steps=steps,
+                    warmup=warmup,
                     **threads,
                 )
             )
