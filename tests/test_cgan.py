@@ -259,3 +259,17 @@ def test_lab_model_exports_to_savedmodel_and_colorizes_full_resolution(tmp_path)
     out = colorize_paths(result["path"], [str(tmp_path / "photo.png")], out_dir=str(tmp_path / "out"))
     assert out["written"] == 1
     assert read_image(out["outputs"][0]).size == (100, 75)
+
+
+def test_paper002_configs_build_the_papers_setting_and_smoke_runs_offline():
+    from kcolor.config import get_config
+
+    resnet, baseline = get_config("unsplash_resnet50"), get_config("unsplash_unet_baseline")
+    assert (resnet.model, resnet.image_size, resnet.batch_size) == ("cgan_resnet50", 224, 32)
+    assert (baseline.model, baseline.image_size, baseline.batch_size) == ("cgan_unet_baseline", 256, 32)
+    for cfg in (resnet, baseline):
+        assert cfg.data == "folder:~/data/unsplash" and (cfg.learning_rate, cfg.beta_1) == (2e-4, 0.5)
+    assert resnet.options["weights"] == "imagenet"
+    for name in ("unsplash_resnet50_smoke", "unsplash_unet_baseline_smoke"):
+        smoke = get_config(name)
+        assert smoke.data == "sample" and smoke.image_size == 32 and smoke.options.get("weights", "none") == "none"
