@@ -47,6 +47,12 @@ input channels, as segmentation_models_pytorch does for `in_channels=1`
 `weights=PATH` loads that same file from disk (offline). A download that cannot happen
 fails within seconds, naming the URL and the offline choices.
 
+`EMBEDDINGS` / `build_embedding` are the frozen ImageNet feature networks (VGG16,
+ResNet50 from keras.applications) of KMHCNet's perceptual losses
+(`kcolor.training.losses.ColorLoss`). `fetch_weights` is the one downloader of
+pretrained files (`kcolor.models.pretrained` uses it too); offline it raises
+`DownloadUnavailable`.
+
 Example:
     encoder = build_encoder("resnet34", (256, 256, 1))   # outputs: 5 feature maps
     load_encoder_weights(encoder, "resnet34", "imagenet")
