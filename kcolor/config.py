@@ -80,6 +80,13 @@ class TrainConfig:
     run_dir: Optional[str] = None  # default runs/<config>-<model>
     checkpoint_every: int = 1  # epochs
     keep_checkpoints: int = 3
+    # Exact resume and hardening (kcolor.training.loop): step/minute checkpoints beside the
+    # per-epoch ones; op determinism; what a resume under a changed config does; NaN losses.
+    checkpoint_every_steps: Optional[int] = None
+    checkpoint_every_minutes: Optional[float] = None
+    deterministic: bool = False  # tf.config.experimental.enable_op_determinism()
+    resume: str = "auto"  # auto (refuse a changed config) | continue | restart
+    on_nonfinite: str = "stop"  # stop | skip_batch
     sample_images: int = 6  # rows of the sample grid
     drop_gray_chroma: float = 0.0  # drop already-gray images (Lab chroma below this); 0 = keep all
     options: dict = dataclasses.field(default_factory=dict)  # model builder options
@@ -345,6 +352,8 @@ def _is_model_options(v):
 
 REFERENCE_MODES = ("pair", "self")
 PRECISION_POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
+RESUME_MODES = ("auto", "continue", "restart")
+NONFINITE_MODES = ("stop", "skip_batch")
 
 # Field -> check. Every TrainConfig field has a row (a test asserts it); a new field adds its own.
 FIELD_CHECKS = {
@@ -381,6 +390,11 @@ FIELD_CHECKS = {
     "run_dir": text(optional=True),
     "checkpoint_every": integer(1),
     "keep_checkpoints": integer(1),
+    "checkpoint_every_steps": integer(1, optional=True),
+    "checkpoint_every_minutes": number(0, low_open=True, optional=True),
+    "deterministic": boolean(),
+    "resume": one_of(RESUME_MODES),
+    "on_nonfinite": one_of(NONFINITE_MODES),
     "sample_images": integer(1, 64),
     "drop_gray_chroma": number(0),
     "options": FieldCheck(_is_options, "a dict of builder options keyed by option name"),
