@@ -273,7 +273,7 @@ def test_run_folder_contents(tmp_path):
     for event_file in (run / "tb").glob("events.out.tfevents.*"):
         for event in tf.compat.v1.train.summary_iterator(str(event_file)):
             tags.update(value.tag for value in event.summary.value)
-    assert {"epoch/train_recon", "epoch/val_loss", "samples/gray_prediction_truth"} <= tags
+    assert {"epoch/train_recon", "epoch/val_loss", "samples/gray_prediction_colorized_truth"} <= tags
     # The colorizer reloads in safe mode and gives the trained model's output.
     model = keras.models.load_model(run / "colorizer.keras", safe_mode=True)
     gray = tf.random.uniform((1, 32, 32, 1))

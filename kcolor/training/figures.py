@@ -1,17 +1,27 @@
 """The run folder's pictures: the loss curve and the sample grid (matplotlib, Agg).
 
+The sample grid shows, per held-out image: the gray input, the model's raw prediction,
+the image "as colorized" and the ground truth. "As colorized" is what `kcolor colorize`
+delivers: the prediction's chroma laid on the photo's own lightness by
+`kcolor.export.graph.finish`, the function every inference path uses
+(`as_colorized`). It is sharper than the raw prediction, whose lightness the network
+redraws.
+
 The figures are drawn on matplotlib's Agg canvas directly, so importing kcolor never
 changes the user's matplotlib backend.
 
 Example:
     save_loss_curve(history.rows, "runs/x/loss_curve.png")
-    save_sample_grid(gray, prediction, truth, "runs/x/samples.png")
+    colorized = as_colorized(truth, inputs, output, io)
+    save_sample_grid(gray, prediction, truth, "runs/x/samples.png", colorized=colorized)
 """
 
 import numpy as np
+import tensorflow as tf
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from kcolor.export.graph import finish
 from kcolor.training.history import atomic_write
 
 _SKIP = ("epoch", "step", "images_per_sec", "epoch_time", "wall_time")
@@ -58,26 +68,66 @@ def save_loss_curve(rows, path, *, title=None):
     return path
 
 
-def grid_image(gray, prediction, truth):
-    """One image `[N*H, 3*W, 3]` in [0, 1]: rows of gray | prediction | ground truth."""
-    gray = np.asarray(gray, np.float32)
-    if gray.shape[-1] == 1:
-        gray = np.repeat(gray, 3, axis=-1)
-    rows = [np.concatenate([g, p, t], axis=1) for g, p, t in zip(gray, np.asarray(prediction), np.asarray(truth))]
+def as_colorized(photos, inputs, output, io):
+    """Each image as `kcolor colorize` delivers it: predicted chroma on the photo's lightness.
+
+    Args:
+        photos: the RGB images the inputs were made from, (N, S, S, 3) in [0, 1].
+        inputs: the model's inputs (`io.inputs` dict), batch N.
+        output: the colorizer's output on them, (N, S, S, C).
+        io: the model's io spec.
+
+    Returns:
+        float32 (N, S, S, 3) in [0, 1], one `kcolor.export.graph.finish` per image.
+    """
+    photos = tf.convert_to_tensor(photos, tf.float32)
+    output = tf.convert_to_tensor(output, tf.float32)
+    return np.stack(
+        [
+            finish(photos[i], {k: v[i : i + 1] for k, v in inputs.items()}, output[i : i + 1], io).numpy()
+            for i in range(len(photos))
+        ]
+    )
+
+
+def _columns(colorized):
+    if colorized is None:
+        return ("gray input", "prediction", "ground truth")
+    return ("gray input", "prediction", "as colorized", "ground truth")
+
+
+def _row_images(gray, prediction, truth, colorized, i):
+    g = np.asarray(gray[i], np.float32)
+    g = np.repeat(g, 3, axis=-1) if g.shape[-1] == 1 else g
+    if colorized is None:
+        return (g, prediction[i], truth[i])
+    return (g, prediction[i], colorized[i], truth[i])
+
+
+def grid_image(gray, prediction, truth, colorized=None):
+    """One image in [0, 1]: rows of gray | prediction | (as colorized |) ground truth.
+
+    `[N*H, 3*W, 3]`, or `[N*H, 4*W, 3]` with the `colorized` column (`as_colorized`).
+    """
+    rows = [
+        np.concatenate([np.asarray(x, np.float32) for x in _row_images(gray, prediction, truth, colorized, i)], axis=1)
+        for i in range(len(gray))
+    ]
     return np.clip(np.concatenate(rows, axis=0), 0.0, 1.0)
 
 
-def save_sample_grid(gray, prediction, truth, path, *, title=None):
-    """Write `path`: one row per image, columns gray input | prediction | ground truth."""
+def save_sample_grid(gray, prediction, truth, path, *, colorized=None, title=None):
+    """Write `path`: one row per image, columns gray input | prediction | ground truth.
+
+    With `colorized` (`as_colorized`), an "as colorized" column comes before the truth.
+    """
     gray = np.asarray(gray, np.float32)
     n = len(gray)
-    fig = Figure(figsize=(6, 2 * n + 0.4), layout="constrained")
-    columns = ("gray input", "prediction", "ground truth")
+    columns = _columns(colorized)
+    fig = Figure(figsize=(2 * len(columns), 2 * n + 0.4), layout="constrained")
     for i in range(n):
-        g = gray[i]
-        images = (np.repeat(g, 3, axis=-1) if g.shape[-1] == 1 else g, prediction[i], truth[i])
-        for j, image in enumerate(images):
-            ax = fig.add_subplot(n, 3, i * 3 + j + 1)
+        for j, image in enumerate(_row_images(gray, prediction, truth, colorized, i)):
+            ax = fig.add_subplot(n, len(columns), i * len(columns) + j + 1)
             ax.imshow(np.clip(np.asarray(image, np.float32), 0.0, 1.0))
             ax.set_xticks([])
             ax.set_yticks([])
@@ -89,4 +139,4 @@ def save_sample_grid(gray, prediction, truth, path, *, title=None):
     return path
 
 
-__all__ = ["grid_image", "save_loss_curve", "save_sample_grid"]
+__all__ = ["as_colorized", "grid_image", "save_loss_curve", "save_sample_grid"]

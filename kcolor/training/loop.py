@@ -13,7 +13,7 @@ train step (`supervised_step` or `gan_step`), validating after each. The run fol
 | `tb/`             | TensorBoard scalars (per step and epoch) and the sample image grid  |
 | `history.csv/json`| per epoch: train losses, val losses, images/s, epoch and wall time  |
 | `loss_curve.png`  | the history's losses against the epoch                              |
-| `samples.png`     | rows of gray input | prediction | ground truth on held-out images    |
+| `samples.png`     | held-out images: gray input, prediction, as colorized, ground truth |
 | `colorizer.keras` | the trained colorizer (loads in Keras safe mode)                    |
 
 Running the same command again on the same run folder resumes from the last
@@ -40,8 +40,9 @@ from kcolor.models.io import get_io
 from kcolor.models.params import count_params
 from kcolor.models.registry import get_model
 from kcolor.models.saving import save_colorizer
+from kcolor.training import resume as resume_lib
 from kcolor.training import tb
-from kcolor.training.figures import grid_image, save_loss_curve, save_sample_grid
+from kcolor.training.figures import as_colorized, grid_image, save_loss_curve, save_sample_grid
 from kcolor.training.history import History, atomic_write_json
 from kcolor.training.optimizers import make_optimizer
 from kcolor.training.steps import compile_step, eval_step, feed, gan_step, supervised_step
@@ -51,8 +52,8 @@ from kcolor.training.strategy import make_strategy, set_threads
 GAN_LOSS_DEFAULTS = {"adv_loss": "bce", "recon_loss": "l1", "recon_weight": 100.0}
 STEP_LOG_EVERY = 10  # TensorBoard step scalars every this many steps
 
-# What must match for a run folder's checkpoint to be resumed.
-_RESUME_KEYS = ("model", "image_size", "options")
+# What the kill test may name as a phase (kcolor.training.resume.KillPoints).
+KILL_PHASES = ("step", "checkpoint", "history", "figures", "colorizer")
 
 
 def default_run_dir(cfg):
@@ -65,18 +66,21 @@ class _Bundle:
     val: tf.data.Dataset = None
     test: tf.data.Dataset = None
     counts: dict = dataclasses.field(default_factory=dict)
+    train_from: object = None  # step -> the training stream from that batch (kcolor.data.DataBundle)
 
 
 def _as_bundle(datasets):
     if isinstance(datasets, dict):
         return _Bundle(
-            datasets["train"], datasets.get("val"), datasets.get("test"), dict(datasets.get("counts") or {})
+            datasets["train"], datasets.get("val"), datasets.get("test"), dict(datasets.get("counts") or {}),
+            datasets.get("train_from"),
         )
     return _Bundle(
         datasets.train,
         getattr(datasets, "val", None),
         getattr(datasets, "test", None),
         dict(getattr(datasets, "counts", None) or {}),
+        getattr(datasets, "train_from", None),
     )
 
 
@@ -103,21 +107,6 @@ class _MixedPrecision:
         keras.mixed_precision.set_global_policy(self.previous)
 
 
-def _check_resumable(run_dir, cfg):
-    path = run_dir / "config.json"
-    if not path.exists() or not (run_dir / "checkpoints").exists():
-        return
-    old = json.loads(path.read_text(encoding="utf-8"))
-    new = json.loads(json.dumps(cfg.to_dict(), default=list))
-    changed = [k for k in _RESUME_KEYS if old.get(k) != new.get(k)]
-    if changed:
-        detail = ", ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in changed)
-        raise ValueError(
-            f"Run folder {run_dir} holds a checkpoint of a different model ({detail}). "
-            "Choose another run_dir or delete that folder."
-        )
-
-
 def _local_count(strategy, batch):
     return sum(int(v.shape[0]) for v in strategy.experimental_local_results(batch["rgb"]))
 
@@ -142,6 +131,7 @@ class _EpochStats:
     busy: float = 0.0  # seconds inside the train step, the tracing call excluded
     sums: dict = dataclasses.field(default_factory=dict)
     stopped: bool = False
+    skipped: int = 0  # batches skipped for a non-finite loss (on_nonfinite=skip_batch)
 
     def add(self, losses):
         self.steps += 1
@@ -149,7 +139,25 @@ class _EpochStats:
             self.sums[k] = self.sums.get(k, 0.0) + v
 
     def means(self):
-        return {k: v / self.steps for k, v in self.sums.items()} if self.steps else {}
+        counted = self.steps - self.skipped
+        return {k: v / counted for k, v in self.sums.items()} if counted else {}
+
+    def to_state(self):
+        elapsed = time.perf_counter() - self.start
+        return {"steps": self.steps, "sums": dict(self.sums), "images": self.images, "busy": self.busy,
+                "elapsed": elapsed, "skipped": self.skipped}
+
+    @classmethod
+    def from_state(cls, state):
+        state = state or resume_lib.empty_epoch()
+        return cls(
+            start=time.perf_counter() - float(state.get("elapsed", 0.0)),
+            steps=int(state.get("steps", 0)),
+            images=int(state.get("images", 0)),
+            busy=float(state.get("busy", 0.0)),
+            sums={k: float(v) for k, v in (state.get("sums") or {}).items()},
+            skipped=int(state.get("skipped", 0)),
+        )
 
 
 class _Run:
@@ -201,17 +209,39 @@ class _Run:
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")  # completed epochs
         self.epoch_step = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch_step")
+        # Beside the weights: the run state (this epoch's loss sums, the history rows,
+        # skipped batches; kcolor.training.resume) and the networks' random state (Keras
+        # seed generators, which a model's own checkpoint leaves out).
+        self.state = tf.Variable("", dtype=tf.string, trainable=False, name="run_state")
+        seen, seed_states = set(), []
+        for model in self.models.values():
+            for v in model.variables:
+                if "seed_generator_state" in v.path and id(v) not in seen:
+                    seen.add(id(v))
+                    seed_states.append(v)
         tracked = {f"{k}_optimizer": v for k, v in self.optimizers.items()}
         tracked.update(self.models)
-        self.checkpoint = tf.train.Checkpoint(step=self.step, epoch=self.epoch, epoch_step=self.epoch_step, **tracked)
+        self.checkpoint = tf.train.Checkpoint(
+            step=self.step, epoch=self.epoch, epoch_step=self.epoch_step, run_state=self.state,
+            seed_states=seed_states, **tracked
+        )
         self.manager = tf.train.CheckpointManager(
             self.checkpoint, str(self.run_dir / "checkpoints"), max_to_keep=max(1, int(self.cfg.keep_checkpoints))
         )
 
     def restore(self):
         latest = self.manager.latest_checkpoint
+        self.restored_state = {}
         if latest:
-            self.checkpoint.restore(latest).assert_existing_objects_matched()
+            try:
+                self.checkpoint.restore(latest).assert_existing_objects_matched()
+            except (AssertionError, ValueError, tf.errors.OpError) as err:
+                first = str(err).strip().splitlines()[0][:300]
+                raise resume_lib.RunFolderError(
+                    f"The checkpoint {latest} does not fit this model or kcolor version ({first}); "
+                    "use --set resume=restart or another run_dir"
+                ) from None
+            self.restored_state = resume_lib.decode_state(self.state.numpy().decode("utf-8"), latest)
             if self.verbose:
                 print(
                     f"Resuming {self.run_dir} from {Path(latest).name}: "
@@ -219,9 +249,22 @@ class _Run:
                 )
         return bool(latest)
 
+    def _train_stream(self):
+        """The training batches from the checkpoint's global step on (exact data position).
+
+        A bundle from `kcolor.data.build_datasets` gives `train_from(step)` (each pass fixed
+        by (seed, pass)); a dataset passed to `train` is repeated and skipped to `step`,
+        which is exact when it yields the same batches on every pass.
+        """
+        step = int(self.step.numpy())
+        if self.bundle.train_from is not None:
+            return self.bundle.train_from(step)
+        return self.bundle.train.repeat().skip(step)
+
     def _datasets(self):
         cfg = self.cfg
-        train = self.bundle.train.repeat() if cfg.steps_per_epoch else self.bundle.train
+        self._streamed = bool(cfg.steps_per_epoch) or int(self.bundle.train.cardinality().numpy()) > 0
+        train = self._train_stream() if self._streamed else self.bundle.train
         self.dist_train = self.strategy.experimental_distribute_dataset(train)
         self.dist_val = None
         if self.bundle.val is not None:
@@ -288,8 +331,22 @@ class _Run:
             info["gan_loss"] = self.gan_loss
         atomic_write_json(self.run_dir / "model.json", info)
 
-    def save_checkpoint(self):
+    def _sync_state(self, stats, history):
+        epoch_state = stats.to_state() if stats is not None else resume_lib.empty_epoch()
+        wall = self._wall_offset + time.perf_counter() - self._start
+        self.state.assign(
+            resume_lib.encode_state(
+                epoch_stats=epoch_state, history_rows=history.rows, skipped=self.skipped, wall_time=wall,
+                pending_change=self.pending_change,
+            )
+        )
+
+    def save_checkpoint(self, stats=None, history=None):
+        """Write a checkpoint of the whole run state; the previous one stays latest until it is complete."""
+        self._sync_state(stats, history if history is not None else self.history)
+        self.kill.hit("checkpoint")
         path = self.manager.save(checkpoint_number=int(self.step.numpy()))
+        self._last_save = time.perf_counter()
         if self.verbose > 1:
             print(f"Saved checkpoint {path}")
         return path
@@ -305,7 +362,8 @@ class _Run:
         output = self.colorizer(feed(self.colorizer, inputs), training=False)
         prediction = self.io.to_rgb(tf.cast(output, tf.float32), inputs).numpy()
         gray = batch["rgb"].numpy() @ np.array([0.299, 0.587, 0.114], np.float32)
-        return gray[..., None], prediction, batch["rgb"].numpy()
+        colorized = as_colorized(batch["rgb"], inputs, output, self.io)
+        return gray[..., None], prediction, batch["rgb"].numpy(), colorized
 
     def write_figures(self, history, epoch):
         if history.rows:
@@ -313,11 +371,12 @@ class _Run:
             save_loss_curve(history.rows, self.run_dir / "loss_curve.png", title=title)
         sample = self.samples()
         if sample is not None:
-            gray, prediction, truth = sample
+            gray, prediction, truth, colorized = sample
             title = f"{self.cfg.model}, epoch {epoch}"
-            save_sample_grid(gray, prediction, truth, self.run_dir / "samples.png", title=title)
+            save_sample_grid(gray, prediction, truth, self.run_dir / "samples.png", colorized=colorized, title=title)
+            grid = grid_image(gray, prediction, truth, colorized)[None]
             with self.writer.as_default(step=int(self.step.numpy())):
-                tb.image("samples/gray_prediction_truth", grid_image(gray, prediction, truth)[None], max_outputs=1)
+                tb.image("samples/gray_prediction_colorized_truth", grid, max_outputs=1)
 
     # ----------------------------------------------------------------- loop
     def validate(self):
@@ -332,19 +391,21 @@ class _Run:
             return {}
         return {f"val_{k}": v / count for k, v in sums.items()}
 
-    def _train_epoch(self, max_steps):
-        """Run the current epoch's remaining steps; returns its `_EpochStats`."""
+    def _train_epoch(self, max_steps, stats):
+        """Run the current epoch's remaining steps into `stats` (its `_EpochStats`)."""
         cfg = self.cfg
         epoch, done = int(self.epoch.numpy()), int(self.epoch_step.numpy())
         remaining = None if self.steps_per_epoch is None else max(self.steps_per_epoch - done, 0)
-        if self._train_iter is None or not cfg.steps_per_epoch:
-            self._train_iter = iter(self.dist_train)  # a full pass, or a repeated stream
+        if self._train_iter is None or not self._streamed:
+            self._train_iter = iter(self.dist_train)  # the stream from the step, or a full pass
         progbar = None
         if self.verbose:
             print(f"Epoch {epoch + 1}/{cfg.epochs}")
             progbar = keras.utils.Progbar(self.steps_per_epoch, stateful_metrics=["img/s"])
-        stats = _EpochStats(start=time.perf_counter())
-        while remaining is None or stats.steps < remaining:
+        ran = 0
+        every_steps = cfg.checkpoint_every_steps
+        every_seconds = 60.0 * cfg.checkpoint_every_minutes if cfg.checkpoint_every_minutes else None
+        while remaining is None or ran < remaining:
             if max_steps is not None and int(self.step.numpy()) >= max_steps:
                 stats.stopped = True
                 break
@@ -352,8 +413,15 @@ class _Run:
             if batch is None:
                 break
             t0 = time.perf_counter()
+            self._consistent = False  # weights moved, counters not yet: no checkpoint now
             losses = {k: float(v) for k, v in self.train_fn(batch).items()}
             dt = time.perf_counter() - t0
+            self.kill.hit("step")
+            step = int(self.step.numpy()) + 1
+            skipped = losses.pop("skipped", 0.0) > 0
+            bad = resume_lib.first_nonfinite(losses)
+            if bad is not None and not (skipped and cfg.on_nonfinite == "skip_batch"):
+                self._nonfinite(step, bad)
             count = _local_count(self.strategy, batch)
             if self._traced:  # the first call traces the step: not throughput
                 stats.busy += dt
@@ -361,75 +429,136 @@ class _Run:
             self._traced = True
             self.step.assign_add(1)
             self.epoch_step.assign_add(1)
-            stats.add(losses)
-            step = int(self.step.numpy())
-            if step % STEP_LOG_EVERY == 0:
+            ran += 1
+            if skipped:
+                self.skipped += 1
+                stats.steps += 1  # the batch counts as a step; its losses do not enter the means
+                stats.skipped += 1
+            else:
+                stats.add(losses)
+            self._consistent = True
+            if step % STEP_LOG_EVERY == 0 and not skipped:
                 with self.writer.as_default(step=step):
                     for k, v in losses.items():
                         tb.scalar(f"step/{k}", v)
-            if progbar is not None:
+            if progbar is not None and not skipped:
                 rate = stats.images / stats.busy if stats.busy > 0 else count / dt
-                progbar.update(done + stats.steps, [*losses.items(), ("img/s", rate)])
+                progbar.update(done + ran, [*losses.items(), ("img/s", rate)])
+            at_epoch_end = remaining is not None and ran >= remaining
+            due = (every_steps and step % every_steps == 0) or (
+                every_seconds and time.perf_counter() - self._last_save >= every_seconds
+            )
+            if due and not at_epoch_end:  # the epoch's end writes its own checkpoint
+                self.save_checkpoint(stats)
         if stats.steps == 0 and remaining != 0 and not stats.stopped:
             raise RuntimeError("The training split yielded no batches; check the data source and batch_size")
         return stats
 
-    def _finish_epoch(self, stats, history, wall_offset, start):
-        """Validate, log, checkpoint and write the run folder's files after an epoch."""
+    def _nonfinite(self, step, bad):
+        name, value = bad
+        latest = self.manager.latest_checkpoint
+        last = f"the last good checkpoint is {latest}" if latest else "no checkpoint was written yet"
+        raise resume_lib.NonFiniteLossError(
+            f"Non-finite loss at step {step} (epoch {int(self.epoch.numpy()) + 1}): {name}={value}; stopped without "
+            f"writing anything, {last}. Lower learning_rate, or pass --set on_nonfinite=skip_batch to skip such batches"
+        )
+
+    def _finish_epoch(self, stats):
+        """Validate, log, checkpoint and write the run folder's files after an epoch.
+
+        The checkpoint (holding the new history row) is written first; the files after it
+        (history, figures, colorizer.keras) are functions of the checkpointed state, and a
+        resume at an epoch's end writes them again (`_rewrite_epoch_files`).
+        """
         cfg = self.cfg
+        history = self.history
         epoch = int(self.epoch.numpy())
         val = self.validate()
-        self.epoch.assign_add(1)
-        self.epoch_step.assign(0)
         row = {"epoch": epoch + 1, "step": int(self.step.numpy())}
         row.update({f"train_{k}": v for k, v in stats.means().items()})
         row.update(val)
+        if stats.skipped or self.skipped:
+            row["skipped_batches"] = stats.skipped
+        if self.pending_change:
+            row["config_change"] = self.pending_change
+            self.pending_change = None
         row["images_per_sec"] = stats.images / stats.busy if stats.busy > 0 else None
         row["epoch_time"] = time.perf_counter() - stats.start
-        row["wall_time"] = wall_offset + time.perf_counter() - start
+        row["wall_time"] = self._wall_offset + time.perf_counter() - self._start
+        self._consistent = False
         history.append(row)
+        self.epoch.assign_add(1)
+        self.epoch_step.assign(0)
+        self._consistent = True
         with self.writer.as_default(step=int(self.step.numpy())):
             for k, v in row.items():
-                if k not in ("epoch", "step") and v is not None:
+                if k not in ("epoch", "step") and isinstance(v, (int, float)):
                     tb.scalar(f"epoch/{k}", v)
         if self.verbose:
             shown = ", ".join(f"{k} {v:.4g}" for k, v in val.items())
             print(f"  validation: {shown or '(no val split)'}")
         if epoch + 1 >= cfg.epochs or (epoch + 1) % max(1, int(cfg.checkpoint_every)) == 0:
-            self.save_checkpoint()
-        history.save(self.run_dir)
-        self.write_figures(history, epoch + 1)
+            self.save_checkpoint(None)
+        self._write_epoch_files(epoch + 1)
+
+    def _write_epoch_files(self, epoch):
+        self.kill.hit("history")
+        self.history.save(self.run_dir)
+        self.kill.hit("figures")
+        self.write_figures(self.history, epoch)
+        self.kill.hit("colorizer")
         self.save_colorizer()
+
+    def _restore_history(self):
+        """The history rows the checkpoint holds (a run folder's history.json may be ahead of it)."""
+        state = self.restored_state
+        if "history" in state:
+            return History(state["history"])
+        history = History.load(self.run_dir)  # a checkpoint written before the run state existed
+        history.truncate(int(self.epoch.numpy()))
+        return history
 
     def run(self, max_steps=None):
         cfg = self.cfg
+        self.kill = resume_lib.KillPoints()
         self._datasets()
         self._compile()
         self.writer = tf.summary.create_file_writer(str(self.run_dir / "tb"))
         self._samples_batch = _sample_batch(self.bundle, max(1, int(cfg.sample_images)))
-        self._train_iter, self._traced = None, False
-        history = History.load(self.run_dir)
-        history.truncate(int(self.epoch.numpy()))  # rows after the checkpoint are redone
-        wall_offset = history.rows[-1].get("wall_time", 0.0) if history.rows else 0.0
-        start = time.perf_counter()
+        self._train_iter, self._traced, self._consistent = None, False, True
+        state = self.restored_state
+        self.history = history = self._restore_history()
+        self.skipped = int(state.get("skipped_batches", 0))
+        self.pending_change = state.get("pending_change") or getattr(self, "pending_change", None)
+        self._wall_offset = float(state["wall_time"]) if "wall_time" in state else (
+            history.rows[-1].get("wall_time", 0.0) if history.rows else 0.0
+        )
+        self._start = self._last_save = time.perf_counter()
+        if self.manager.latest_checkpoint and int(self.epoch_step.numpy()) == 0 and int(self.epoch.numpy()) > 0:
+            self._write_epoch_files(int(self.epoch.numpy()))  # a kill may have cut them short
+        stats = _EpochStats.from_state(state.get("epoch"))
         stopped = False
         try:
             while int(self.epoch.numpy()) < cfg.epochs:
                 if self.epoch_hook is not None and self.epoch_hook(int(self.epoch.numpy())):
                     self._compile()
                     self._traced = False  # the next call traces again: not throughput
-                stats = self._train_epoch(max_steps)
+                stats = self._train_epoch(max_steps, stats)
                 if stats.stopped:
                     stopped = True
                     break
-                self._finish_epoch(stats, history, wall_offset, start)
+                self._finish_epoch(stats)
+                stats = _EpochStats(start=time.perf_counter())
         except KeyboardInterrupt:
-            self.save_checkpoint()
-            history.save(self.run_dir)
-            print(f"\nInterrupted: checkpoint saved at step {int(self.step.numpy())}; run the same command to resume.")
+            if self._consistent:
+                self.save_checkpoint(stats)
+                history.save(self.run_dir)
+                print(f"\nInterrupted: checkpoint saved at step {int(self.step.numpy())}; run the same command to resume.")
+            else:
+                print(f"\nInterrupted inside a step: kept the last checkpoint {self.manager.latest_checkpoint}.")
             raise
         if stopped:
-            self.save_checkpoint()
+            self.save_checkpoint(stats)
             history.save(self.run_dir)
             self.save_colorizer()
         elif not (self.run_dir / "colorizer.keras").exists():
@@ -441,10 +570,11 @@ class _Run:
             "losses": {k[len("train_") :]: v for k, v in last.items() if k.startswith("train_")},
             "val": {k: v for k, v in last.items() if k.startswith("val_")},
             "history": history.rows,
-            "wall_time": time.perf_counter() - start,
+            "wall_time": time.perf_counter() - self._start,
             "step": int(self.step.numpy()),
             "epoch": int(self.epoch.numpy()),
             "stopped_early": stopped,
+            "skipped_batches": self.skipped,
         }
 
 
@@ -475,10 +605,18 @@ def train(cfg, *, run_dir=None, max_steps=None, verbose=1, datasets=None):
     keras.utils.set_random_seed(int(cfg.seed))
     run_dir = Path(run_dir or cfg.run_dir or default_run_dir(cfg))
     cfg = dataclasses.replace(cfg, run_dir=str(run_dir))
-    _check_resumable(run_dir, cfg)
+    if cfg.deterministic:
+        tf.config.experimental.enable_op_determinism()
+    old_config, changed = resume_lib.check_resumable(run_dir, cfg)
     run_dir.mkdir(parents=True, exist_ok=True)
     run = _Run(cfg, run_dir, datasets, verbose)
     run.restore()
+    if changed:  # resume=continue under a changed config: keep the weights, record it
+        run.pending_change = resume_lib.record_change(
+            run_dir, step=int(run.step.numpy()), epoch=int(run.epoch.numpy()), old=old_config, new=cfg.to_dict(), keys=changed
+        )
+        if verbose:
+            print(f"Continuing {run_dir} under a changed config: {run.pending_change}")
     run.write_static_files()
     result = run.run(max_steps=max_steps)
     if verbose:
