@@ -1,4 +1,4 @@
-"""Every notebook under notebooks/ runs headless in its smoke setting."""
+"""Every notebook under notebooks/ runs headless in its smoke setting and shows every figure it tags."""
 
 import os
 from pathlib import Path
@@ -26,9 +26,28 @@ def test_notebook_runs_in_smoke_setting(path, tmp_path, monkeypatch):
     client.execute()
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
     assert not errors
-    images = [
-        o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if "image/png" in o.get("data", {})
+    # Convention: every code cell that shows a figure carries the cell tag `figure`.
+    figure_cells = [c for c in nb.cells if c.cell_type == "code" and "figure" in c.metadata.get("tags", [])]
+    assert figure_cells, "tag the code cells that show a figure with the cell tag `figure`"
+    blank = [
+        c.source.splitlines()[0]
+        for c in figure_cells
+        if not any("image/png" in o.get("data", {}) for o in c.get("outputs", []))
     ]
-    assert len(images) >= 3, "the notebook should show its figures"
+    assert not blank, f"figure cells that produced no image: {blank}"
     assert any(Path(tmp_path, "runs").rglob("colorizer.keras"))
     assert os.listdir(tmp_path)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_cells_that_draw_are_tagged_figure(path):
+    nb = nbformat.read(path, as_version=4)
+    untagged = [
+        c.source.splitlines()[0]
+        for c in nb.cells
+        if c.cell_type == "code"
+        and any(call in c.source for call in ("plt.show(", "display(Image(", "plt.subplots("))
+        and "figure" not in c.metadata.get("tags", [])
+    ]
+    assert not untagged, f"cells that draw a figure but lack the `figure` tag: {untagged}"
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), "commit notebooks without outputs"
