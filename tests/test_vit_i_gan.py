@@ -126,13 +126,17 @@ def test_bad_generator_options_name_the_value(kwargs, needle):
 
 
 def test_imagenet_download_that_cannot_happen_fails_with_what_to_do(monkeypatch, tmp_path):
-    monkeypatch.setenv("HOME", str(tmp_path))  # no cached weights
+    from kcolor.models import encoders, pretrained
 
-    def no_network(*args, **kwargs):
-        raise OSError("Name or service not known")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # no cached weights
+    monkeypatch.setenv("HOME", str(tmp_path))
 
-    monkeypatch.setattr(inception_mod.keras.utils, "get_file", no_network)
-    with pytest.raises(RuntimeError, match="weights=none"):
+    def no_network(address, timeout=None):
+        assert address[0] == "storage.googleapis.com"
+        raise OSError("[Errno -2] Name or service not known")
+
+    monkeypatch.setattr(encoders.socket, "create_connection", no_network)
+    with pytest.raises(pretrained.WeightsUnavailable, match="inception_v3.*weights=none"):
         build_model("vit_i_gan", 64, **SMALL)  # weights="imagenet" is the default
 
 

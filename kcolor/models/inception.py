@@ -6,9 +6,9 @@ Two users: Paper 004's generator fuses InceptionV3's 1000-d pre-softmax output, 
 offline (`weights=None`, random weights) or with a local weights file.
 
 `weights` is one of:
-- `"imagenet"`: keras.applications' ImageNet weights, downloaded once into
-  `~/.keras/models/`. Without network this fails within seconds (a socket timeout
-  bounds the wait) with a message saying how to build offline;
+- `"imagenet"`: keras.applications' ImageNet weights, downloaded once into the Keras
+  cache (`~/.keras/models/`) by `kcolor.models.pretrained`. Without network this fails
+  within seconds (`WeightsUnavailable`) with a message saying how to build offline;
 - `None` / `"none"`: random initial weights (offline; features not comparable with any
   published number);
 - a path to a Keras weights file of the same architecture (`.h5` or `.weights.h5`).
@@ -19,7 +19,6 @@ Example:
 """
 
 import os
-import socket
 
 import keras
 
@@ -27,10 +26,9 @@ INPUT_SIZE = 299
 _URL = "https://storage.googleapis.com/tensorflow/keras-applications/inception_v3/"
 # (file name, md5) of keras.applications' InceptionV3 weights, with and without the top.
 _WEIGHT_FILES = {
-    True: ("inception_v3_weights_tf_dim_ordering_tf_kernels.h5", "9a0d58056eeedaa3f26cb7ebd46da564"),
-    False: ("inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5", "bcbd6486424b2319ff4ef7d526e38f63"),
+    True: "inception_v3_weights_tf_dim_ordering_tf_kernels.h5",
+    False: "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
 }
-DOWNLOAD_TIMEOUT_S = 20.0
 
 
 def parse_weights(weights, *, what="weights"):
@@ -48,23 +46,13 @@ def parse_weights(weights, *, what="weights"):
 
 
 def imagenet_weights_file(include_top):
-    """Download (or find in the Keras cache) the ImageNet weights; fail fast offline."""
-    fname, md5 = _WEIGHT_FILES[bool(include_top)]
-    cached = os.path.join(os.path.expanduser("~"), ".keras", "models", fname)
-    if os.path.isfile(cached):
-        return cached
-    previous = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)
-    try:
-        return keras.utils.get_file(fname, _URL + fname, cache_subdir="models", file_hash=md5)
-    except Exception as err:  # noqa: BLE001 - any failure means: no weights, say what to do
-        raise RuntimeError(
-            f"Could not download the ImageNet InceptionV3 weights ({_URL + fname}): {err}. "
-            f"Without network, build with weights=none (--set weights=none; random weights), or put "
-            f"{fname} in ~/.keras/models/ or pass weights=PATH to a local copy."
-        ) from None
-    finally:
-        socket.setdefaulttimeout(previous)
+    """keras.applications' ImageNet file, from the Keras cache or downloaded there by
+    kcolor's one downloader (`kcolor.models.pretrained.imagenet_file`); offline it raises
+    `WeightsUnavailable` within seconds, naming the file and the offline choices."""
+    from kcolor.models.pretrained import WeightsFile, imagenet_file
+
+    fname = _WEIGHT_FILES[bool(include_top)]
+    return imagenet_file(WeightsFile(fname, _URL + fname))
 
 
 def load_inception_weights(model, weights, *, include_top):
