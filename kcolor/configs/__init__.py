@@ -6,3 +6,4 @@ from kcolor.configs import flowers  # noqa: F401
 from kcolor.configs import kmhcnet  # noqa: F401
 from kcolor.configs import cgan_lab  # noqa: F401
 from kcolor.configs import vit_i_gan  # noqa: F401
+from kcolor.configs import demo  # noqa: F401
