@@ -7,6 +7,10 @@ replaced by the Keras layer it stands in for (`FusedBatchNormalization` →
 `keras.layers.BatchNormalization`: same config, same weights, same inference maths),
 and `save_colorizer` writes that copy, whole or not at all.
 
+A colorizer trained under a mixed-precision policy (`mixed_bfloat16`, `mixed_float16`)
+is saved as a float32 model: the copy's layers get the `float32` policy (the variables
+were float32 already), so the file computes in float32 wherever it is loaded.
+
 A colorizer may hold no other custom layer; `save_colorizer` refuses one by name, so a
 file that would need kcolor to load is never written. (Discriminators are training-only
 and stay in checkpoints, where custom layers are fine.)
@@ -38,10 +42,15 @@ def _is_standard(layer) -> bool:
     return module.startswith("keras.") or module == "keras"
 
 
-def standard_keras(model):
-    """`model` with every training-only layer replaced by its standard Keras layer.
+def _float32_policy(layer) -> bool:
+    policy = getattr(layer, "dtype_policy", None)
+    return policy is None or getattr(policy, "name", "float32") == "float32"
 
-    Returns `model` itself when it has none. The copy shares no variables with `model`:
+
+def standard_keras(model):
+    """`model` with every training-only layer replaced by its standard Keras layer, in float32.
+
+    Returns `model` itself when it has no such layer and every layer has the float32 policy. The copy shares no variables with `model`:
     it holds copies of the current weights (trainable flags kept).
 
     Raises:
@@ -59,14 +68,16 @@ def standard_keras(model):
             f"Colorizer '{model.name}' holds custom layers that a plain Keras install cannot load: {names}. "
             f"Build colorizers from keras.layers (or add a standard replacement in kcolor.models.saving)"
         )
-    if not any(type(layer) in STANDARD_REPLACEMENTS for layer in _all_layers(model)):
+    layers = list(_all_layers(model))
+    if not any(type(layer) in STANDARD_REPLACEMENTS for layer in layers) and all(map(_float32_policy, layers)):
         return model
 
     def replace(layer):
-        cls = STANDARD_REPLACEMENTS.get(type(layer))
-        if cls is None:
-            return layer.__class__.from_config(layer.get_config())
-        return cls.from_config(layer.get_config())
+        cls = STANDARD_REPLACEMENTS.get(type(layer), layer.__class__)
+        config = layer.get_config()
+        if not _float32_policy(layer):
+            config["dtype"] = "float32"  # a mixed policy does not travel into the saved file
+        return cls.from_config(config)
 
     copy = keras.models.clone_model(model, clone_function=replace, recursive=True)
     copy.set_weights(model.get_weights())
