@@ -72,9 +72,9 @@ class TrainConfig:
     reference: str = "pair"  # reference models: pair | self (the "cheating" variant)
     # Runtime
     seed: int = 0
-    strategy: str = "default"  # default | one_device | mirrored | multi_worker | tpu
+    strategy: str = "default"  # auto | default | one_device | mirrored | multiworker | tpu
     jit_compile: bool = False  # XLA: measured slower on a 2-core CPU
-    mixed_precision: Optional[str] = None  # e.g. mixed_float16 on GPUs
+    mixed_precision: Optional[str] = None  # None = float32 | auto | mixed_bfloat16 | mixed_float16
     intra_op_threads: int = 0  # 0: TensorFlow's choice
     inter_op_threads: int = 0
     run_dir: Optional[str] = None  # default runs/<config>-<model>
@@ -351,7 +351,7 @@ def _is_model_options(v):
 
 
 REFERENCE_MODES = ("pair", "self")
-PRECISION_POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
+PRECISION_POLICIES = ("auto", "float32", "mixed_bfloat16", "mixed_float16")  # kcolor.training.precision
 RESUME_MODES = ("auto", "continue", "restart")
 NONFINITE_MODES = ("stop", "skip_batch")
 
