@@ -2,11 +2,17 @@
 
 | name           | strategy                                                                |
 |----------------|-------------------------------------------------------------------------|
+| `auto`         | `tpu` when a TPU is announced (see `tpu_hint`) and resolves; `mirrored` with several GPUs; else `default` |
 | `default`      | the default (no-op) strategy: one device, no replica context overhead   |
 | `one_device`   | `OneDeviceStrategy` on the first GPU, else the CPU                      |
 | `mirrored`     | `MirroredStrategy` over every GPU; with no GPU, over every logical CPU  |
-| `multi_worker` | `MultiWorkerMirroredStrategy` (cluster from the `TF_CONFIG` variable)   |
-| `tpu`          | `TPUStrategy` on the TPU found by `TPUClusterResolver`                  |
+| `multiworker`  | `MultiWorkerMirroredStrategy`; the cluster comes from the `TF_CONFIG` environment variable, as TensorFlow documents it (`multi_worker` is the same) |
+| `tpu`          | `TPUStrategy` on the TPU found by `TPUClusterResolver` (Colab: `COLAB_TPU_ADDR`; Cloud TPU VM: `TPU_NAME` or `local`) |
+
+`batch_size` is always the global batch: each of the strategy's replicas gets
+`batch_size / num_replicas_in_sync` examples a step (`describe_strategy` says both).
+TPUs need static shapes: the data pipeline batches with `drop_remainder=True`, so every
+batch has the same known shape and the compiled step never retraces.
 
 Example:
     strategy = make_strategy("mirrored")
@@ -18,7 +24,9 @@ import logging
 
 import tensorflow as tf
 
-STRATEGIES = ("default", "one_device", "mirrored", "multi_worker", "tpu")
+STRATEGIES = ("auto", "default", "one_device", "mirrored", "multiworker", "multi_worker", "tpu")
+# Environment variables that say a TPU is attached (Colab, Cloud TPU VMs).
+TPU_ENV = ("COLAB_TPU_ADDR", "TPU_NAME", "TPU_ACCELERATOR_TYPE")
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +35,14 @@ def make_strategy(name="default"):
     """Build the `tf.distribute.Strategy` called `name` (see the module table)."""
     if name not in STRATEGIES:
         raise ValueError(f"Unknown strategy '{name}'. Valid strategies: {', '.join(STRATEGIES)}")
+    if name == "auto":
+        if tpu_hint():
+            try:
+                return _tpu_strategy()
+            except RuntimeError as err:
+                log.warning("strategy=auto: %s; not using a TPU", err)
+        gpus = tf.config.list_logical_devices("GPU")
+        return tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
     if name == "default":
         return tf.distribute.get_strategy()
     gpus = tf.config.list_logical_devices("GPU")
@@ -37,17 +53,63 @@ def make_strategy(name="default"):
             return tf.distribute.MirroredStrategy()
         cpus = [d.name for d in tf.config.list_logical_devices("CPU")]
         return tf.distribute.MirroredStrategy(devices=cpus)
-    if name == "multi_worker":
+    if name in ("multiworker", "multi_worker"):
         return tf.distribute.MultiWorkerMirroredStrategy()
+    return _tpu_strategy()
+
+
+def tpu_hint():
+    """True when the environment announces a TPU (`TPU_ENV` variables, or `/dev/accel*`)."""
+    import glob
+    import os
+
+    return any(os.environ.get(k) for k in TPU_ENV) or bool(glob.glob("/dev/accel*"))
+
+
+def _tpu_strategy(tpu=None):
+    """Resolve the TPU (`tpu`: a name/address; default from the environment), connect, initialise."""
     try:
-        resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu)
         tf.config.experimental_connect_to_cluster(resolver)
         tf.tpu.experimental.initialize_tpu_system(resolver)
     except (ValueError, RuntimeError, tf.errors.OpError) as err:
         raise RuntimeError(
-            f"strategy 'tpu': no TPU could be reached ({err}). Valid strategies: {', '.join(STRATEGIES)}"
+            f"strategy 'tpu': no TPU could be reached ({err}). On Colab choose Runtime > Change runtime type > TPU; "
+            f"on a Cloud TPU VM set TPU_NAME=local. Other strategies: "
+            f"{', '.join(s for s in STRATEGIES if s != 'tpu')}"
         ) from None
     return tf.distribute.TPUStrategy(resolver)
+
+
+def describe_strategy(strategy, global_batch):
+    """One line: the strategy, its replicas, and the global and per-replica batch."""
+    replicas = int(strategy.num_replicas_in_sync)
+    per_replica = global_batch / replicas
+    shown = int(per_replica) if per_replica == int(per_replica) else per_replica
+    workers = ""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is not None and getattr(resolver, "task_type", None):
+        workers = f", task {resolver.task_type}:{resolver.task_id}"
+    return (
+        f"strategy {type(strategy).__name__} ({replicas} replica{'s' if replicas != 1 else ''}{workers}): "
+        f"global batch {global_batch}, per-replica batch {shown}"
+    )
+
+
+def is_chief(strategy):
+    """True unless `strategy` is a multi-worker strategy and this process is not its chief.
+
+    The chief is task `chief`, or `worker` 0 when the cluster has no `chief` task (as
+    TensorFlow's multi-worker guide defines it).
+    """
+    resolver = getattr(strategy, "cluster_resolver", None)
+    task_type = getattr(resolver, "task_type", None)
+    if not task_type:
+        return True
+    if task_type == "chief":
+        return True
+    has_chief = "chief" in (resolver.cluster_spec().as_dict() or {})
+    return task_type == "worker" and int(resolver.task_id) == 0 and not has_chief
 
 
 def set_threads(intra_op=0, inter_op=0):
@@ -78,4 +140,4 @@ def set_threads(intra_op=0, inter_op=0):
     return True
 
 
-__all__ = ["STRATEGIES", "make_strategy", "set_threads"]
+__all__ = ["STRATEGIES", "TPU_ENV", "describe_strategy", "is_chief", "make_strategy", "set_threads", "tpu_hint"]
