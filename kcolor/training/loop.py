@@ -45,8 +45,9 @@ from kcolor.training import tb
 from kcolor.training.figures import as_colorized, grid_image, save_loss_curve, save_sample_grid
 from kcolor.training.history import History, atomic_write_json
 from kcolor.training.optimizers import make_optimizer
+from kcolor.training.precision import resolve_precision
 from kcolor.training.steps import compile_step, eval_step, feed, gan_step, supervised_step
-from kcolor.training.strategy import make_strategy, set_threads
+from kcolor.training.strategy import describe_strategy, make_strategy, set_threads
 
 # Loss settings of a GAN whose builder does not return a "gan_loss" entry.
 GAN_LOSS_DEFAULTS = {"adv_loss": "bce", "recon_loss": "l1", "recon_weight": 100.0}
@@ -171,13 +172,18 @@ class _Run:
         self.io = get_io(self.spec.io)
         self.bundle = _as_bundle(datasets) if datasets is not None else _build_datasets(cfg)
         self.strategy = make_strategy(cfg.strategy)
+        # mixed_precision=auto becomes the policy this device runs best (kcolor.training.precision).
+        # config.json keeps the value asked for; self.precision is the policy in effect.
+        self.precision, reason = resolve_precision(cfg.mixed_precision, self.strategy)
+        if verbose:
+            print(f"{describe_strategy(self.strategy, cfg.batch_size)}; {reason} -> {self.precision}")
         self._build_networks()
         self._build_checkpoint()
 
     # ----------------------------------------------------------------- setup
     def _build_networks(self):
         cfg = self.cfg
-        with _MixedPrecision(cfg.mixed_precision), self.strategy.scope():
+        with _MixedPrecision(self.precision), self.strategy.scope():
             networks = self.spec.build(cfg.image_size, **cfg.options)
             self.models = {k: v for k, v in networks.items() if isinstance(v, keras.Model)}
             # A model may declare `epoch_hook(completed_epochs) -> bool`, run before each
@@ -199,7 +205,7 @@ class _Run:
                 own_rate = name == "discriminator" and cfg.d_learning_rate is not None
                 schedule = None if own_rate else cfg.lr_schedule
                 opt = make_optimizer(
-                    lr, beta_1=cfg.beta_1, beta_2=cfg.beta_2, mixed_precision=cfg.mixed_precision, lr_schedule=schedule
+                    lr, beta_1=cfg.beta_1, beta_2=cfg.beta_2, mixed_precision=self.precision, lr_schedule=schedule
                 )
                 opt.build(self.models[name].trainable_variables)  # before tracing, or the step retraces
                 self.optimizers[name] = opt
