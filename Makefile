@@ -4,6 +4,8 @@
 #   make train MODEL=unet_residual CONFIG=flowers  # a paper's recipe (needs its dataset)
 #   make test
 #   make web RUN=runs/sample-pix2pix QUANTIZE=int8         # the browser page for a TFLite export, served
+#   make demo NOTEBOOK=001                         # a notebook in its demo setting, saved with outputs in docs/
+#   make docs-figures                              # the README's pictures in docs/ (about 20 minutes on a CPU)
 #
 # Variables: MODEL, CONFIG, DATA, SET="key=value key=value", RUN, FORMAT, QUANTIZE, INPUT, OUT,
 # SOURCE, NAME, REF (a color reference image for reference-guided models), VIDEOS, SITE (kcolor web's folder).
@@ -28,11 +30,13 @@ OUT ?= colorized
 SOURCE ?= sample
 NAME ?= sample
 SITE ?= site
+NOTEBOOK ?= 001
+DOCS ?= docs
 MODELS ?= autoencoder deep_cnn unet_residual resnet_color densenet_color pix2pix
 
 OVERRIDES = $(if $(MODEL),--set model=$(MODEL)) $(if $(DATA),--set data=$(DATA)) $(foreach s,$(SET),--set $(s))
 
-.PHONY: setup browser web train test bench records pairs colorize export tflite compare clean
+.PHONY: setup browser web train test bench records pairs colorize export tflite compare demo docs-figures clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -90,6 +94,27 @@ tflite: $(STAMP)
 
 compare: $(STAMP)
 	$(BIN)/python -m kcolor.compare --config $(CONFIG) --models "$(MODELS)" $(if $(DATA),--data $(DATA)) $(foreach s,$(SET),--set $(s))
+
+# Not CI: executes notebooks/$(NOTEBOOK)_*.ipynb with SETTINGS="demo" (minutes) into
+# $(DOCS)/<notebook>.demo.ipynb, outputs kept; its run folders go to runs/notebook-$(NOTEBOOK)-demo/.
+demo: $(STAMP)
+	$(BIN)/python scripts/run_notebook.py $(NOTEBOOK) --settings demo --out $(DOCS)
+
+# The README's pictures, each made by kcolor's own commands: the default run's sample
+# grid, notebook 001's demo comparison grid and table, and a full-resolution photo that
+# scikit-image ships (coffee.png, held out of the sample data's training split) colorized.
+SKIMAGE_DATA = $(shell $(BIN)/python -c "import os, skimage; print(os.path.join(os.path.dirname(skimage.__file__), 'data'))")
+docs-figures: $(STAMP)
+	rm -rf runs/docs-sample-pix2pix runs/docs-colorized
+	$(BIN)/kcolor train --config sample --set model=pix2pix --set run_dir=runs/docs-sample-pix2pix
+	mkdir -p $(DOCS)
+	cp runs/docs-sample-pix2pix/samples.png $(DOCS)/sample_grid.png
+	$(BIN)/kcolor colorize --model runs/docs-sample-pix2pix $(SKIMAGE_DATA)/coffee.png --out runs/docs-colorized --compare
+	cp runs/docs-colorized/coffee_compare.png $(DOCS)/colorized_coffee.png
+	$(MAKE) demo NOTEBOOK=001
+	cp runs/notebook-001-demo/evaluation/grid.png $(DOCS)/demo_001_grid.png
+	cp runs/notebook-001-demo/evaluation/table.png $(DOCS)/demo_001_table.png
+	cp runs/notebook-001-demo/evaluation/evaluation.md $(DOCS)/demo_001_table.md
 
 clean:
 	rm -rf runs tf_records exports colorized evaluations bench.json $(SITE)

@@ -4,8 +4,9 @@
     # -> docs/001_flowers_six_architectures.demo.ipynb
 
 The notebook is `notebooks/<number>_*.ipynb`; the setting is injected after its
-`parameters` cell (as papermill does), and the kernel runs from the repository root, so
-run folders go under `runs/notebook-<number>/`. The run time is printed and kept in
+`parameters` cell (as papermill does) with `RUN_ROOT = "runs/notebook-<number>-<setting>"`,
+and the kernel runs from the repository root, so each setting keeps its own run folders
+(running it again resumes them). The run time is printed and kept in
 the saved notebook's metadata (`kcolor.wall_time_s`). This is not a CI command: `demo`
 settings take several minutes.
 """
@@ -32,13 +33,15 @@ def find_notebook(number):
 
 
 def run(path, settings, out_dir, timeout=1800):
+    number = path.name.split("_")[0]
     nb = nbformat.read(path, as_version=4)
     index = [i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])]
     if len(index) != 1:
         raise SystemExit(f"error: {path.name} needs exactly one cell tagged 'parameters'; it has {len(index)}")
     if f'"{settings}"' not in nb.cells[index[0]].source:
         raise SystemExit(f"error: {path.name} has no setting {settings!r} (its parameters cell names the valid ones)")
-    injected = nbformat.v4.new_code_cell(f'SETTINGS = "{settings}"', metadata={"tags": ["injected-parameters"]})
+    source = f'SETTINGS = "{settings}"\nRUN_ROOT = "runs/notebook-{number}-{settings}"'
+    injected = nbformat.v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]})
     nb.cells.insert(index[0] + 1, injected)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.pop("MPLBACKEND", None)  # the kernel's inline backend draws the figures
