@@ -5,10 +5,10 @@ Every source goes through the same small per-example functions:
     raw split (ids + encoded bytes or uint8 crops)          kcolor.data.sources / sample / records / tfds_source
       -> decode, resize to a square, store as uint8          (parallel map; kcolor.data.images)
       -> cache                                               (cfg.cache; uint8 keeps it 4x smaller than float)
-      train only:
-      -> shuffle(cfg.shuffle_buffer, seed=cfg.seed)          (reshuffled every epoch)
-      -> augment(cfg.augment) with a per-example seed        (kcolor.data.augment; seeds redrawn every epoch)
-      -> batch(cfg.batch_size, drop_remainder=True)
+      train only, pass p of an endless stream (`DataBundle.train_from`):
+      -> shuffle(cfg.shuffle_buffer, seed=(seed, p))         (a new order every pass, fixed by the pass)
+      -> augment(cfg.augment) with the seed (seed, p, i)     (kcolor.data.augment; example i of pass p)
+      -> batch(cfg.batch_size, drop_remainder=True)          (so a batch's content is a function of its index)
       val / test: -> to float, batch(cfg.batch_size) with the last partial batch kept
       -> prefetch
 
@@ -31,6 +31,7 @@ Example:
 
 import dataclasses
 import warnings
+from typing import Callable, Optional
 
 import tensorflow as tf
 
@@ -40,6 +41,7 @@ from kcolor.data.gray_filter import drop_gray
 from kcolor.data.sources import AUTOTUNE, SPLITS, load_raw, normalize_split, parse_source
 
 REFERENCE_MODES = ("pair", "self")
+_SEED_STRIDE = 1_000_003  # seed -> per-pass seeds seed * stride + pass (+ 1 for the shuffle)
 
 
 @dataclasses.dataclass
@@ -51,6 +53,62 @@ class DataBundle:
     test: tf.data.Dataset
     counts: dict  # {"train": int, "val": int, "test": int} examples
     info: dict
+    # `train_from(step)`: the endless stream of training batches from global batch `step`
+    # on (pass p = step // batches per pass); `train` is pass 0 alone.
+    train_from: Optional[Callable] = None
+
+
+class _TrainStream:
+    """The training split as an endless sequence of passes, each fixed by (seed, pass).
+
+    Pass `p` shuffles with the seed `(seed, p)` and augments its `i`-th example with the
+    seed `(seed, p, i)`, then batches `batch_size` examples, dropping the pass's last
+    partial batch. So batch `b` of the stream is a pure function of the config and `b`,
+    and `starting_at(b)` resumes exactly there: it skips `b mod batches-per-pass`
+    examples of the pass, before they are augmented. Nothing depends on how often a
+    dataset was iterated in this process, and every replica of a `tf.distribute`
+    strategy reads the same global batch.
+    """
+
+    def __init__(self, examples, count, cfg, augment):
+        self.examples = examples
+        self.batch_size = int(cfg.batch_size)
+        self.batches = int(count) // self.batch_size
+        self.seed = int(cfg.seed)
+        self.buffer = int(cfg.shuffle_buffer)
+        self.augment = augment
+        self.self_reference = cfg.reference == "self"
+
+    def _pass(self, p):
+        p = tf.cast(p, tf.int64)
+        n = self.batches * self.batch_size
+        # This traced function's own graph seed: the order then depends on (seed, p) only,
+        # not on the process's global seed (whose value 0 also trips tf.data's seed check
+        # on a tensor op seed).
+        tf.random.set_seed(_SEED_STRIDE * self.seed + 1)
+        shuffled = self.examples.shuffle(self.buffer, seed=_SEED_STRIDE * self.seed + p + 1,
+                                         reshuffle_each_iteration=False).take(n)
+        return tf.data.Dataset.zip((shuffled, tf.data.Dataset.range(n).map(lambda i: (p, i))))
+
+    def _augment(self, example, where):
+        p, i = where
+        return self.augment(example, tf.stack([_SEED_STRIDE * self.seed + p, i]))
+
+    def _finish(self, ds):
+        ds = ds.map(self._augment, num_parallel_calls=AUTOTUNE)
+        if self.self_reference:
+            ds = ds.map(_self_reference, num_parallel_calls=AUTOTUNE)
+        ds = ds.batch(self.batch_size, drop_remainder=True, num_parallel_calls=AUTOTUNE)
+        return ds.prefetch(AUTOTUNE)
+
+    def one_pass(self, p=0):
+        ds = self._finish(tf.data.Dataset.range(p, p + 1).flat_map(self._pass))
+        return ds.apply(tf.data.experimental.assert_cardinality(self.batches))
+
+    def starting_at(self, step):
+        first, offset = divmod(int(step), max(self.batches, 1))
+        stream = tf.data.Dataset.range(first, 2**62).flat_map(self._pass)
+        return self._finish(stream.skip(offset * self.batch_size))
 
 
 def _prepare(size, keys, keep_id=False):
@@ -135,8 +193,6 @@ def build_datasets(cfg) -> DataBundle:
         if cfg.cache:
             ds = ds.cache()
         if name == "train":
-            ds = ds.shuffle(int(cfg.shuffle_buffer), seed=int(cfg.seed), reshuffle_each_iteration=True)
-            seeds = tf.data.Dataset.random(seed=int(cfg.seed), rerandomize_each_iteration=True).batch(2)
             augment = augment_lib.make_augment(
                 names,
                 size=size,
@@ -144,12 +200,14 @@ def build_datasets(cfg) -> DataBundle:
                 contrast_range=cfg.contrast_range,
                 image_keys=image_keys,
             )
-            ds = tf.data.Dataset.zip((ds, seeds)).map(augment, num_parallel_calls=AUTOTUNE)
-        else:
-            ds = ds.map(_to_float, num_parallel_calls=AUTOTUNE)
+            stream = _TrainStream(ds, raw.counts["train"], cfg, augment)
+            datasets[name] = stream.one_pass()
+            train_from = stream.starting_at
+            continue
+        ds = ds.map(_to_float, num_parallel_calls=AUTOTUNE)
         if cfg.reference == "self":
             ds = ds.map(_self_reference, num_parallel_calls=AUTOTUNE)
-        ds = ds.batch(int(cfg.batch_size), drop_remainder=(name == "train"), num_parallel_calls=AUTOTUNE)
+        ds = ds.batch(int(cfg.batch_size), num_parallel_calls=AUTOTUNE)
         datasets[name] = ds.prefetch(AUTOTUNE)
 
     if raw.skipped:
@@ -175,7 +233,7 @@ def build_datasets(cfg) -> DataBundle:
         "skipped_examples": raw.skipped[:50],
         **raw.info,
     }
-    return DataBundle(datasets["train"], datasets["val"], datasets["test"], dict(raw.counts), info)
+    return DataBundle(datasets["train"], datasets["val"], datasets["test"], dict(raw.counts), info, train_from)
 
 
 def build_eval_split(cfg, split="test", *, batch_size=16):
