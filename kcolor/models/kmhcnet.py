@@ -33,6 +33,14 @@ Trainable parameters at 256 px with `weights="none"`, against Table 2 of the pap
 
 Every count rounds to the paper's figure (tests/test_kmhcnet.py asserts them).
 
+Speed and memory, one real train step (Adam, loss ms_ssim@lab) at 256x256 batch 4 on a
+2-core CPU that was shared with other jobs (load average about 8; the process got 0.3-0.5
+of a core, so an idle machine is several times faster), `python -m kcolor.bench
+--models unetpp_enc`: UNet++ ResNet50 (KMHCNet 2) 0.059 img/s, peak RSS 3.65 GB;
+ResNet34 (4) 0.10 img/s, 2.48 GB; ResNet18 (6) 0.17 img/s, 2.28 GB; ResNet152 (1) 0.034
+img/s, 4.58 GB. The largest fits a 24 GB machine at the paper's batch 4 (CPU memory;
+GPU memory not measured); a GPU is what makes Table 2's epochs practical.
+
     kcolor summary unetpp_enc --set encoder=resnet18 --set image_size=256   # builds with weights=none
     make train MODEL=unetpp_enc CONFIG=kmhcnet_4
 """
