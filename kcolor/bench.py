@@ -15,6 +15,11 @@ starts and peak resident memory is the case's own):
   RSS <= 1.8 GB at 128x128 batch 16);
 - KMHCNet variants 2, 4 and 6 (UNet++ on ResNet50/34/18, loss `ms_ssim@lab`) at
   256x256 batch 4, the paper's setting (32 px with `--quick`);
+- Isola's Pix2Pix at 128x128 batch 16 under `--precision` (default `auto`, resolved per
+  device by `kcolor.training.precision`; the row's `policy` says what ran);
+- scaling: the same case on 2 logical CPU devices under `MirroredStrategy` (global
+  batch 16, 8 per replica). On one machine's cores this measures the strategy's
+  overhead, not a speed-up;
 - the input pipeline: `kcolor.data.write_records` shards of the `sample` photos read
   back through `build_datasets` (`records:` source, training augmentation on, cache
   off, no training), in images/s.
@@ -90,7 +95,15 @@ def measure_train(case):
     from kcolor.training.strategy import set_threads
 
     set_threads(case.get("intra_op", 0), case.get("inter_op", 0))
+    if case.get("logical_devices", 1) > 1:
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * int(case["logical_devices"])
+        )
     import keras
+
+    from kcolor.training.precision import resolve_precision
+    from kcolor.training.strategy import make_strategy
 
     from kcolor.models.io import get_io
     from kcolor.models.params import count_params
@@ -102,21 +115,32 @@ def measure_train(case):
     spec = get_model(case["model"])
     io = get_io(spec.io)
     size, batch_size = int(case["size"]), int(case["batch"])
-    networks = spec.build(size, **{**spec.offline, **case.get("options", {})})  # no downloads
-    models = {k: v for k, v in networks.items() if isinstance(v, keras.Model)}
-    opts = {}
-    for name in ("colorizer", "discriminator") if spec.trainer == "gan" else ("colorizer",):
-        opts[name] = make_optimizer(2e-4, beta_1=0.5)
-        opts[name].build(models[name].trainable_variables)
+    strategy = make_strategy(case.get("strategy", "default"))
+    policy, _ = resolve_precision(case.get("precision"), strategy)
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(policy)
+    with strategy.scope():
+        networks = spec.build(size, **{**spec.offline, **case.get("options", {})})  # no downloads
+        models = {k: v for k, v in networks.items() if isinstance(v, keras.Model)}
+        opts = {}
+        for name in ("colorizer", "discriminator") if spec.trainer == "gan" else ("colorizer",):
+            opts[name] = make_optimizer(2e-4, beta_1=0.5, mixed_precision=policy)
+            opts[name].build(models[name].trainable_variables)
+    keras.mixed_precision.set_global_policy(previous)
     rng = np.random.default_rng(0)
     batch = {"rgb": tf.constant(rng.random((batch_size, size, size, 3), dtype=np.float32))}
     if io.uses_reference:
         batch["reference"] = tf.constant(rng.random((batch_size, size, size, 3), dtype=np.float32))
     element_spec = {k: tf.TensorSpec(v.shape, v.dtype) for k, v in batch.items()}
+    if strategy.num_replicas_in_sync > 1:  # the same batch, split across the replicas
+        stream = strategy.experimental_distribute_dataset(tf.data.Dataset.from_tensors(batch).repeat())
+        element_spec = stream.element_spec
+        batch = next(iter(stream))
     if spec.trainer == "gan":
         gan_loss = {"adv_loss": "bce", "recon_loss": "l1", "recon_weight": 100.0, **(networks.get("gan_loss") or {})}
         step = compile_step(
             gan_step,
+            strategy=strategy,
             element_spec=element_spec,
             generator=models["colorizer"],
             discriminator=models["discriminator"],
@@ -128,6 +152,7 @@ def measure_train(case):
     else:
         step = compile_step(
             supervised_step,
+            strategy=strategy,
             element_spec=element_spec,
             model=models["colorizer"],
             optimizer=opts["colorizer"],
@@ -160,6 +185,8 @@ def measure_train(case):
         "traces": step.experimental_get_tracing_count(),
         "params": {k: count_params(v)["total"] for k, v in models.items()},
         "peak_rss_mb": _peak_rss_mb(),
+        "policy": policy,
+        "replicas": int(strategy.num_replicas_in_sync),
     }
 
 
@@ -257,6 +284,11 @@ def build_cases(args):
                     **threads,
                 )
             )
+    if "pix2pix" in models:
+        isola = dict(kind="train", model="pix2pix", options={"preset": "isola"}, steps=steps, warmup=warmup, **threads)
+        isola.update(size=32 if args.quick else 128, batch=4 if args.quick else 16)
+        cases.append(dict(isola, label=f"pix2pix isola {args.precision}", precision=args.precision))
+        cases.append(dict(isola, label="pix2pix isola 2 logical CPUs", strategy="mirrored", logical_devices=2))
     if "unetpp_enc" in models:
         # KMHCNet (Paper 003) variants 2, 4 and 6 as the paper trains them: 256x256, batch 4, 1 - MS-SSIM on ab.
         for variant, encoder in ((2, "resnet50"), (4, "resnet34"), (6, "resnet18")):
@@ -315,6 +347,10 @@ def main(argv=None):
     cores = os.cpu_count() or 1
     parser.add_argument("--intra-op", type=int, default=cores, help=f"intra-op threads (default: the cores, {cores})")
     parser.add_argument("--inter-op", type=int, default=2, help="inter-op threads (default 2; 0: TensorFlow's choice)")
+    parser.add_argument(
+        "--precision", default="auto", choices=("auto", "float32", "mixed_bfloat16", "mixed_float16"),
+        help="mixed precision of the extra Isola row (default auto: what this device runs best)",
+    )
     parser.add_argument("--pipeline-size", type=int, default=256, help="image size of the pipeline case")
     parser.add_argument("--no-pipeline", action="store_true", help="skip the input-pipeline case")
     parser.add_argument("--timeout", type=int, default=900, help="seconds per case")
