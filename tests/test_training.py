@@ -390,10 +390,13 @@ def test_bench_cases_and_model_filter(capsys):
 
     args = bench.argparse.Namespace(
         models="pix2pix", quick=False, steps=20, warmup=3, size=64, batch=8, intra_op=2, inter_op=2,
-        no_pipeline=False, pipeline_size=256,
+        no_pipeline=False, pipeline_size=256, precision="auto",
     )
     labels = [c["label"] for c in bench.build_cases(args)]
-    assert labels == ["pix2pix", "pix2pix isola 128/16", "pix2pix isola 256/1", "pipeline records:sample"]
+    assert labels == [
+        "pix2pix", "pix2pix isola 128/16", "pix2pix isola 256/1", "pix2pix isola auto", "pix2pix isola 2 logical CPUs",
+        "pipeline records:sample",
+    ]
     targets = {c["label"]: c.get("target_images_per_sec") for c in bench.build_cases(args)}
     assert targets["pix2pix isola 128/16"] == 8.5 and targets["pix2pix isola 256/1"] == 1.45
     with pytest.raises(SystemExit) as err:
