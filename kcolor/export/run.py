@@ -53,13 +53,55 @@ def is_run_dir(path) -> bool:
     return os.path.isfile(os.path.join(path, "model.json")) and os.path.isfile(os.path.join(path, "colorizer.keras"))
 
 
+def _unsafe_layers(config, found=None):
+    """`(name, class)` of every Lambda layer (arbitrary code) in a `.keras` config tree."""
+    found = [] if found is None else found
+    if isinstance(config, dict):
+        if config.get("class_name") in ("Lambda", "__lambda__") or "__lambda__" in str(config.get("class_name", "")):
+            name = (config.get("config") or {}).get("name", "?") if isinstance(config.get("config"), dict) else "?"
+            found.append((name, config.get("class_name")))
+        for value in config.values():
+            _unsafe_layers(value, found)
+    elif isinstance(config, list):
+        for value in config:
+            _unsafe_layers(value, found)
+    return found
+
+
 def load_keras_colorizer(path):
-    """Load a `.keras` colorizer in safe mode, with kcolor's custom layers registered."""
+    """Load a `.keras` colorizer in safe mode, with kcolor's custom layers registered.
+
+    The file's `config.json` is read first: a Lambda layer (code to run) is refused with
+    an error naming it, and is never deserialized. A file that is not a `.keras` archive
+    fails with a message, not a traceback.
+    """
+    import zipfile
+
     import keras
 
     import kcolor.models  # noqa: F401  (registers the custom layers the file may use)
+    from kcolor.training.resume import RunFolderError
 
-    return keras.saving.load_model(os.fspath(path), compile=False, safe_mode=True)
+    path = os.fspath(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            config = json.loads(archive.read("config.json"))
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as err:
+        raise RunFolderError(f"{path} is not a readable .keras file ({err})") from None
+    unsafe = _unsafe_layers(config)
+    if unsafe:
+        shown = ", ".join(f"'{name}' ({cls})" for name, cls in unsafe)
+        raise RunFolderError(
+            f"{path} holds layer(s) that would run arbitrary code: {shown}; refused (safe mode). "
+            "kcolor colorizers never contain Lambda layers: this file was altered or is not kcolor's"
+        )
+    try:
+        return keras.saving.load_model(path, compile=False, safe_mode=True)
+    except (ValueError, TypeError, KeyError) as err:
+        first = str(err).strip().splitlines()[0][:300] if str(err).strip() else type(err).__name__
+        raise RunFolderError(
+            f"{path} cannot be loaded in safe mode ({first}); it may come from another kcolor or Keras version"
+        ) from None
 
 
 def load_run(run_dir) -> Run:
@@ -87,8 +129,17 @@ def load_run(run_dir) -> Run:
     if os.path.isfile(config_path):
         from kcolor.config import TrainConfig
 
-        with open(config_path) as f:
-            config = TrainConfig.from_dict(json.load(f))
+        from kcolor.errors import ConfigError
+        from kcolor.training.resume import RunFolderError
+
+        try:
+            with open(config_path) as f:
+                config = TrainConfig.from_dict(json.load(f))
+        except (ValueError, ConfigError, TypeError) as err:
+            raise RunFolderError(
+                f"{config_path} was written by an unknown kcolor version or is damaged ({err}); "
+                "upgrade kcolor or retrain"
+            ) from None
     colorizer = load_keras_colorizer(os.path.join(run_dir, "colorizer.keras"))
     io = get_io(info["io"])
     graph.check_colorizer_inputs(colorizer, io)

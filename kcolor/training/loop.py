@@ -515,6 +515,16 @@ class _Run:
         self.kill.hit("colorizer")
         self.save_colorizer()
 
+    def _epoch_files_current(self):
+        """Whether the end-of-epoch files match the latest checkpoint (all written after it)."""
+        index = Path(self.manager.latest_checkpoint + ".index")
+        saved = History.load(self.run_dir).rows if (self.run_dir / "history.json").exists() else None
+        if saved != json.loads(json.dumps(self.history.rows)):
+            return False
+        names = ["history.csv", "colorizer.keras"] + (["samples.png"] if self._samples_batch is not None else [])
+        return all((self.run_dir / n).exists() and (self.run_dir / n).stat().st_mtime >= index.stat().st_mtime
+                   for n in names)
+
     def _restore_history(self):
         """The history rows the checkpoint holds (a run folder's history.json may be ahead of it)."""
         state = self.restored_state
@@ -541,7 +551,8 @@ class _Run:
         )
         self._start = self._last_save = time.perf_counter()
         if self.manager.latest_checkpoint and int(self.epoch_step.numpy()) == 0 and int(self.epoch.numpy()) > 0:
-            self._write_epoch_files(int(self.epoch.numpy()))  # a kill may have cut them short
+            if not self._epoch_files_current():
+                self._write_epoch_files(int(self.epoch.numpy()))  # a kill cut them short
         stats = _EpochStats.from_state(state.get("epoch"))
         stopped = False
         try:
