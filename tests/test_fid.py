@@ -58,20 +58,37 @@ def test_bad_shapes_are_named():
         frechet_distance(np.zeros((5, 3)), np.zeros((5, 2)))
 
 
-def test_fid_on_images_labels_its_network_and_warns_at_small_n():
+class _PooledColors:
+    """A cheap stand-in feature network: per-image channel means and variances on a 4x4 grid."""
+
+    label = "test features"
+    comparable = False
+
+    def __call__(self, images):
+        x = np.asarray(images, np.float64).reshape(len(images), 4, 8, 4, 8, 3)
+        return np.concatenate([x.mean((2, 4)).reshape(len(x), -1), x.var((2, 4)).reshape(len(x), -1)], axis=1)
+
+
+def test_fid_batches_counts_labels_and_warns_at_small_n():
     rng = np.random.default_rng(0)
-    real = rng.random((3, 32, 32, 3), dtype=np.float32)  # 299x299 InceptionV3 passes are slow on a CPU
+    real = rng.random((5, 32, 32, 3), dtype=np.float32)
     fake = np.clip(real + 0.3 * rng.normal(size=real.shape), 0, 1).astype(np.float32)
-    extractor = InceptionFeatures("none")
-    with pytest.warns(UserWarning, match="N=3"):
-        result = fid(real, fake, extractor=extractor, batch_size=2)  # two batches per set
-    assert result["n_real"] == result["n_fake"] == 3
-    assert "keras.applications InceptionV3" in result["features"] and "weights=None" in result["features"]
-    assert result["comparable"] is False and "rank-deficient" in result["warning"]
-    assert result["fid"] > 0
-    features = extractor(real)
-    assert features.shape == (3, 2048)
-    assert frechet_distance(features, features) < 1e-6 * result["fid"]
+    extractor = _PooledColors()
+    with pytest.warns(UserWarning, match="N=5"):
+        result = fid(real, fake, extractor=extractor, batch_size=2)  # three batches per set
+    assert result["n_real"] == result["n_fake"] == 5
+    assert result["features"] == "test features" and result["comparable"] is False
+    assert "rank-deficient" in result["warning"]
+    assert result["fid"] == pytest.approx(frechet_distance(extractor(real), extractor(fake)))
+    assert fid(real, real, extractor=extractor)["fid"] < 1e-9
+
+
+def test_inception_features_are_2048_d_and_labelled():
+    extractor = InceptionFeatures("none")  # the network FID uses, random weights offline
+    features = extractor(np.random.default_rng(1).random((2, 32, 32, 3), dtype=np.float32))
+    assert features.shape == (2, 2048) and np.isfinite(features).all()
+    assert extractor.label.startswith("keras.applications InceptionV3 (random weights=None)")
+    assert extractor.comparable is False
 
 
 def test_cli_evaluate_fid_prints_fid_with_n_and_the_network(tmp_path, capsys):
