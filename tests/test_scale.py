@@ -5,6 +5,10 @@ mixed_bfloat16, same seed) and compares the validation losses.
 """
 
 import json
+import os
+import subprocess
+import sys
+import textwrap
 
 import keras
 import numpy as np
@@ -148,3 +152,46 @@ def test_gan_step_traces_once_with_the_static_shapes_a_tpu_needs():
         losses = step(batch)
     assert step.experimental_get_tracing_count() == 1
     assert all(np.isfinite(float(v)) for v in losses.values())
+
+
+TOPOLOGY_SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    import numpy as np
+    import tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    import keras
+    from kcolor.config import apply_overrides, get_config
+    from kcolor.training.loop import train
+
+    def cfg(strategy):
+        return apply_overrides(get_config("sample"), [
+            "model=pix2pix", "image_size=32", "batch_size=4", "base_filters=8", "sample_images=2",
+            "epochs=1", "steps_per_epoch=6", "val_steps=1", f"strategy={strategy}"])
+
+    def weights(run):
+        return keras.saving.load_model(f"{run}/colorizer.keras", safe_mode=True).get_weights()
+
+    out = {}
+    for first, second in (("default", "mirrored"), ("mirrored", "default")):
+        run = f"{sys.argv[1]}/{first}-{second}"
+        train(cfg(first), run_dir=run, max_steps=2, verbose=0)
+        saved = weights(run)
+        resumed = train(cfg(second), run_dir=run, max_steps=2, verbose=0)  # restore under the other topology
+        same = all(np.array_equal(a, b) for a, b in zip(saved, weights(run)))
+        out[f"{first}->{second}"] = {"same": same, "restored_step": resumed["step"]}
+    print(json.dumps(out))
+    """
+)
+
+
+def test_checkpoint_resumes_across_one_and_two_devices(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-c", TOPOLOGY_SCRIPT, str(tmp_path)],
+        capture_output=True, text=True, timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    for direction, r in out.items():
+        assert r == {"same": True, "restored_step": 2}, (direction, r)
