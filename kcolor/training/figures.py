@@ -128,7 +128,7 @@ def save_sample_grid(gray, prediction, truth, path, *, colorized=None, title=Non
     for i in range(n):
         for j, image in enumerate(_row_images(gray, prediction, truth, colorized, i)):
             ax = fig.add_subplot(n, len(columns), i * len(columns) + j + 1)
-            ax.imshow(np.clip(np.asarray(image, np.float32), 0.0, 1.0))
+            ax.imshow(np.clip(np.asarray(image, np.float32), 0.0, 1.0), interpolation="nearest")  # the model's own pixels
             ax.set_xticks([])
             ax.set_yticks([])
             if i == 0:
