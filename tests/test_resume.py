@@ -1,0 +1,203 @@
+"""Exact resume and hardening of the training loop: SIGKILL anywhere and continue bit for
+bit, a changed config is refused unless told, a NaN loss stops without writing, and a
+tampered .keras file is refused."""
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import textwrap
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from kcolor.training import resume as resume_lib
+
+ROOT = Path(__file__).resolve().parents[1]
+
+TRAIN_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    from kcolor.config import apply_overrides, get_config
+    from kcolor.training.loop import train
+    cfg = apply_overrides(get_config("sample"), [
+        "model=pix2pix", "image_size=32", "batch_size=4", "base_filters=8", "epochs=2", "steps_per_epoch=4",
+        "val_steps=1", "sample_images=2", "learning_rate=0.002", "deterministic=true", "checkpoint_every_steps=2",
+        "intra_op_threads=1", "inter_op_threads=1", "mixed_precision=float32",
+    ])
+    train(cfg, run_dir=sys.argv[1], verbose=0)
+    """
+)
+
+
+def _train(run_dir, kill_at=None, timeout=240):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="")
+    env.pop(resume_lib.KILL_ENV, None)
+    if kill_at:
+        env[resume_lib.KILL_ENV] = kill_at
+    proc = subprocess.Popen(
+        [sys.executable, "-c", TRAIN_SCRIPT, str(run_dir)], cwd=ROOT, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    finally:
+        if proc.poll() is None:  # never leave a training process behind
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    return proc.returncode, err
+
+
+def _final_tensors(run_dir):
+    reader = tf.train.load_checkpoint(tf.train.latest_checkpoint(str(run_dir / "checkpoints")))
+    names = [n for n in reader.get_variable_to_shape_map() if "run_state" not in n and "save_counter" not in n]
+    names = [n for n in names if not n.startswith("_CHECKPOINTABLE")]
+    return {n: reader.get_tensor(n) for n in names}
+
+
+def _history(run_dir):
+    rows = json.loads((run_dir / "history.json").read_text())
+    return [{k: v for k, v in r.items() if k not in resume_lib.TIMING_KEYS} for r in rows]
+
+
+def test_sigkill_anywhere_then_rerun_ends_bitwise_equal(tmp_path):
+    seed = int(os.environ.get("KCOLOR_KILL_SEED", random.randrange(2**31)))
+    rng = random.Random(seed)
+    # One kill per process, then a run to the end: inside a step (before its counters
+    # move), during a checkpoint write, during the end-of-epoch writes, and a random step.
+    kills = [
+        f"step:{rng.randint(1, 3)}",
+        f"checkpoint:1:{rng.uniform(0.0, 0.05):.3f}",
+        f"{rng.choice(['history', 'figures', 'colorizer'])}:1:{rng.uniform(0.0, 0.05):.3f}",
+        f"step:{rng.randint(1, 2)}",
+    ]
+    print(f"kill seed {seed}: {kills}")
+    whole = tmp_path / "whole"
+    code, err = _train(whole)
+    assert code == 0, err[-3000:]
+    cut = tmp_path / "cut"
+    killed = 0
+    for kill_at in kills:
+        code, err = _train(cut, kill_at)
+        if code == -signal.SIGKILL:
+            killed += 1
+        else:
+            assert code == 0, err[-3000:]  # the phase did not come (the run had passed it)
+    code, err = _train(cut)
+    assert code == 0, err[-3000:]
+    assert killed >= 3, f"kill seed {seed}: only {killed} of {kills} killed the run"
+    a, b = _final_tensors(whole), _final_tensors(cut)
+    assert sorted(a) == sorted(b)
+    worst = max(float(np.max(np.abs(a[n].astype(np.float64) - b[n].astype(np.float64)))) if a[n].dtype.kind == "f"
+                else float(not np.array_equal(a[n], b[n])) for n in a)
+    print(f"kill seed {seed}: {killed} kills, largest weight difference {worst}")
+    for name in a:
+        np.testing.assert_array_equal(a[name], b[name], err_msg=f"{name} (kill seed {seed})")
+    assert _history(whole) == _history(cut), f"kill seed {seed}"
+    assert len(_history(cut)) == 2
+
+
+# --------------------------------------------------------------------------- in process
+
+
+def _cfg(*overrides):
+    from kcolor.config import apply_overrides, get_config
+
+    return apply_overrides(
+        get_config("sample"),
+        ["model=pix2pix", "image_size=32", "batch_size=4", "base_filters=8", "sample_images=2", "val_steps=1",
+         "epochs=1", "steps_per_epoch=2", *overrides],
+    )
+
+
+def _datasets():
+    rgb = tf.image.resize(np.random.default_rng(0).random((8, 4, 4, 3)).astype(np.float32), (32, 32))
+    ds = tf.data.Dataset.from_tensor_slices({"rgb": rgb}).batch(4)
+    return {"train": ds, "val": ds, "counts": {"train": 8, "val": 8, "test": 0}}
+
+
+def test_changed_config_refused_then_continue_records_it(tmp_path):
+    from kcolor.errors import ConfigError
+    from kcolor.training.loop import train
+
+    run = tmp_path / "run"
+    train(_cfg(), run_dir=run, datasets=_datasets(), verbose=0)
+    with pytest.raises(ConfigError) as err:
+        train(_cfg("epochs=2", "learning_rate=0.001"), run_dir=run, datasets=_datasets(), verbose=0)
+    message = str(err.value)
+    assert "learning_rate" in message and "resume=continue" in message and "\n" not in message
+    assert "epochs" not in message.split("changed:")[1].split(";")[0]  # a free key is not a change
+    result = train(_cfg("epochs=2", "learning_rate=0.001", "resume=continue"), run_dir=run, datasets=_datasets(),
+                   verbose=0)
+    assert result["epoch"] == 2 and result["step"] == 4
+    assert "learning_rate" in result["history"][1]["config_change"]
+    changes = json.loads((run / "config_changes.json").read_text())
+    assert changes[0]["changed"]["learning_rate"][1] == 0.001 and changes[0]["step"] == 2
+    # restart: the old run moves aside and training starts from step 0.
+    result = train(_cfg("loss=mae", "learning_rate=0.003", "resume=restart"), run_dir=run, datasets=_datasets(),
+                   verbose=0)
+    assert result["step"] == 2 and len(result["history"]) == 1
+    assert list(run.glob("restarted-*/checkpoints"))
+
+
+def test_nan_loss_stops_naming_the_step_and_writes_nothing(tmp_path):
+    from kcolor.training.loop import train
+
+    run = tmp_path / "run"
+    train(_cfg(), run_dir=run, datasets=_datasets(), verbose=0)
+    before = {p.name: p.stat().st_mtime_ns for p in run.rglob("*") if p.is_file()}
+    latest = tf.train.latest_checkpoint(str(run / "checkpoints"))
+    nan = _datasets()
+    nan["train"] = nan["train"].map(lambda b: {"rgb": b["rgb"] * float("nan")})
+    with pytest.raises(resume_lib.NonFiniteLossError) as err:
+        train(_cfg("epochs=2", "checkpoint_every_steps=1"), run_dir=run, datasets=nan, verbose=0)
+    message = str(err.value)
+    assert "step 3" in message and "nan" in message and Path(latest).name in message
+    after = {p.name: p.stat().st_mtime_ns for p in run.rglob("*") if p.is_file() and p.name in before}
+    # config.json and model.json are rewritten at start (same content); the checkpoint and history are untouched.
+    for name in ("checkpoint", "history.json", "colorizer.keras"):
+        assert after[name] == before[name], name
+    assert tf.train.latest_checkpoint(str(run / "checkpoints")) == latest
+
+
+def test_checkpoint_from_a_newer_kcolor_fails_with_a_message():
+    state = json.dumps({"format": resume_lib.STATE_FORMAT + 1, "kcolor": "9.0"})
+    with pytest.raises(resume_lib.RunFolderError, match="kcolor 9.0.*upgrade kcolor"):
+        resume_lib.decode_state(state, "ckpt-1")
+
+
+def test_tampered_keras_file_with_a_lambda_layer_is_refused(tmp_path):
+    import keras
+
+    from kcolor.export.run import load_keras_colorizer
+
+    inputs = keras.Input((8, 8, 1), name="gray")
+    model = keras.Model(inputs, keras.layers.Conv2D(3, 1, name="to_rgb")(inputs))
+    good = tmp_path / "good.keras"
+    model.save(good)
+    marker = tmp_path / "executed"
+    bad = tmp_path / "bad.keras"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(bad, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "config.json":
+                config = json.loads(data)
+                lam = keras.layers.Lambda(lambda x: x)
+                lam_config = keras.saving.serialize_keras_object(lam)
+                lam_config["config"]["name"] = "evil_lambda"
+                code = f"open({str(marker)!r}, 'w').write('x')"
+                lam_config["config"]["function"] = {"class_name": "__lambda__", "config": {"code": code}}
+                lam_config["inbound_nodes"] = config["config"]["layers"][-1]["inbound_nodes"]
+                config["config"]["layers"].append(lam_config)
+                data = json.dumps(config)
+            dst.writestr(item, data)
+    assert load_keras_colorizer(good).output.shape[-1] == 3
+    with pytest.raises(resume_lib.RunFolderError) as err:
+        load_keras_colorizer(bad)
+    assert "evil_lambda" in str(err.value) and "Lambda" in str(err.value)
+    assert not marker.exists()
