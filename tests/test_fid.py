@@ -120,3 +120,12 @@ def test_bad_fid_weights_fail_before_any_work(tmp_path):
 
     with pytest.raises(ValueError, match="Unknown fid_weights 'imagnet'.*imagenet"):
         evaluate_runs([str(tmp_path / "no-such-run")], fid=True, fid_weights="imagnet")
+
+
+def test_the_small_n_path_equals_the_eigendecomposition_path():
+    from kcolor.metrics.fid import _centered, _trace_sqrt_eig, _trace_sqrt_gram
+
+    for n_a, n_b in ((20, 30), (300, 250)):
+        _, ca = _centered(_features(n=n_a, d=48, seed=7), "a")
+        _, cb = _centered(_features(n=n_b, d=48, seed=8) * 2.0, "b")
+        assert _trace_sqrt_gram(ca, cb) == pytest.approx(_trace_sqrt_eig(ca, cb), rel=1e-6)
