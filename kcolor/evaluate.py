@@ -64,6 +64,8 @@ def _test_set_key(cfg):
     key = {"source": str(spec), "fractions": [round(f, 6) for f in normalize_split(cfg.split)]}
     if spec.kind == "sample":
         key["seed"] = int(cfg.seed)  # the sample source cuts its crops from the seed
+    if getattr(cfg, "drop_gray_chroma", 0.0):
+        key["drop_gray_chroma"] = float(cfg.drop_gray_chroma)
     return key
 
 
@@ -111,8 +113,8 @@ def _gray_rgb(rgb):
     return color.rgb_to_gray(rgb, channels=3)
 
 
-def _predict(run, batch, eval_size):
-    """The run's colorization of `batch` (at `eval_size`), at `eval_size`."""
+def predict_rgb(run, batch, eval_size):
+    """The run's colorization (RGB in [0, 1]) of `batch` given at `eval_size`, back at `eval_size`."""
     from kcolor.training.steps import feed
 
     size = run.image_size
@@ -205,6 +207,8 @@ def evaluate_runs(
         model=loaded[0].model_name, data=source, image_size=eval_size, split=fractions, seed=seed,
         augment=(), reference="pair", cache=False, data_dir=loaded[0].config.data_dir,
         download=loaded[0].config.download,
+        # Already-gray images dropped in training (KMHCNet) are dropped here too.
+        drop_gray_chroma=max(float(getattr(run.config, "drop_gray_chroma", 0.0) or 0.0) for run in loaded),
     )
     dataset, available, set_info = build_eval_split(set_cfg, split, batch_size=batch_size)
 
@@ -238,7 +242,7 @@ def evaluate_runs(
         truth_colorfulness.update(truth, truth)
         take = max(0, grid_rows - len(grid_truth))
         for name, run in zip(names, loaded):
-            pred = _predict(run, batch, eval_size)
+            pred = predict_rgb(run, batch, eval_size)
             totals[name].update(pred, truth)
             if fid_sets:
                 fid_sets.add(name, pred)
@@ -263,6 +267,8 @@ def evaluate_runs(
     }
     if parse_source(source).kind == "sample":
         test_set["seed"] = seed
+    if set_cfg.drop_gray_chroma:
+        test_set["drop_gray_chroma"] = set_cfg.drop_gray_chroma
     evaluation = {
         "data": source,
         "split": split,

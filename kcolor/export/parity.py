@@ -64,7 +64,7 @@ def known_limit(model, format: str, quantize: str) -> Optional[str]:
     """A documented reason why an export cannot meet its bar, or None.
 
     Full int8 cannot represent an in-graph Lab conversion: a and b collapse to zero
-    (STACK.md, Export). Colorizers that convert color inside the network (layers from
+    (measured on this stack). Colorizers that convert color inside the network (layers from
     `kcolor.color`) are therefore excused from the int8 bar; their other exports are not.
     """
     if format == "tflite" and quantize == "int8":
@@ -74,7 +74,7 @@ def known_limit(model, format: str, quantize: str) -> Optional[str]:
         if color_layers:
             return (
                 f"full int8 quantizes the in-graph Lab color conversion (layers {color_layers}), "
-                "which int8 cannot represent: a/b collapse towards zero (STACK.md, Export)"
+                "which int8 cannot represent: a/b collapse towards zero"
             )
     return None
 

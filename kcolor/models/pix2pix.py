@@ -1,6 +1,6 @@
 """Pix2Pix: a U-Net generator and a PatchGAN discriminator, conditioned on the gray image.
 
-Paper 001 (`001_963cd6d85de8f81b.txt`, section 4.6) colorizes flowers with a Pix2Pix in
+Paper 001 (Sofia Bazzan, "Image Colorization", University of Padova; section 4.6) colorizes flowers with a Pix2Pix in
 the form of Isola et al. (2017): an encoder-decoder generator with skip connections
 (U-Net) built from Conv-BatchNorm-activation blocks, dropout in the first decoder blocks
 as the only noise source (no z), and a PatchGAN discriminator that judges overlapping

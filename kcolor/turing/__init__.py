@@ -92,7 +92,7 @@ def _colorized_pairs(run, data, split, count):
 
     from kcolor.config import TrainConfig
     from kcolor.data import build_eval_split
-    from kcolor.evaluate import _predict
+    from kcolor.evaluate import predict_rgb
 
     if run.config is None:
         raise FileNotFoundError(f"{run.run_dir} has no config.json: the Turing test needs the run's config")
@@ -111,7 +111,7 @@ def _colorized_pairs(run, data, split, count):
     pairs = []
     for batch in dataset:
         ids = [i.decode("utf-8") for i in batch.pop("id").numpy()]
-        fake = _predict(run, batch, run.image_size).numpy()
+        fake = predict_rgb(run, batch, run.image_size).numpy()
         real = tf.clip_by_value(batch["rgb"], 0.0, 1.0).numpy()
         pairs.extend(zip(ids, real, fake))
         if len(pairs) >= count:
