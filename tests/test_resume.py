@@ -201,3 +201,22 @@ def test_tampered_keras_file_with_a_lambda_layer_is_refused(tmp_path):
         load_keras_colorizer(bad)
     assert "evil_lambda" in str(err.value) and "Lambda" in str(err.value)
     assert not marker.exists()
+
+
+def test_skip_batch_skips_and_counts_a_nan_batch(tmp_path):
+    import keras
+
+    from kcolor.training.loop import train
+
+    rgb = tf.image.resize(np.random.default_rng(0).random((12, 4, 4, 3)).astype(np.float32), (32, 32)).numpy()
+    rgb[4:8] = np.nan  # the second of three batches
+    ds = tf.data.Dataset.from_tensor_slices({"rgb": rgb}).batch(4)
+    val = _datasets()["val"]
+    data = {"train": ds, "val": val, "counts": {"train": 12, "val": 8, "test": 0}}
+    result = train(_cfg("steps_per_epoch=3", "on_nonfinite=skip_batch"), run_dir=tmp_path / "run", datasets=data,
+                   verbose=0)
+    assert result["skipped_batches"] == 1 and result["step"] == 3
+    assert result["history"][0]["skipped_batches"] == 1
+    assert all(np.isfinite(v) for v in result["losses"].values())
+    model = keras.models.load_model(tmp_path / "run" / "colorizer.keras", safe_mode=True)
+    assert all(np.all(np.isfinite(w)) for w in model.get_weights())

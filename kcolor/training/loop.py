@@ -20,6 +20,22 @@ Running the same command again on the same run folder resumes from the last
 checkpoint's step and epoch; an interrupt (Ctrl-C) checkpoints before it exits. Every
 file is written atomically.
 
+Exact resume (`kcolor.training.resume` holds the details): the checkpoint keeps the run
+state (the epoch's loss sums, the history rows, skipped batches) and the networks' seed
+generators; the training stream restarts at batch `step` (`DataBundle.train_from`).
+With `deterministic=true` a run killed anywhere (SIGKILL) and run again ends bitwise
+equal to an uninterrupted one on CPU (weights and history.json, timings excepted;
+measured by tests/test_resume.py). Checkpoints: every `checkpoint_every` epochs, and
+every `checkpoint_every_steps` steps and/or `checkpoint_every_minutes` minutes; a kill
+during a write leaves the previous checkpoint as the latest. A changed config is
+refused unless `resume=continue` or `resume=restart` (free keys: `resume.FREE_KEYS`).
+A NaN/Inf loss stops the run naming the step and the last good checkpoint, writing
+nothing; `on_nonfinite=skip_batch` leaves such a batch's update out (BatchNorm
+statistics restored) and counts it (`skipped_batches`).
+Not bitwise on resume: Paper 002's noisy GAN labels draw from TensorFlow's op RNG, which
+restarts in a new process; a `datasets=` argument resumes exactly only when it yields
+the same batches on every pass.
+
 Example:
     cfg = apply_overrides(get_config("sample"), ["model=pix2pix", "epochs=2"])
     result = train(cfg)        # {'run_dir': ..., 'losses': ..., 'val': ..., 'history': ...}
@@ -299,6 +315,7 @@ class _Run:
                 d_opt=self.optimizers["discriminator"],
                 **self.gan_loss,
                 **common,
+                skip_nonfinite=cfg.on_nonfinite == "skip_batch",
             )
         else:
             self.train_fn = compile_step(
@@ -308,6 +325,7 @@ class _Run:
                 optimizer=self.optimizers["colorizer"],
                 loss_fn=cfg.loss,
                 **common,
+                skip_nonfinite=cfg.on_nonfinite == "skip_batch",
             )
         self.val_fn = None
         if self.dist_val is not None:

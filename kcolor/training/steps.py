@@ -66,14 +66,47 @@ def _regularization(model):
     return tf.add_n([tf.cast(x, tf.float32) for x in model.losses]) / replicas
 
 
-def _apply(optimizer, tape, scaled_loss, variables):
+def _snapshot(model, skip_nonfinite):
+    """Copies of `model`'s non-trainable state (BatchNorm statistics), to undo a skipped step."""
+    if not skip_nonfinite:
+        return None
+    return [(v, tf.identity(v)) for v in model.non_trainable_variables]
+
+
+def _apply(optimizer, tape, scaled_loss, variables, skip_nonfinite=False, saved=None):
     # `scaled_loss` is `optimizer.scale_loss(loss)`, computed inside `tape` (a
     # LossScaleOptimizer's scaling must be recorded to reach the gradients).
     grads = tape.gradient(scaled_loss, variables)
-    optimizer.apply_gradients(zip(grads, variables))
+    return _apply_grads(optimizer, grads, variables, scaled_loss, skip_nonfinite, saved)
 
 
-def supervised_step(batch, *, model, optimizer, loss_fn, io):
+def _apply_grads(optimizer, grads, variables, loss, skip_nonfinite, saved=None):
+    """Apply `grads`; with `skip_nonfinite`, not when the loss or a gradient is NaN/Inf.
+
+    Returns 1.0 when the update was skipped, else 0.0 (all replicas agree: the test is
+    all-reduced, so no replica updates alone).
+    """
+    if not skip_nonfinite:
+        optimizer.apply_gradients(zip(grads, variables))
+        return tf.constant(0.0)
+    checks = [tf.reduce_all(tf.math.is_finite(tf.cast(g, tf.float32))) for g in grads if g is not None]
+    finite = tf.cast(tf.reduce_all([tf.reduce_all(tf.math.is_finite(tf.cast(loss, tf.float32)))] + checks), tf.float32)
+    ctx = tf.distribute.get_replica_context()
+    if ctx is not None and ctx.num_replicas_in_sync > 1:
+        finite = ctx.all_reduce(tf.distribute.ReduceOp.MIN, finite)
+
+    def update():
+        optimizer.apply_gradients(zip(grads, variables))
+
+    def undo():  # the forward pass moved the BatchNorm statistics: put them back
+        for variable, value in saved or ():
+            variable.assign(value)
+
+    tf.cond(finite > 0.5, update, undo)
+    return 1.0 - finite
+
+
+def supervised_step(batch, *, model, optimizer, loss_fn, io, skip_nonfinite=False):
     """One optimizer step of `model` on `batch` with the per-example loss `loss_fn`.
 
     Args:
@@ -83,6 +116,8 @@ def supervised_step(batch, *, model, optimizer, loss_fn, io):
         loss_fn: a name in `LOSSES` (or a ColorLoss name such as "ms_ssim@rgb") or a callable
             `(target, prediction) -> [B]`; a loss with `uses_inputs` also gets `inputs=`.
         io: the model's `IOSpec`.
+        skip_nonfinite: leave the weights alone when the loss or a gradient is NaN/Inf,
+            and add `"skipped"` (1.0 or 0.0 per replica) to the result.
 
     Returns:
         `{"loss": ...}`, this replica's share of the global-batch mean.
@@ -94,12 +129,13 @@ def supervised_step(batch, *, model, optimizer, loss_fn, io):
     inputs = io.inputs(batch)
     target = io.target(batch)
     global_batch = _global_batch_size(batch)
+    saved = _snapshot(model, skip_nonfinite)
     with tf.GradientTape() as tape:
         prediction = tf.cast(model(feed(model, inputs), training=True), tf.float32)
         loss = _average(call_loss(loss_fn, target, prediction, inputs), global_batch)
         scaled = optimizer.scale_loss(loss + _regularization(model))
-    _apply(optimizer, tape, scaled, model.trainable_variables)
-    return {"loss": loss}
+    skipped = _apply(optimizer, tape, scaled, model.trainable_variables, skip_nonfinite, saved)
+    return {"loss": loss, "skipped": skipped} if skip_nonfinite else {"loss": loss}
 
 
 def _label_range(name, value):
@@ -134,6 +170,7 @@ def gan_step(
     real_labels=None,
     fake_labels=None,
     g_fraction=1.0,
+    skip_nonfinite=False,
 ):
     """One step of a conditional GAN: each discriminator pass runs once, for both updates.
 
@@ -169,6 +206,8 @@ def gan_step(
         recon_weight: weight of the reconstruction term (Isola's lambda).
         real_labels, fake_labels: `(low, high)` label ranges, or None.
         g_fraction: share of the batch the generator colorizes, in (0, 1].
+        skip_nonfinite: each network's update is left out when its loss or a gradient
+            is NaN/Inf, and `"skipped"` (1.0 when either was) joins the result.
 
     Returns:
         dict of this replica's shares of `total`, `gan`, `recon` (generator), `d_real`,
@@ -214,6 +253,7 @@ def gan_step(
         n_real_global = _global_batch_size(real_batch)
     else:
         real_condition, real_target, n_real_global = condition, target, n_fake_global
+    g_saved, d_saved = _snapshot(generator, skip_nonfinite), _snapshot(discriminator, skip_nonfinite)
     with tf.GradientTape() as d_tape:
         with tf.GradientTape() as g_tape:
             fake = tf.cast(generator(feed(generator, inputs), training=True), tf.float32)
@@ -229,7 +269,7 @@ def gan_step(
         with d_tape.stop_recording():
             g_vars = generator.trainable_variables
             g_grads = g_tape.gradient(g_scaled, g_vars)
-            g_opt.apply_gradients(zip(g_grads, g_vars))
+            g_skipped = _apply_grads(g_opt, g_grads, g_vars, g_scaled, skip_nonfinite, g_saved)
         with tf.control_dependencies([g for g in g_grads if g is not None]):
             real_logits = discriminator({"condition": real_condition, "image": real_target}, training=True)
         if noisy:
@@ -241,10 +281,12 @@ def gan_step(
         d_fake = _average(d_fake, n_fake_global)
         d_total = d_real + d_fake + _regularization(discriminator)
         d_scaled = d_opt.scale_loss(d_total)
-    _apply(d_opt, d_tape, d_scaled, discriminator.trainable_variables)
+    d_skipped = _apply(d_opt, d_tape, d_scaled, discriminator.trainable_variables, skip_nonfinite, d_saved)
     d_out_real = _average(per_example_mean(output(real_logits)), n_real_global)
     d_out_fake = _average(per_example_mean(output(fake_logits)), n_fake_global)
+    extra = {"skipped": tf.maximum(g_skipped, d_skipped)} if skip_nonfinite else {}
     return {
+        **extra,
         "total": total,
         "gan": gan,
         "recon": recon,
