@@ -5,7 +5,7 @@
 #   make test
 #   make web RUN=runs/sample-pix2pix QUANTIZE=int8         # the browser page for a TFLite export, served
 #   make demo NOTEBOOK=001                         # a notebook in its demo setting, saved with outputs in docs/
-#   make docs-figures                              # the README's pictures in docs/ (about 20 minutes on a CPU)
+#   make docs-figures                              # the README's pictures in docs/ (about 40 minutes on a busy 2-core CPU)
 #
 # Variables: MODEL, CONFIG, DATA, SET="key=value key=value", RUN, FORMAT, QUANTIZE, INPUT, OUT,
 # SOURCE, NAME, REF (a color reference image for reference-guided models), VIDEOS, SITE (kcolor web's folder).
@@ -113,7 +113,6 @@ docs-figures: $(STAMP)
 	cp runs/docs-colorized/coffee_compare.png $(DOCS)/colorized_coffee.png
 	$(MAKE) demo NOTEBOOK=001
 	cp runs/notebook-001-demo/evaluation/grid.png $(DOCS)/demo_001_grid.png
-	cp runs/notebook-001-demo/evaluation/table.png $(DOCS)/demo_001_table.png
 	cp runs/notebook-001-demo/evaluation/evaluation.md $(DOCS)/demo_001_table.md
 
 clean:
