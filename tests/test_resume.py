@@ -128,16 +128,16 @@ def test_changed_config_refused_then_continue_records_it(tmp_path):
     run = tmp_path / "run"
     train(_cfg(), run_dir=run, datasets=_datasets(), verbose=0)
     with pytest.raises(ConfigError) as err:
-        train(_cfg("epochs=2", "learning_rate=0.001"), run_dir=run, datasets=_datasets(), verbose=0)
+        train(_cfg("epochs=2", "learning_rate=0.002"), run_dir=run, datasets=_datasets(), verbose=0)
     message = str(err.value)
     assert "learning_rate" in message and "resume=continue" in message and "\n" not in message
     assert "epochs" not in message.split("changed:")[1].split(";")[0]  # a free key is not a change
-    result = train(_cfg("epochs=2", "learning_rate=0.001", "resume=continue"), run_dir=run, datasets=_datasets(),
+    result = train(_cfg("epochs=2", "learning_rate=0.002", "resume=continue"), run_dir=run, datasets=_datasets(),
                    verbose=0)
     assert result["epoch"] == 2 and result["step"] == 4
     assert "learning_rate" in result["history"][1]["config_change"]
     changes = json.loads((run / "config_changes.json").read_text())
-    assert changes[0]["changed"]["learning_rate"][1] == 0.001 and changes[0]["step"] == 2
+    assert changes[0]["changed"]["learning_rate"][1] == 0.002 and changes[0]["step"] == 2
     # restart: the old run moves aside and training starts from step 0.
     result = train(_cfg("loss=mae", "learning_rate=0.003", "resume=restart"), run_dir=run, datasets=_datasets(),
                    verbose=0)
