@@ -72,7 +72,7 @@ train: $(STAMP)
 	$(BIN)/kcolor train --config $(CONFIG) $(OVERRIDES)
 
 test: $(STAMP) browser $(NPM_STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile  # two workers: many tests wait on one core
 
 bench: $(STAMP)
 	$(BIN)/python -m kcolor.bench
