@@ -315,6 +315,7 @@ class _Run:
                 d_opt=self.optimizers["discriminator"],
                 **self.gan_loss,
                 **common,
+                label_seed=cfg.seed,
                 skip_nonfinite=cfg.on_nonfinite == "skip_batch",
             )
         else:

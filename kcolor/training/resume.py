@@ -2,12 +2,13 @@
 
 A training checkpoint (`kcolor.training.loop`) holds the networks, the optimizers, the
 global step, the epoch counters, the random state of the networks (Keras seed
-generators: dropout and the GAN's noisy labels) and `RunState`: the running sums of
+generators: dropout) and `RunState`: the running sums of
 the current epoch's losses, the per-epoch history rows and the number of skipped
 batches. The data position is the global step itself: batch `b` of the training
 stream is a function of `(seed, b)` only (`kcolor.data.pipeline`: each pass is
 shuffled with `(seed, pass)`, each example augmented with `(seed, pass, index)`), so a
-resumed run rebuilds the stream at batch `step`. This was chosen over tracking the
+resumed run rebuilds the stream at batch `step`. The GAN step's noisy labels are
+stateless draws from `(seed, step, replica)` (`kcolor.training.steps.gan_step`). This was chosen over tracking the
 `tf.data` iterator in the checkpoint: it holds under every `tf.distribute` strategy,
 and a checkpoint does not carry the shuffle buffer (up to `shuffle_buffer` images).
 

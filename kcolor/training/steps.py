@@ -151,9 +151,26 @@ def _label_range(name, value):
     return low, high
 
 
-def _draw_labels(label_range, count):
+def _draw_labels(label_range, count, seed):
+    """`count` labels from `U(low, high)`, drawn statelessly from `seed` (shape [2], int64)."""
     low, high = label_range
-    return tf.random.uniform([count], low, high) if high > low else tf.fill([count], low)
+    if high <= low:
+        return tf.fill([count], low)
+    return tf.random.stateless_uniform([count], seed=seed, minval=low, maxval=high)
+
+
+def _label_seeds(label_seed, step):
+    """Three stateless seeds for one step's label draws (the generator's, D real, D fake).
+
+    They are a function of `(label_seed, step, replica)` only: a resumed run, whose step
+    counter comes back from the checkpoint, draws the same labels as one never stopped,
+    and each replica of a distributed step draws its own.
+    """
+    replica = tf.distribute.get_replica_context()
+    replica_id = 0 if replica is None else replica.replica_id_in_sync_group
+    base = tf.cast(label_seed, tf.int64) * 1_000_003 + tf.cast(replica_id, tf.int64)
+    step = tf.cast(step, tf.int64) * 3
+    return [tf.stack([base, step + k]) for k in range(3)]
 
 
 def gan_step(
@@ -170,6 +187,7 @@ def gan_step(
     real_labels=None,
     fake_labels=None,
     g_fraction=1.0,
+    label_seed=0,
     skip_nonfinite=False,
 ):
     """One step of a conditional GAN: each discriminator pass runs once, for both updates.
@@ -189,7 +207,9 @@ def gan_step(
     patches), and the losses are `adv_loss`'s labelled form. The generator's target
     for its fakes is a fresh draw from `real_labels`. The ranges fix the convention:
     Paper 002 uses real in U(0, 0.49) and fake in U(0.5, 0.99), so there a low output
-    means "real". Without them the loss's own targets apply (real 1, fake 0).
+    means "real". Without them the loss's own targets apply (real 1, fake 0). The draws
+    are stateless, seeded by `(label_seed, d_opt.iterations, replica)`, so a resumed run
+    draws exactly the labels an uninterrupted one would.
 
     `g_fraction` < 1: the generator colorizes only the first `max(1, floor(B *
     g_fraction))` examples of the batch; the discriminator's real pass sees the rest
@@ -206,6 +226,7 @@ def gan_step(
         recon_weight: weight of the reconstruction term (Isola's lambda).
         real_labels, fake_labels: `(low, high)` label ranges, or None.
         g_fraction: share of the batch the generator colorizes, in (0, 1].
+        label_seed: seed of the noisy labels' stream (the run's `seed`).
         skip_nonfinite: each network's update is left out when its loss or a gradient
             is NaN/Inf, and `"skipped"` (1.0 when either was) joins the result.
 
@@ -254,12 +275,14 @@ def gan_step(
     else:
         real_condition, real_target, n_real_global = condition, target, n_fake_global
     g_saved, d_saved = _snapshot(generator, skip_nonfinite), _snapshot(discriminator, skip_nonfinite)
+    if noisy:
+        g_seed, real_seed, fake_seed = _label_seeds(label_seed, d_opt.iterations)
     with tf.GradientTape() as d_tape:
         with tf.GradientTape() as g_tape:
             fake = tf.cast(generator(feed(generator, inputs), training=True), tf.float32)
             fake_logits = discriminator({"condition": condition, "image": fake}, training=True)
             if noisy:
-                g_per_example = adv.labelled(fake_logits, _draw_labels(real_labels, tf.shape(fake)[0]))
+                g_per_example = adv.labelled(fake_logits, _draw_labels(real_labels, tf.shape(fake)[0], g_seed))
             else:
                 g_per_example = adv.generator(fake_logits)
             gan = _average(g_per_example, n_fake_global)
@@ -273,8 +296,8 @@ def gan_step(
         with tf.control_dependencies([g for g in g_grads if g is not None]):
             real_logits = discriminator({"condition": real_condition, "image": real_target}, training=True)
         if noisy:
-            d_real = adv.labelled(real_logits, _draw_labels(real_labels, tf.shape(real_target)[0]))
-            d_fake = adv.labelled(fake_logits, _draw_labels(fake_labels, tf.shape(fake)[0]))
+            d_real = adv.labelled(real_logits, _draw_labels(real_labels, tf.shape(real_target)[0], real_seed))
+            d_fake = adv.labelled(fake_logits, _draw_labels(fake_labels, tf.shape(fake)[0], fake_seed))
         else:
             d_real, d_fake = adv.discriminator(real_logits, fake_logits)
         d_real = _average(d_real, n_real_global)
