@@ -75,8 +75,10 @@ def register_model(name, *, io, trainer, paper, defaults=None, offline=None):
     registry-driven tests use them); their keys must be options of the builder.
     """
     from kcolor.models.io import get_io  # validated here so a typo fails at import
+    from kcolor.papers import get_paper
 
     get_io(io)
+    get_paper(paper)
     if trainer not in TRAINERS:
         raise ValueError(f"Unknown trainer '{trainer}' for model '{name}'. Valid: {', '.join(TRAINERS)}")
 

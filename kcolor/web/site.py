@@ -49,18 +49,6 @@ LITERT_PACKAGE = "@litertjs/core"
 LITERT_WASM = ("litert_wasm_internal", "litert_wasm_compat_internal")
 SITE_MARKER = "model.json"
 
-# How the project cites each paper (title, authors, place and year where known).
-PAPERS = {
-    "000": "Stable Image Colorization via Reference Image Cross-Attention — Anshu Bansal, Stanford University",
-    "001": "Image Colorization — Sofia Bazzan, University of Padova",
-    "002": "Image Colorization Using Conditional Generative Adversarial Networks — Mariana Pérez García, "
-    "Tecnológico de Monterrey, 2020",
-    "003": "KMHCNet: A Gray-Scale Image Colorization Approach Using ResNet Encoder Based UNet++ Convolutional "
-    "Autoencoder — Khandaker Mobashyer Hossain, North South University",
-    "004": "ViT-Inception-GAN for Image Colourising — Tejas Bana, Jatan Loya, Siddhant Kulkarni, 2021, arXiv:2106.06321",
-}
-
-
 def _repo_node_modules():
     return Path(__file__).resolve().parents[2] / "node_modules"
 
@@ -149,8 +137,9 @@ def _paper(model_name: str) -> str:
 
     if model_name not in list_models():
         return ""
-    paper = get_model(model_name).paper
-    return PAPERS.get(paper, f"paper {paper}")
+    from kcolor.papers import cite
+
+    return cite(get_model(model_name).paper)
 
 
 def _detect_quantize(tflite) -> str:
