@@ -16,20 +16,29 @@ Example:
     save_sample_grid(gray, prediction, truth, "runs/x/samples.png", colorized=colorized)
 """
 
+import io
+
 import numpy as np
 import tensorflow as tf
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from kcolor.export.graph import finish
-from kcolor.training.history import atomic_write
+from kcolor.training.history import atomic_write_bytes
 
 _SKIP = ("epoch", "step", "images_per_sec", "epoch_time", "wall_time")
 
 
-def _save(fig, path):
+def save_figure(fig, path, *, dpi=100):
+    """Write a matplotlib `Figure` as a PNG at `path` (any `kcolor.fs` filesystem), whole or not at all.
+
+    The figure is drawn on its own Agg canvas into memory, then written atomically.
+    """
     FigureCanvasAgg(fig)
-    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=100))
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    atomic_write_bytes(path, buffer.getvalue())
+    return path
 
 
 def save_loss_curve(rows, path, *, title=None):
@@ -64,7 +73,7 @@ def save_loss_curve(rows, path, *, title=None):
         ax.legend(fontsize=8)
     if title:
         fig.suptitle(title)
-    _save(fig, path)
+    save_figure(fig, path)
     return path
 
 
@@ -135,8 +144,8 @@ def save_sample_grid(gray, prediction, truth, path, *, colorized=None, title=Non
                 ax.set_title(columns[j], fontsize=10)
     if title:
         fig.suptitle(title)
-    _save(fig, path)
+    save_figure(fig, path)
     return path
 
 
-__all__ = ["as_colorized", "grid_image", "save_loss_curve", "save_sample_grid"]
+__all__ = ["as_colorized", "grid_image", "save_figure", "save_loss_curve", "save_sample_grid"]

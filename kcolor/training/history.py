@@ -1,8 +1,12 @@
-"""A run's per-epoch history and the atomic file writes of the run folder.
+"""A run's per-epoch history and the atomic file writes of kcolor.
 
-Every file a run writes goes through a temporary file in the same folder and an
-`os.replace`, so an interrupted run never leaves a half-written `history.json`,
-`config.json` or `colorizer.keras` behind.
+Every file kcolor writes whole (run folders, records manifests, exports, evaluations,
+figures) goes through `atomic_write`: the data goes to a hidden temporary file beside
+the target (`.NAME.tmp-XXXXXXXX`), which is then renamed over it with
+`tf.io.gfile.rename(..., overwrite=True)`. So an interrupted run never leaves a
+half-written `history.json`, `config.json` or `colorizer.keras` behind, on local disk
+(one `rename(2)`, atomic, as `os.replace`) or on any other TensorFlow filesystem
+(`gs://`, `ram://`; `kcolor.fs`), where a reader sees the old file or the new one.
 
 Example:
     history = History.load(run_dir)
@@ -13,42 +17,47 @@ Example:
 import csv
 import io
 import json
-import os
-import tempfile
-from pathlib import Path
+import uuid
 
-
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _umask()
+from kcolor import fs
 
 
 def atomic_write(path, writer, *, suffix=None):
-    """Call `writer(tmp_path)` on a temporary file beside `path`, then move it into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=suffix or path.suffix)
-    os.close(fd)
+    """Call `writer(tmp_path)` on a temporary path beside `path`, then move it into place.
+
+    `tmp_path` is on the same filesystem as `path` (a `gs://` path for a `gs://` target),
+    so `writer` must write through `tf.io.gfile` (`kcolor.fs.open`) or a library that
+    does (Keras `model.save`); it ends in `suffix` (default: `path`'s own extension).
+    Returns `path`. Folders above `path` are created.
+    """
+    path = fs.path_str(path)
+    name = fs.basename(path)
+    folder = fs.dirname(path)
+    if folder:
+        fs.makedirs(folder)
+    extension = name[name.rfind("."):] if "." in name.lstrip(".") else ""
+    tmp = fs.join(folder, f".{name}.tmp-{uuid.uuid4().hex[:8]}{extension if suffix is None else suffix}")
     try:
         writer(tmp)
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file the usual mode
-        os.replace(tmp, path)
+        fs.rename(tmp, path, overwrite=True)
     finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+        if fs.exists(tmp):
+            fs.remove(tmp)
     return path
 
 
-def atomic_write_text(path, text):
+def atomic_write_bytes(path, data: bytes):
+    """Write `data` to `path`, whole or not at all (see `atomic_write`)."""
+
     def write(tmp):
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
+        with fs.open(tmp, "wb") as f:
+            f.write(data)
 
     return atomic_write(path, write)
+
+
+def atomic_write_text(path, text):
+    return atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def atomic_write_json(path, data):
@@ -72,10 +81,10 @@ class History:
     @classmethod
     def load(cls, run_dir):
         """The history of `run_dir`, empty when the run has none yet."""
-        path = Path(run_dir) / "history.json"
-        if not path.exists():
+        path = fs.join(run_dir, "history.json")
+        if not fs.exists(path):
             return cls()
-        return cls(json.loads(path.read_text(encoding="utf-8")))
+        return cls(fs.read_json(path))
 
     def append(self, row):
         self.rows.append(dict(row))
@@ -103,9 +112,8 @@ class History:
         return buffer.getvalue()
 
     def save(self, run_dir):
-        run_dir = Path(run_dir)
-        atomic_write_json(run_dir / "history.json", self.rows)
-        atomic_write_text(run_dir / "history.csv", self.to_csv())
+        atomic_write_json(fs.join(run_dir, "history.json"), self.rows)
+        atomic_write_text(fs.join(run_dir, "history.csv"), self.to_csv())
 
 
-__all__ = ["History", "atomic_write", "atomic_write_json", "atomic_write_text"]
+__all__ = ["History", "atomic_write", "atomic_write_bytes", "atomic_write_json", "atomic_write_text"]

@@ -1,0 +1,167 @@
+"""Files on any TensorFlow filesystem: the one place kcolor touches paths.
+
+Every path kcolor reads or writes (records, image folders, run folders, checkpoints,
+exports, evaluations) goes through these wrappers of `tf.io.gfile`, so a `gs://`,
+`s3://`, `hdfs://` or in-memory `ram://` path works wherever a local one does. Local
+paths (`str` or `pathlib.Path`) behave as before. A remote path is a string with a
+scheme (`gs://bucket/runs/x`); never pass one through `pathlib.Path`, which collapses
+`gs://` to `gs:/`. Join paths with `join` (`os.path.join` rules, which keep schemes).
+
+The atomic writers (write whole or not at all) build on these and live in
+`kcolor.training.history`.
+
+Example:
+    makedirs("gs://my-bucket/runs/x")
+    if exists(join(run_dir, "history.json")):
+        rows = read_json(join(run_dir, "history.json"))
+"""
+
+import json
+import os
+import posixpath
+
+
+class _GFile:
+    """`tf.io.gfile`, imported on first use (reading a config file needs no TensorFlow start-up)."""
+
+    def __getattr__(self, name):
+        import tensorflow as tf
+
+        return getattr(tf.io.gfile, name)
+
+
+gfile = _GFile()
+
+
+def path_str(path) -> str:
+    """`path` (str or os.PathLike) as a string; a remote URL stays as written."""
+    return os.fspath(path)
+
+
+def is_remote(path) -> bool:
+    """Whether `path` names a non-local filesystem (`scheme://...`)."""
+    return "://" in path_str(path)
+
+
+def join(path, *parts) -> str:
+    """Join path components; `gs://b` + `x` -> `gs://b/x`."""
+    path = path_str(path)
+    if is_remote(path):
+        return posixpath.join(path, *map(path_str, parts))
+    return os.path.join(path, *map(path_str, parts))
+
+
+def dirname(path) -> str:
+    path = path_str(path).rstrip("/") or "/"
+    return posixpath.dirname(path) if is_remote(path) else os.path.dirname(path)
+
+
+def basename(path) -> str:
+    """The last component of `path`, a trailing slash ignored."""
+    path = path_str(path)
+    return posixpath.basename(path.rstrip("/")) if is_remote(path) else os.path.basename(os.path.normpath(path))
+
+
+def absolute(path) -> str:
+    """`os.path.abspath` for a local path; a remote one is already absolute."""
+    path = path_str(path)
+    return path if is_remote(path) else os.path.abspath(path)
+
+
+def exists(path) -> bool:
+    return gfile.exists(path_str(path))
+
+
+def isdir(path) -> bool:
+    return gfile.isdir(path_str(path))
+
+
+def isfile(path) -> bool:
+    return gfile.exists(path_str(path)) and not gfile.isdir(path_str(path))
+
+
+def makedirs(path) -> None:
+    """Create `path` and its parents; an existing folder is fine."""
+    gfile.makedirs(path_str(path))
+
+
+def listdir(path) -> list:
+    """The names in folder `path` (sorted, no trailing slashes)."""
+    return sorted(name.rstrip("/") for name in gfile.listdir(path_str(path)))
+
+
+def walk(path):
+    """`os.walk`-like `(folder, subfolders, files)`, top-down; prune `subfolders` in place."""
+    for folder, dirs, files in gfile.walk(path_str(path), topdown=True):
+        dirs[:] = [d.rstrip("/") for d in dirs]
+        yield folder, dirs, files
+
+
+def glob(pattern) -> list:
+    return sorted(gfile.glob(path_str(pattern)))
+
+
+def open(path, mode="rb"):  # noqa: A001  (the module's own open, like gfile.GFile)
+    """A file object on any filesystem (`tf.io.gfile.GFile`): seekable when reading."""
+    return gfile.GFile(path_str(path), mode)
+
+
+def read_bytes(path) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def read_text(path) -> str:
+    return read_bytes(path).decode("utf-8")
+
+
+def read_json(path):
+    return json.loads(read_text(path))
+
+
+def write_bytes(path, data) -> None:
+    """Write `data` to `path` in one go (not atomic: use `kcolor.training.history` for that)."""
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def rename(src, dst, *, overwrite=False) -> None:
+    """Move a file or folder; on local disk one `rename(2)`, atomic."""
+    gfile.rename(path_str(src), path_str(dst), overwrite=overwrite)
+
+
+def copy(src, dst, *, overwrite=False) -> None:
+    gfile.copy(path_str(src), path_str(dst), overwrite=overwrite)
+
+
+def remove(path) -> None:
+    gfile.remove(path_str(path))
+
+
+def rmtree(path, *, missing_ok=True) -> None:
+    """Remove a folder and everything in it; a missing one is fine with `missing_ok`."""
+    path = path_str(path)
+    if missing_ok and not gfile.exists(path):
+        return
+    gfile.rmtree(path)
+
+
+def size(path) -> int:
+    return int(gfile.stat(path_str(path)).length)
+
+
+def mtime(path) -> float:
+    """Modification time in seconds (0 on filesystems that keep none, such as `ram://`)."""
+    return gfile.stat(path_str(path)).mtime_nsec / 1e9
+
+
+def folder_size(path) -> int:
+    """Total bytes of the files under folder `path`."""
+    return sum(size(join(folder, name)) for folder, _, files in walk(path) for name in files)
+
+
+__all__ = [
+    "absolute", "basename", "copy", "dirname", "exists", "folder_size", "glob", "is_remote", "isdir", "isfile",
+    "join", "listdir", "makedirs", "mtime", "open", "path_str", "read_bytes", "read_json", "read_text", "remove",
+    "rename", "rmtree", "size", "walk", "write_bytes",
+]
