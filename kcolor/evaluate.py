@@ -42,7 +42,8 @@ from kcolor import color
 from kcolor.data.images import resize, to_uint8
 from kcolor.metrics import MetricTotals
 from kcolor.metrics.fid import FIDSets, format_fid
-from kcolor.training.history import atomic_write, atomic_write_json, atomic_write_text
+from kcolor import fs
+from kcolor.training.history import atomic_write_json, atomic_write_text
 
 TABLE_METRICS = ("colorfulness", "psnr", "ssim", "ms_ssim", "mse", "mae")
 GRAY_BASELINE = "gray baseline"
@@ -81,7 +82,7 @@ def resolve_test_set(runs, *, data=None, fractions=None, seed=None):
     if data is None:
         distinct = {repr(sorted(k.items())) for k in keys.values()}
         if len(distinct) > 1:
-            listed = "; ".join(f"{os.path.basename(os.path.normpath(d))}: {_describe(k)}" for d, k in keys.items())
+            listed = "; ".join(f"{fs.basename(d)}: {_describe(k)}" for d, k in keys.items())
             raise TestSetMismatch(
                 f"The runs were trained on different test sets ({listed}). Pass --data SOURCE "
                 f"(and --split-fractions) to score them all on one set"
@@ -133,7 +134,7 @@ def predict_rgb(run, batch, eval_size):
 def _unique_names(run_dirs):
     names, used = [], set()
     for run_dir in run_dirs:
-        base = os.path.basename(os.path.normpath(os.fspath(run_dir))) or "run"
+        base = fs.basename(run_dir) or "run"
         name, i = base, 2
         while name in used or name in (GRAY_BASELINE, GROUND_TRUTH):
             name, i = f"{base}-{i}", i + 1
@@ -276,7 +277,7 @@ def evaluate_runs(
         "images": {name: totals[name].count for name in rows} | {GROUND_TRUTH: truth_colorfulness.count},
         "image_sizes": {name: run.image_size for name, run in zip(names, loaded)},
         "reference_modes": {name: run.config.reference for name, run in zip(names, loaded) if run.io.uses_reference},
-        "runs": {name: os.path.abspath(run.run_dir) for name, run in zip(names, loaded)},
+        "runs": {name: fs.absolute(run.run_dir) for name, run in zip(names, loaded)},
         "results": results,
     }
     table = format_table(results, test_set)
@@ -284,14 +285,14 @@ def evaluate_runs(
         evaluation["fid"] = fid_sets.summary(GROUND_TRUTH)
         table += "\n\n" + format_fid(evaluation["fid"])
     title = f"{source} — {split} split, {len(ids)} images at {eval_size} px (digest {test_set['digest'][:12]})"
-    atomic_write_json(os.path.join(out_dir, "evaluation.json"), evaluation)
-    atomic_write_text(os.path.join(out_dir, "evaluation.md"), f"# Evaluation on {title}\n\n{table}\n")
-    save_table_figure(results, os.path.join(out_dir, "table.png"), title=title)
+    atomic_write_json(fs.join(out_dir, "evaluation.json"), evaluation)
+    atomic_write_text(fs.join(out_dir, "evaluation.md"), f"# Evaluation on {title}\n\n{table}\n")
+    save_table_figure(results, fs.join(out_dir, "table.png"), title=title)
     columns = [("gray input", grid_gray)]
     if grid_ref:
         columns.insert(0, ("reference", grid_ref))
     columns += [(name, grid[name]) for name in names] + [(GROUND_TRUTH, grid_truth)]
-    save_grid(columns, os.path.join(out_dir, "grid.png"))
+    save_grid(columns, fs.join(out_dir, "grid.png"))
     return {"out_dir": out_dir, "evaluation": evaluation, "table_markdown": table}
 
 
@@ -372,4 +373,6 @@ def save_grid(columns, path):
 
 
 def _save_figure(fig, path):
-    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=100))
+    from kcolor.training.figures import save_figure
+
+    save_figure(fig, path)
