@@ -32,17 +32,17 @@ Example:
     print(result["table_markdown"], result["evaluation"]["test_set"]["digest"])
 """
 
+from kcolor.errors import KcolorError
 import hashlib
 import os
 
 import numpy as np
 import tensorflow as tf
 
-from kcolor import color
+from kcolor import color, fs
 from kcolor.data.images import resize, to_uint8
 from kcolor.metrics import MetricTotals
 from kcolor.metrics.fid import FIDSets, format_fid
-from kcolor import fs
 from kcolor.training.history import atomic_write_json, atomic_write_text
 
 TABLE_METRICS = ("colorfulness", "psnr", "ssim", "ms_ssim", "mse", "mae")
@@ -51,7 +51,7 @@ GROUND_TRUTH = "ground truth"
 EVAL_SPLITS = ("test", "val")
 
 
-class TestSetMismatch(ValueError):
+class TestSetMismatch(KcolorError, ValueError):
     """The runs were trained on different test sets and no common `--data` was given."""
 
     __test__ = False  # not a pytest class
