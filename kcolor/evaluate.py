@@ -32,7 +32,6 @@ Example:
     print(result["table_markdown"], result["evaluation"]["test_set"]["digest"])
 """
 
-from kcolor.errors import KcolorError
 import hashlib
 import os
 
@@ -41,6 +40,7 @@ import tensorflow as tf
 
 from kcolor import color, fs
 from kcolor.data.images import resize, to_uint8
+from kcolor.errors import KcolorError
 from kcolor.metrics import MetricTotals
 from kcolor.metrics.fid import FIDSets, format_fid
 from kcolor.training.history import atomic_write_json, atomic_write_text

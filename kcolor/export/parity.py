@@ -31,6 +31,7 @@ import numpy as np
 import tensorflow as tf
 
 from kcolor.data.images import resize, to_uint8
+from kcolor.errors import KcolorError
 
 BARS_DB = {
     ("savedmodel", "none"): 60.0,
@@ -42,7 +43,7 @@ BARS_DB = {
 PSNR_CAP_DB = 200.0
 
 
-class ParityError(ValueError):
+class ParityError(KcolorError, ValueError):
     """An export whose output differs from the Keras model's by more than its bar allows."""
 
 

@@ -71,6 +71,7 @@ import keras
 import numpy as np
 from keras import layers
 
+from kcolor.errors import KcolorError
 from kcolor.models.layers import FusedBatchNormalization
 
 # torch BatchNorm2d defaults: eps 1e-5, momentum 0.1 (Keras counts momentum the other way).
@@ -332,7 +333,7 @@ def build_encoder(name, input_shape):
 # ---------------------------------------------------------------------------- weights
 
 
-class DownloadUnavailable(FileNotFoundError, RuntimeError):
+class DownloadUnavailable(KcolorError, FileNotFoundError, RuntimeError):
     """A weights file that is neither cached nor downloadable (no network): the CLI prints it in one line."""
 
 

@@ -19,12 +19,13 @@ Example:
 import dataclasses
 import os
 
+from kcolor.errors import KcolorError
 from kcolor.models.encoders import DOWNLOAD_TIMEOUT_S, fetch_weights
 
 WEIGHT_CHOICES = ("imagenet", "none", "PATH")
 
 
-class WeightsUnavailable(FileNotFoundError):
+class WeightsUnavailable(KcolorError, FileNotFoundError):
     """Pretrained weights that are neither cached nor downloadable (no network)."""
 
 
