@@ -133,23 +133,22 @@ def expand_path(path):
 def expand_source(source):
     """A data source string with `~` and `$VARS` expanded in its paths.
 
-    `folder:PATH`, `records:PATH`, `pairs:folder:REF_DIR,TGT_DIR` and `pairs:records:PATH`
-    carry paths; `sample` and `tfds:NAME` are returned unchanged.
+    The source grammar is `kcolor.data.sources.parse_source`'s, which expands the paths
+    (`folder:PATH`, `records:PATH`, `pairs:folder:REF_DIR,TGT_DIR`, `pairs:records:PATH`);
+    this gives back its canonical string. A string it refuses comes back unchanged, for
+    the `data` field check to name what is wrong.
 
     Example:
         expand_source("pairs:folder:~/refs,$DATA/targets")
     """
     if not isinstance(source, str):
         return source
-    prefix, rest = ("pairs:", source[len("pairs:") :]) if source.startswith("pairs:") else ("", source)
-    kind, sep, path = rest.partition(":")
-    if not sep or kind not in ("folder", "records"):
+    from kcolor.data.sources import parse_source
+
+    try:
+        return str(parse_source(source))
+    except ValueError:
         return source
-    if prefix and kind == "folder":
-        path = ",".join(expand_path(part.strip()) for part in path.split(","))
-    else:
-        path = expand_path(path)
-    return f"{prefix}{kind}:{path}"
 
 
 PATH_FIELDS = ("data_dir", "run_dir")  # plus `data` (a source string) and path-like options
