@@ -158,6 +158,15 @@ def decode(data, *, label="<bytes>") -> LoadedImage:
     return _open(_io.BytesIO(bytes(data)), label)
 
 
+def _read_file(path):
+    """The bytes of an image file on any filesystem (`kcolor.fs`), as a file object."""
+    from kcolor import fs
+
+    if not fs.isfile(path):
+        raise ImageReadError(f"{os.fspath(path)}: no such file")
+    return _io.BytesIO(fs.read_bytes(path))
+
+
 def read_image(path) -> LoadedImage:
     """Decode an image file into float32 RGB in [0, 1] at its own resolution.
 
@@ -169,10 +178,7 @@ def read_image(path) -> LoadedImage:
         image = read_image("old_photo.png")
         print(image.size, image.mode)
     """
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise ImageReadError(f"{path}: no such file")
-    return _open(path, path)
+    return _open(_read_file(path), os.fspath(path))
 
 
 def check_image(path) -> None:
@@ -183,11 +189,10 @@ def check_image(path) -> None:
     """
     from PIL import Image, UnidentifiedImageError
 
+    data = _read_file(path)
     path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise ImageReadError(f"{path}: no such file")
     try:
-        with Image.open(path) as img:
+        with Image.open(data) as img:
             if img.format == "JPEG":
                 img.draft(img.mode, (1, 1))
             img.load()
@@ -256,13 +261,15 @@ def write_png(path, rgb, alpha=None) -> str:
     `alpha` (H, W), as RGBA."""
     from PIL import Image
 
-    from kcolor.training.history import atomic_write
+    from kcolor.training.history import atomic_write_bytes
 
     pixels = to_uint8(np.asarray(rgb))
     if alpha is not None:
         pixels = np.concatenate([pixels, to_uint8(np.asarray(alpha))[..., None]], axis=-1)
     picture = Image.fromarray(pixels, mode="RGBA" if alpha is not None else "RGB")
-    atomic_write(path, lambda tmp: picture.save(tmp, format="PNG"))
+    buffer = _io.BytesIO()
+    picture.save(buffer, format="PNG")
+    atomic_write_bytes(path, buffer.getvalue())
     return os.fspath(path)
 
 
@@ -278,17 +285,20 @@ def find_images(inputs) -> list:
     sub-folder layout. A file named explicitly is always kept, whatever its extension,
     so a bad file is reported rather than silently dropped.
     """
+    from kcolor import fs
+    from kcolor.config import expand_path
+
     found = []
     for item in inputs:
-        item = os.path.expanduser(os.path.expandvars(os.fspath(item)))
-        if os.path.isdir(item):
-            for root, dirs, files in os.walk(item):
+        item = expand_path(item)
+        if fs.isdir(item):
+            for root, dirs, files in fs.walk(item):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(files):
                     if has_image_extension(name) and not name.startswith("."):
-                        full = os.path.join(root, name)
-                        stem = os.path.splitext(os.path.relpath(full, item))[0]
+                        full = fs.join(root, name)
+                        stem = os.path.splitext(full[len(fs.join(item, "")):])[0]
                         found.append((full, stem))
         else:
-            found.append((item, os.path.splitext(os.path.basename(item))[0]))
+            found.append((item, os.path.splitext(fs.basename(item))[0]))
     return found

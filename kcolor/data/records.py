@@ -29,9 +29,11 @@ records by the same id hash, so a folder, its shards and tfds agree on every id.
 
 Writing is atomic: each shard is written under a temporary name and renamed when
 complete; an old `manifest.json` is removed first and the new one written last, so a
-reader never sees a half-written set. `manifest.json` holds the format version, kind
-(`single` or `pairs`), source, split fractions and rule, counts per split, the shard
-list, the image size policy and the skipped images.
+reader never sees a half-written set. `out_dir` may be on any TensorFlow filesystem
+(`gs://bucket/records`, `ram://`): every file goes through `tf.io.gfile` (`kcolor.fs`).
+`manifest.json` holds the format version, kind (`single` or `pairs`), source, split
+fractions and rule, counts per split, the shard list, the image size policy and the
+skipped images.
 
 Example:
     manifest = write_records("folder:photos", "photos", split=(0.8, 0.2, 0.0))
@@ -39,7 +41,6 @@ Example:
 """
 
 import datetime
-import json
 import math
 import os
 import sys
@@ -48,6 +49,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
+from kcolor import fs
 from kcolor.data import images
 from kcolor.data.sources import (
     AUTOTUNE,
@@ -166,13 +168,13 @@ class _ShardWriter:
         while self.index < index:
             self._finish()
             self.index += 1
-            self.tmp_path = os.path.join(self.folder, f".{self._final(self.index)}.tmp-{os.getpid()}")
+            self.tmp_path = fs.join(self.folder, f".{self._final(self.index)}.tmp-{os.getpid()}")
             self.writer = tf.io.TFRecordWriter(self.tmp_path)
 
     def _finish(self):
         if self.writer is not None:
             self.writer.close()
-            os.replace(self.tmp_path, os.path.join(self.folder, self._final(self.index)))
+            fs.rename(self.tmp_path, fs.join(self.folder, self._final(self.index)), overwrite=True)
             self.names.append(self._final(self.index))
             self.writer = None
 
@@ -232,12 +234,12 @@ class _Stats:
 
 
 def _remove_leftovers(folder, name):
-    manifest_path = os.path.join(folder, MANIFEST)
-    if os.path.exists(manifest_path):
-        os.remove(manifest_path)  # readers must not pair an old manifest with new shards
-    for leftover in os.listdir(folder):  # temporary files of an interrupted earlier write
+    manifest_path = fs.join(folder, MANIFEST)
+    if fs.exists(manifest_path):
+        fs.remove(manifest_path)  # readers must not pair an old manifest with new shards
+    for leftover in fs.listdir(folder):  # temporary files of an interrupted earlier write
         if leftover.startswith((f".{name}-", f".{MANIFEST}")) and ".tmp-" in leftover:
-            os.remove(os.path.join(folder, leftover))
+            fs.remove(fs.join(folder, leftover))
 
 
 def write_records(
@@ -257,7 +259,7 @@ def write_records(
     Args:
         source_spec: any source string (see `kcolor.data.parse_source`), single or pairs.
         name: the dataset name (folder and shard prefix).
-        out_dir: parent folder.
+        out_dir: parent folder, local or on any TensorFlow filesystem (`gs://...`).
         split: train/val/test fractions, assigned by a hash of each image id.
         num_shards: shards per split; default: about 64 MB per shard.
         image_size: shrink each image's shorter side to this many pixels before encoding
@@ -283,8 +285,8 @@ def write_records(
         data_dir=data_dir,
         validate=False,  # every image is decoded while writing; failures are counted there
     )
-    folder = os.path.join(out_dir, name)
-    os.makedirs(folder, exist_ok=True)
+    folder = fs.join(out_dir, name)
+    fs.makedirs(folder)
     _remove_leftovers(folder, name)
 
     encoder = _Encoder(int(image_size) if image_size else None)
@@ -318,9 +320,9 @@ def write_records(
     progress.close()
 
     listed = {f for names in shards.values() for f in names}
-    for stale in os.listdir(folder):
+    for stale in fs.listdir(folder):
         if stale.startswith(f"{name}-") and stale.endswith(".tfrecord") and stale not in listed:
-            os.remove(os.path.join(folder, stale))
+            fs.remove(fs.join(folder, stale))
 
     manifest = {
         "format_version": FORMAT_VERSION,
@@ -348,10 +350,9 @@ def write_records(
         "seed": seed,
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
-    tmp_manifest = os.path.join(folder, f".{MANIFEST}.tmp-{os.getpid()}")
-    with open(tmp_manifest, "w") as fh:
-        json.dump(manifest, fh, indent=2)
-    os.replace(tmp_manifest, os.path.join(folder, MANIFEST))
+    from kcolor.training.history import atomic_write_json
+
+    atomic_write_json(fs.join(folder, MANIFEST), manifest)
     if verbose:
         sys.stderr.write(
             f"make-records {name}: wrote {sum(counts.values())} examples "
@@ -366,15 +367,15 @@ def write_records(
 
 def read_manifest(path) -> dict:
     """The manifest of a records folder (or of the manifest file itself)."""
-    folder = os.path.dirname(path) if path.endswith(".json") else path
-    manifest_path = os.path.join(folder, MANIFEST)
-    if not os.path.exists(manifest_path):
+    path = fs.path_str(path)
+    folder = fs.dirname(path) if path.endswith(".json") else path
+    manifest_path = fs.join(folder, MANIFEST)
+    if not fs.exists(manifest_path):
         raise DataSourceError(
             f"'{path}' is not a records folder written by kcolor: no {MANIFEST} in {folder}. "
             f"Write one with `kcolor make-records SOURCE --name NAME` (or kcolor.data.write_records)"
         )
-    with open(manifest_path) as fh:
-        manifest = json.load(fh)
+    manifest = fs.read_json(manifest_path)
     version = manifest.get("format_version")
     if version != FORMAT_VERSION:
         raise DataSourceError(
@@ -437,8 +438,8 @@ def load_records(path, *, split=(0.6, 0.2, 0.2), pairs=False) -> RawData:
     parse = _parser(kind == "pairs")
     written = tuple(manifest["split"])
     same = manifest.get("split_rule") == "source" or np.allclose(written, fractions, atol=1e-9)
-    shard_paths = {s: [os.path.join(folder, f) for f in manifest["shards"][s]] for s in SPLITS}
-    missing = [p for paths in shard_paths.values() for p in paths if not os.path.exists(p)]
+    shard_paths = {s: [fs.join(folder, f) for f in manifest["shards"][s]] for s in SPLITS}
+    missing = [p for paths in shard_paths.values() for p in paths if not fs.exists(p)]
     if missing:
         raise DataSourceError(f"Records in '{folder}' are incomplete: missing {', '.join(missing[:5])}")
     splits = {}
@@ -463,7 +464,7 @@ def load_records(path, *, split=(0.6, 0.2, 0.2), pairs=False) -> RawData:
             splits[s] = kept.map(parse, num_parallel_calls=AUTOTUNE)
         rule = "re-split by hash"
     info = {
-        "records": os.path.abspath(folder),
+        "records": fs.absolute(folder),
         "written_from": manifest["source"],
         "written_split": list(written),
         "split_rule": rule,

@@ -34,6 +34,7 @@ from typing import Optional
 
 import tensorflow as tf
 
+from kcolor import fs
 from kcolor.config import expand_path
 from kcolor.data.images import IMAGE_EXTENSIONS
 
@@ -212,14 +213,12 @@ def load_raw(spec, *, split=(0.6, 0.2, 0.2), sizes=None, seed=0, data_dir=None, 
         return sample.load_sample(pairs=spec.pairs, split=split, sizes=sizes, seed=seed)
     if spec.kind == "folder":
         if spec.pairs:
-            return _load_pair_folders(
-                os.path.expanduser(spec.reference_dir), os.path.expanduser(spec.target_dir), split, validate
-            )
-        return _load_folder(os.path.expanduser(spec.path), split, validate)  # folder:~/photos
+            return _load_pair_folders(spec.reference_dir, spec.target_dir, split, validate)
+        return _load_folder(spec.path, split, validate)  # folder:~/photos (parse_source expanded it)
     if spec.kind == "records":
         from kcolor.data import records
 
-        return records.load_records(os.path.expanduser(spec.path), split=split, pairs=spec.pairs)
+        return records.load_records(spec.path, split=split, pairs=spec.pairs)
     if spec.kind == "tfds":
         from kcolor.data import tfds_source
 
@@ -231,17 +230,19 @@ def list_images(root) -> list:
     """Relative POSIX paths of every image file under `root` (recursive, sorted).
 
     Extensions are matched case-insensitively; hidden files and folders are ignored.
+    `root` may be on any TensorFlow filesystem (`gs://bucket/photos`; `kcolor.fs`).
     """
-    if not os.path.isdir(root):
+    if not fs.isdir(root):
         raise DataSourceError(f"Image folder '{root}' does not exist or is not a folder")
     found = []
-    for dirpath, dirnames, filenames in os.walk(root):
+    prefix = len(fs.join(root, ""))
+    for dirpath, dirnames, filenames in fs.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for filename in filenames:
             if filename.startswith("."):
                 continue
             if os.path.splitext(filename)[1].lower() in IMAGE_EXTENSIONS:
-                rel = os.path.relpath(os.path.join(dirpath, filename), root)
+                rel = fs.join(dirpath, filename)[prefix:]
                 found.append(rel.replace(os.sep, "/"))
     return sorted(found)
 
@@ -300,7 +301,7 @@ def _load_folder(root, split, validate) -> RawData:
         raise DataSourceError(
             f"Image folder '{root}' holds no images (looked recursively for {', '.join(IMAGE_EXTENSIONS)})"
         )
-    full = [os.path.join(root, p) for p in rel_paths]
+    full = [fs.join(root, p) for p in rel_paths]
     good = _readable({"image": full}, len(full)) if validate else list(range(len(full)))
     skipped = [rel_paths[i] for i in sorted(set(range(len(full))) - set(good))]
     ids = [rel_paths[i] for i in good]
@@ -308,7 +309,7 @@ def _load_folder(root, split, validate) -> RawData:
     by_split = split_ids(ids, split)
     splits = _split_datasets({"image": paths}, ids, by_split, _read_files)
     counts = {name: len(by_split[name]) for name in SPLITS}
-    return RawData(splits, counts, "single", {"folder": os.path.abspath(root), "split_rule": "hash"}, skipped)
+    return RawData(splits, counts, "single", {"folder": fs.absolute(root), "split_rule": "hash"}, skipped)
 
 
 def _stem_map(root) -> dict:
@@ -328,8 +329,8 @@ def _load_pair_folders(reference_dir, target_dir, split, validate) -> RawData:
             f"No image pairs: no file name occurs in both '{reference_dir}' ({len(refs)} images) "
             f"and '{target_dir}' ({len(tgts)} images). Pairs are matched by relative path without extension."
         )
-    ref_paths = [os.path.join(reference_dir, refs[k]) for k in keys]
-    tgt_paths = [os.path.join(target_dir, tgts[k]) for k in keys]
+    ref_paths = [fs.join(reference_dir, refs[k]) for k in keys]
+    tgt_paths = [fs.join(target_dir, tgts[k]) for k in keys]
     good = (
         _readable({"reference": ref_paths, "image": tgt_paths}, len(keys)) if validate else list(range(len(keys)))
     )
@@ -340,8 +341,8 @@ def _load_pair_folders(reference_dir, target_dir, split, validate) -> RawData:
     splits = _split_datasets(columns, ids, by_split, _read_files)
     counts = {name: len(by_split[name]) for name in SPLITS}
     info = {
-        "reference_dir": os.path.abspath(reference_dir),
-        "target_dir": os.path.abspath(target_dir),
+        "reference_dir": fs.absolute(reference_dir),
+        "target_dir": fs.absolute(target_dir),
         "unmatched": len(unmatched),
         "unmatched_examples": unmatched[:10],
         "split_rule": "hash",
