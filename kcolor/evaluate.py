@@ -363,7 +363,7 @@ def save_grid(columns, path):
     for c, (title, images) in enumerate(columns):
         for r in range(n_rows):
             ax = axes[r][c]
-            ax.imshow(np.clip(images[r], 0.0, 1.0))
+            ax.imshow(np.clip(images[r], 0.0, 1.0), interpolation="nearest")  # the model's own pixels, as the sample grid draws them
             ax.set_xticks([])
             ax.set_yticks([])
             if r == 0:
