@@ -14,7 +14,18 @@ Decoding (`decode`, `read_image`; Pillow):
 - EXIF orientation is applied, so the image is upright as a viewer shows it.
 - Transparency: the color is composited onto white (what the model sees), and the
   alpha channel is kept beside it (`LoadedImage.alpha`), so `colorize` can put it back.
-- A file that cannot be decoded raises `ImageReadError` naming the file and the reason.
+- A file that cannot be decoded raises `ImageReadError` naming the file and the reason;
+  its `reason` is one short label of `SKIP_REASONS`, which summaries group by.
+- Decompression bombs: an image whose header claims more than `MAX_IMAGE_PIXELS`
+  pixels is refused from its header alone, before a pixel is decoded, so a 100-byte
+  PNG that claims 100000 x 100000 pixels costs milliseconds and no memory.
+- A folder entry that is not a readable file is refused before anything opens it
+  (`check_entry`): a dangling link, a link loop, a folder named like an image, a named
+  pipe (reading it would block), an empty or an unreadable file.
+
+Skipping: every command that reads many images skips the unreadable ones, prints one
+line per skipped entry (`skipped PATH: why`) and ends with one summary line
+(`skip_summary`): `skipped 9 of 21 images: 3 truncated, 2 not an image, ...`.
 
 Resizing (`resize`): bilinear with antialiasing (`tf.image.resize(..., "bilinear",
 antialias=True)`): a triangle filter widened by the scale factor when shrinking, plain
@@ -27,13 +38,19 @@ Example:
     small = to_uint8(resize(image.rgb, 64))         # uint8 (64, 64, 3)
 """
 
+import collections
+import contextlib
 import dataclasses
+import errno
 import io as _io
 import os
+import stat
 from typing import Optional
 
 import numpy as np
 import tensorflow as tf
+
+from kcolor.errors import ConfigError, KcolorError
 
 # File extensions picked up when a folder is searched for images (case-insensitive).
 IMAGE_EXTENSIONS = (
@@ -45,9 +62,215 @@ _WIDE_GRAY_MODES = {"I;16": 65535.0, "I;16L": 65535.0, "I;16B": 65535.0, "I;16N"
 
 _PNG_MAGIC = b"\x89PNG"
 
+# The largest image kcolor decodes, in pixels (width x height, read from the header
+# before decoding). The default is Pillow's own warning threshold, 89,478,485 pixels
+# (about 9459 x 9459; 1.07 GB as the float32 RGB that `read_image` returns). The
+# environment variable KCOLOR_MAX_IMAGE_PIXELS overrides it; a limit above Pillow's
+# `Image.MAX_IMAGE_PIXELS` raises Pillow's to match, so Pillow neither warns about nor
+# refuses an image that kcolor's limit allows.
+MAX_IMAGE_PIXELS = 89_478_485
+MAX_PIXELS_ENV = "KCOLOR_MAX_IMAGE_PIXELS"
 
-class ImageReadError(ValueError):
-    """A file that cannot be decoded as an image (corrupt, truncated or not an image)."""
+# Why an entry is skipped (`ImageReadError.reason`); "too large" is followed by the limit.
+SKIP_REASONS = (
+    "missing", "dangling link", "link loop", "a folder", "not a regular file", "permission denied",
+    "empty file", "not an image", "truncated", "bad checksum", "too large", "corrupt",
+)
+
+# Signatures whose Pillow plugin is asked why it refused a file (Pillow's `open` hides it).
+_PLUGIN_OF_FORMAT = {"jpeg": "JPEG", "png": "PNG", "gif": "GIF", "bmp": "BMP"}
+
+
+class ImageReadError(KcolorError, ValueError):
+    """A file that cannot be decoded as an image (corrupt, truncated or not an image).
+
+    Attributes:
+        reason: one label of `SKIP_REASONS`, what summaries group by ("too large" is
+            followed by the limit in parentheses).
+    """
+
+    def __init__(self, message, reason="corrupt"):
+        super().__init__(message)
+        self.reason = reason
+
+
+def max_image_pixels() -> int:
+    """The pixel limit in force: `KCOLOR_MAX_IMAGE_PIXELS` when set, else `MAX_IMAGE_PIXELS`."""
+    text = os.environ.get(MAX_PIXELS_ENV, "").strip()
+    if not text:
+        return int(MAX_IMAGE_PIXELS)
+    try:
+        value = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ConfigError(
+            f"{MAX_PIXELS_ENV}={text!r} is not valid: expected a whole number of pixels >= 1 "
+            f"(default {MAX_IMAGE_PIXELS:,})"
+        )
+    return value
+
+
+def check_entry(path) -> None:
+    """Raise `ImageReadError` unless `path` is a non-empty regular file this process can read.
+
+    Nothing is opened, so a named pipe or a link loop is refused without blocking. A
+    remote path (`gs://...`, `kcolor.fs`) is checked for existence, type and size.
+    """
+    from kcolor import fs
+
+    path = fs.path_str(path)
+    if fs.is_remote(path):
+        if fs.isdir(path):
+            raise ImageReadError(f"{path}: a folder, not an image file", "a folder")
+        if not fs.exists(path):
+            raise ImageReadError(f"{path}: no such file", "missing")
+        if fs.size(path) == 0:
+            raise ImageReadError(f"{path}: empty file (0 bytes)", "empty file")
+        return
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        if os.path.islink(path):
+            raise ImageReadError(
+                f"{path}: dangling link (its target {os.readlink(path)} does not exist)", "dangling link"
+            ) from None
+        raise ImageReadError(f"{path}: no such file", "missing") from None
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise ImageReadError(f"{path}: link loop ({err.strerror})", "link loop") from None
+        if err.errno == errno.EACCES:
+            raise ImageReadError(f"{path}: permission denied", "permission denied") from None
+        raise ImageReadError(f"{path}: cannot be read ({err.strerror})", "corrupt") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ImageReadError(f"{path}: a folder, not an image file", "a folder")
+    if not stat.S_ISREG(info.st_mode):
+        raise ImageReadError(
+            f"{path}: not a regular file (a pipe, socket or device; reading it could block)", "not a regular file"
+        )
+    if info.st_size == 0:
+        raise ImageReadError(f"{path}: empty file (0 bytes)", "empty file")
+    if not os.access(path, os.R_OK):
+        raise ImageReadError(f"{path}: permission denied", "permission denied")
+
+
+def _plugin_open(data: _io.BytesIO):
+    """The header of `data` read by the Pillow plugin its signature names, without
+    Pillow's `open` (which hides the plugin's complaint and checks the size itself).
+
+    Returns `(image or None, complaint or None)`; `(None, None)` for an unknown signature.
+    """
+    from PIL import Image
+
+    plugin = _PLUGIN_OF_FORMAT.get(image_format(data.getvalue()[:4]))
+    if plugin is None:
+        return None, None
+    Image.init()
+    factory = Image.OPEN.get(plugin, (None, None))[0]
+    if factory is None:
+        return None, None
+    try:
+        data.seek(0)
+        return factory(data, ""), None
+    except Exception as err:  # noqa: BLE001 - any complaint is the answer
+        return None, f"{type(err).__name__}: {err}"
+
+
+def _too_large(label, width, height, limit) -> ImageReadError:
+    return ImageReadError(
+        f"{label}: too large: its header says {width} x {height} = {width * height:,} pixels, over the limit "
+        f"of {limit:,} (set {MAX_PIXELS_ENV} to allow more)",
+        f"too large (over {limit:,} pixels)",
+    )
+
+
+def _read_error(err, label, data: _io.BytesIO) -> ImageReadError:
+    """A Pillow failure as an `ImageReadError` with its reason."""
+    from PIL import Image, UnidentifiedImageError
+
+    if isinstance(err, Image.DecompressionBombError):  # over twice Pillow's own limit, refused in open
+        header, _ = _plugin_open(data)
+        if header is not None:
+            return _too_large(label, *header.size, max_image_pixels())
+        return ImageReadError(f"{label}: too large ({err})", f"too large (over {max_image_pixels():,} pixels)")
+    text = f"{type(err).__name__}: {err}"
+    if isinstance(err, UnidentifiedImageError):
+        _, why = _plugin_open(data)
+        if why is None:
+            return ImageReadError(
+                f"{label}: not an image: cannot decode image (no image format recognises its bytes)", "not an image"
+            )
+        text = why
+    lowered = text.lower()
+    if "checksum" in lowered or "crc" in lowered:
+        reason = "bad checksum"
+    elif isinstance(err, EOFError) or "truncated" in lowered or "premature end" in lowered:
+        reason = "truncated"
+    else:
+        reason = "corrupt"
+    return ImageReadError(f"{label}: {reason}: cannot decode image ({text})", reason)
+
+
+@contextlib.contextmanager
+def _opened(data: _io.BytesIO, label):
+    """Pillow's image of `data`, its header size checked, decoder failures as `ImageReadError`."""
+    from PIL import Image, UnidentifiedImageError
+
+    limit = max_image_pixels()
+    if Image.MAX_IMAGE_PIXELS is not None and Image.MAX_IMAGE_PIXELS < limit:
+        Image.MAX_IMAGE_PIXELS = limit  # raised on request: Pillow must not refuse what kcolor allows
+    try:
+        with Image.open(data) as img:
+            width, height = img.size
+            if width * height > limit:
+                raise _too_large(label, width, height, limit)
+            if width == 0 or height == 0:
+                raise ImageReadError(f"{label}: empty image of size {img.size}")
+            yield img
+    except ImageReadError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as err:
+        raise _read_error(err, label, data) from err
+
+
+def skip_summary(reasons, total, what="images") -> str:
+    """The one line that ends a run: how many of `total` entries were skipped, by reason.
+
+    Args:
+        reasons: the reason of each skipped entry (`ImageReadError.reason`).
+        total: how many entries the run looked at.
+        what: what the entries are ("images", "videos", "pairs").
+
+    Example:
+        skip_summary(["truncated", "truncated", "a folder"], 21)
+        # 'skipped 3 of 21 images: 2 truncated, 1 a folder'
+    """
+    counts = collections.Counter(reasons)
+    line = f"skipped {sum(counts.values())} of {int(total)} {what}"
+    if counts:
+        by_count = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        line += ": " + ", ".join(f"{n} {reason}" for reason, n in by_count)
+    return line
+
+
+def report_skips(skipped, total, what="images", log=None) -> str:
+    """Print one line per skipped entry, then the summary line; returns the summary.
+
+    Args:
+        skipped: `(reason, message)` per skipped entry; the message names the entry.
+        total: how many entries the run looked at.
+        what: what the entries are ("images", "videos").
+        log: a `print`-like function (default: print to stderr).
+    """
+    import sys
+
+    log = log or (lambda line: print(line, file=sys.stderr, flush=True))
+    skipped = list(skipped)
+    for _, message in skipped:
+        log(f"skipped {message}")
+    line = skip_summary([reason for reason, _ in skipped], total, what)
+    log(line)
+    return line
 
 
 @dataclasses.dataclass
@@ -130,17 +353,14 @@ def _to_float_rgb(img):
     return np.ascontiguousarray(data), None
 
 
-def _open(source, label) -> LoadedImage:
-    from PIL import Image, ImageOps, UnidentifiedImageError
+def _open(data: _io.BytesIO, label) -> LoadedImage:
+    from PIL import ImageOps
 
-    try:
-        with Image.open(source) as img:
-            img.load()  # decode now: truncated data fails here, not later
-            mode = img.mode
-            img = ImageOps.exif_transpose(img)
-            rgb, alpha = _to_float_rgb(img)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as err:
-        raise ImageReadError(f"{label}: cannot decode image ({type(err).__name__}: {err})") from err
+    with _opened(data, label) as img:
+        img.load()  # decode now: truncated data fails here, not later
+        mode = img.mode
+        img = ImageOps.exif_transpose(img)
+        rgb, alpha = _to_float_rgb(img)
     if rgb.ndim != 3 or rgb.shape[0] == 0 or rgb.shape[1] == 0:
         raise ImageReadError(f"{label}: empty image of shape {rgb.shape}")
     if alpha is not None:
@@ -155,16 +375,22 @@ def decode(data, *, label="<bytes>") -> LoadedImage:
     Raises:
         ImageReadError: the bytes are not a decodable image; the message starts with `label`.
     """
-    return _open(_io.BytesIO(bytes(data)), label)
+    data = bytes(data)
+    if not data:
+        raise ImageReadError(f"{label}: empty file (0 bytes)", "empty file")
+    return _open(_io.BytesIO(data), label)
 
 
 def _read_file(path):
     """The bytes of an image file on any filesystem (`kcolor.fs`), as a file object."""
     from kcolor import fs
 
-    if not fs.isfile(path):
-        raise ImageReadError(f"{os.fspath(path)}: no such file")
-    return _io.BytesIO(fs.read_bytes(path))
+    check_entry(path)
+    try:
+        return _io.BytesIO(fs.read_bytes(path))
+    except (OSError, tf.errors.OpError) as err:
+        reason = "permission denied" if isinstance(err, PermissionError) else "corrupt"
+        raise ImageReadError(f"{os.fspath(path)}: cannot be read ({type(err).__name__}: {err})", reason) from None
 
 
 def read_image(path) -> LoadedImage:
@@ -187,21 +413,11 @@ def check_image(path) -> None:
     The whole file is decoded, as `read_image` does, except that a JPEG is decoded at
     1/8 scale (libjpeg's DCT scaling still reads every byte of the stream).
     """
-    from PIL import Image, UnidentifiedImageError
-
     data = _read_file(path)
-    path = os.fspath(path)
-    try:
-        with Image.open(data) as img:
-            if img.format == "JPEG":
-                img.draft(img.mode, (1, 1))
-            img.load()
-            if img.size[0] == 0 or img.size[1] == 0:
-                raise ImageReadError(f"{path}: empty image of size {img.size}")
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as err:
-        if isinstance(err, ImageReadError):
-            raise
-        raise ImageReadError(f"{path}: cannot decode image ({type(err).__name__}: {err})") from err
+    with _opened(data, os.fspath(path)) as img:
+        if img.format == "JPEG":
+            img.draft(img.mode, (1, 1))
+        img.load()
 
 
 def decode_tf(data):
@@ -277,11 +493,40 @@ def has_image_extension(name) -> bool:
     return os.path.splitext(os.fspath(name))[1].lower() in IMAGE_EXTENSIONS
 
 
+def find_entries(root, extensions=IMAGE_EXTENSIONS) -> list:
+    """`(path, relative_path)` of every entry under `root` named with one of `extensions`.
+
+    The search is recursive, in walk order (sub-folders and names sorted), any letter
+    case; hidden files and folders are ignored. A folder whose own name has such an
+    extension (`photo.jpg/`) is listed rather than searched: it stands where a file
+    should be, and reading it reports "a folder". `root` may be on any filesystem
+    (`kcolor.fs`). Links are listed as they are (a dangling one is reported when read).
+
+    Example:
+        [rel for _, rel in find_entries("photos")]   # ['a.jpg', 'nested/b.png']
+    """
+    from kcolor import fs
+
+    def wanted(name):
+        return not name.startswith(".") and os.path.splitext(name)[1].lower() in extensions
+
+    found = []
+    prefix = len(fs.join(root, ""))
+    for dirpath, dirnames, filenames in fs.walk(root):
+        named_like_files = [d for d in dirnames if wanted(d)]
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and not wanted(d))
+        for name in sorted(filenames + named_like_files):
+            if wanted(name):
+                full = fs.join(dirpath, name)
+                found.append((full, full[prefix:]))
+    return found
+
+
 def find_images(inputs) -> list:
     """Expand files and folders into a list of `(path, relative_output_stem)`.
 
-    Folders are searched recursively for files with an image extension
-    (`IMAGE_EXTENSIONS`; hidden files and folders are ignored); their output keeps the
+    Folders are searched recursively for entries with an image extension
+    (`find_entries`; hidden files and folders are ignored); their output keeps the
     sub-folder layout. A file named explicitly is always kept, whatever its extension,
     so a bad file is reported rather than silently dropped.
     """
@@ -292,13 +537,7 @@ def find_images(inputs) -> list:
     for item in inputs:
         item = expand_path(item)
         if fs.isdir(item):
-            for root, dirs, files in fs.walk(item):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for name in sorted(files):
-                    if has_image_extension(name) and not name.startswith("."):
-                        full = fs.join(root, name)
-                        stem = os.path.splitext(full[len(fs.join(item, "")):])[0]
-                        found.append((full, stem))
+            found.extend((full, os.path.splitext(rel)[0]) for full, rel in find_entries(item))
         else:
             found.append((item, os.path.splitext(fs.basename(item))[0]))
     return found

@@ -37,6 +37,7 @@ import tensorflow as tf
 from kcolor import fs
 from kcolor.config import expand_path
 from kcolor.data.images import IMAGE_EXTENSIONS
+from kcolor.errors import KcolorError
 
 AUTOTUNE = tf.data.AUTOTUNE
 SPLITS = ("train", "val", "test")
@@ -52,7 +53,7 @@ VALID_FORMS = (
 _HASH_BUCKETS = 1_000_000
 
 
-class DataSourceError(RuntimeError):
+class DataSourceError(KcolorError, RuntimeError):
     """A data source names data that is not there (missing folder, no shards, offline tfds)."""
 
 
@@ -189,6 +190,9 @@ class RawData:
     kind: str  # single | pairs
     info: dict = dataclasses.field(default_factory=dict)
     skipped: list = dataclasses.field(default_factory=list)  # ids/paths that could not be read
+    # Why each skipped id was skipped: {id: (reason, message)}, reason from
+    # `kcolor.data.images.SKIP_REASONS`, message naming the file.
+    skip_reasons: dict = dataclasses.field(default_factory=dict)
 
 
 def load_raw(spec, *, split=(0.6, 0.2, 0.2), sizes=None, seed=0, data_dir=None, download=True, validate=True):
@@ -204,6 +208,8 @@ def load_raw(spec, *, split=(0.6, 0.2, 0.2), sizes=None, seed=0, data_dir=None, 
         data_dir: tensorflow-datasets data dir (and its `downloads/manual`).
         download: allow tensorflow-datasets to download.
         validate: decode every folder image once and skip (and count) unreadable ones.
+            Without it, folder entries that are not readable files (links to nothing,
+            folders, pipes, empty files) are still skipped, from their metadata alone.
     """
     spec = parse_source(spec)
     sizes = sizes or {name: 256 for name in SPLITS}
@@ -227,52 +233,50 @@ def load_raw(spec, *, split=(0.6, 0.2, 0.2), sizes=None, seed=0, data_dir=None, 
 
 
 def list_images(root) -> list:
-    """Relative POSIX paths of every image file under `root` (recursive, sorted).
+    """Relative POSIX paths of every image entry under `root` (recursive, sorted).
 
-    Extensions are matched case-insensitively; hidden files and folders are ignored.
-    `root` may be on any TensorFlow filesystem (`gs://bucket/photos`; `kcolor.fs`).
+    Extensions are matched case-insensitively; hidden files and folders are ignored; a
+    folder named like an image is listed, not searched (`kcolor.data.images.find_entries`),
+    so reading it reports it. `root` may be on any TensorFlow filesystem
+    (`gs://bucket/photos`; `kcolor.fs`).
     """
+    from kcolor.data.images import find_entries
+
     if not fs.isdir(root):
         raise DataSourceError(f"Image folder '{root}' does not exist or is not a folder")
-    found = []
-    prefix = len(fs.join(root, ""))
-    for dirpath, dirnames, filenames in fs.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for filename in filenames:
-            if filename.startswith("."):
-                continue
-            if os.path.splitext(filename)[1].lower() in IMAGE_EXTENSIONS:
-                rel = fs.join(dirpath, filename)[prefix:]
-                found.append(rel.replace(os.sep, "/"))
-    return sorted(found)
+    return sorted(rel.replace(os.sep, "/") for _, rel in find_entries(root))
 
 
-def _readable(paths_by_key: dict, count: int) -> list:
-    """Positions whose files all decode with the pipeline's own decoder (`kcolor.data.images`).
+def _readable(paths_by_key: dict, count: int, decode=True):
+    """`(good positions, {position: ImageReadError})`: which entries all read with the
+    pipeline's own decoder (`kcolor.data.images`), and why the others do not.
 
     Each file is decoded once, in a few threads (Pillow releases the GIL while it
-    decodes); failures are dropped and the survivors counted, so the pipeline never
-    meets them.
+    decodes), so the pipeline never meets a bad one. With `decode=False` only the
+    entries' metadata is checked (`check_entry`: no link to nothing, folder, pipe or
+    empty file), for a caller that decodes every image itself.
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    from kcolor.data.images import ImageReadError, check_image
+    from kcolor.data.images import ImageReadError, check_entry, check_image
 
     if count == 0:
-        return []
+        return [], {}
     keys = sorted(paths_by_key)
+    check = check_image if decode else check_entry
 
-    def ok(position):
+    def problem(position):
         try:
             for key in keys:
-                check_image(paths_by_key[key][position])
-        except ImageReadError:
-            return False
-        return True
+                check(paths_by_key[key][position])
+        except ImageReadError as err:
+            return err
+        return None
 
     with ThreadPoolExecutor(max_workers=max(2, min(8, os.cpu_count() or 2))) as pool:
-        flags = list(pool.map(ok, range(count)))
-    return [position for position, good in enumerate(flags) if good]
+        problems = list(pool.map(problem, range(count)))
+    bad = {position: err for position, err in enumerate(problems) if err is not None}
+    return [position for position in range(count) if position not in bad], bad
 
 
 def _split_datasets(columns: dict, ids: list, positions_by_split: dict, reader) -> dict:
@@ -302,14 +306,15 @@ def _load_folder(root, split, validate) -> RawData:
             f"Image folder '{root}' holds no images (looked recursively for {', '.join(IMAGE_EXTENSIONS)})"
         )
     full = [fs.join(root, p) for p in rel_paths]
-    good = _readable({"image": full}, len(full)) if validate else list(range(len(full)))
-    skipped = [rel_paths[i] for i in sorted(set(range(len(full))) - set(good))]
+    good, bad = _readable({"image": full}, len(full), decode=validate)
+    skipped = [rel_paths[i] for i in sorted(bad)]
+    reasons = {rel_paths[i]: (err.reason, str(err)) for i, err in bad.items()}
     ids = [rel_paths[i] for i in good]
     paths = [full[i] for i in good]
     by_split = split_ids(ids, split)
     splits = _split_datasets({"image": paths}, ids, by_split, _read_files)
     counts = {name: len(by_split[name]) for name in SPLITS}
-    return RawData(splits, counts, "single", {"folder": fs.absolute(root), "split_rule": "hash"}, skipped)
+    return RawData(splits, counts, "single", {"folder": fs.absolute(root), "split_rule": "hash"}, skipped, reasons)
 
 
 def _stem_map(root) -> dict:
@@ -331,10 +336,9 @@ def _load_pair_folders(reference_dir, target_dir, split, validate) -> RawData:
         )
     ref_paths = [fs.join(reference_dir, refs[k]) for k in keys]
     tgt_paths = [fs.join(target_dir, tgts[k]) for k in keys]
-    good = (
-        _readable({"reference": ref_paths, "image": tgt_paths}, len(keys)) if validate else list(range(len(keys)))
-    )
-    skipped = [keys[i] for i in sorted(set(range(len(keys))) - set(good))]
+    good, bad = _readable({"reference": ref_paths, "image": tgt_paths}, len(keys), decode=validate)
+    skipped = [keys[i] for i in sorted(bad)]
+    reasons = {keys[i]: (err.reason, str(err)) for i, err in bad.items()}
     ids = [keys[i] for i in good]
     by_split = split_ids(ids, split)
     columns = {"image": [tgt_paths[i] for i in good], "reference": [ref_paths[i] for i in good]}
@@ -347,4 +351,4 @@ def _load_pair_folders(reference_dir, target_dir, split, validate) -> RawData:
         "unmatched_examples": unmatched[:10],
         "split_rule": "hash",
     }
-    return RawData(splits, counts, "pairs", info, skipped)
+    return RawData(splits, counts, "pairs", info, skipped, reasons)

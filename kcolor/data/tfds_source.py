@@ -22,6 +22,7 @@ Example:
 import os
 import socket
 import threading
+import time
 import urllib.parse
 
 import tensorflow as tf
@@ -29,6 +30,11 @@ import tensorflow as tf
 from kcolor.data.sources import AUTOTUNE, SPLITS, DataSourceError, RawData, split_index
 
 CONNECT_TIMEOUT = 3.0
+STALL_TIMEOUT_S = 30.0  # a download making no progress this long is stopped
+_POLL_S = 0.25
+# CPU seconds that count as progress (a busy step that does no I/O); a thread that only
+# wakes now and then while a read waits uses far less.
+_CPU_PROGRESS_S = 0.2
 FALLBACK_HOSTS = ("storage.googleapis.com",)
 _MAX_HOSTS = 4
 
@@ -112,9 +118,137 @@ def _has_manual_files(builder, manual_dir):
     )
 
 
-def prepare_builder(name, *, data_dir=None, download=True):
-    """A tfds builder whose data is ready to read, or a `DataSourceError` within seconds."""
+def _progress_marks(pid, folder):
+    """`(io, cpu)`: what changes while a process makes progress.
+
+    `io` is its I/O byte counters (Linux `/proc/PID/io`: bytes read from sockets and
+    files, bytes written), elsewhere the sizes and times of the files under `folder`;
+    `cpu` is its CPU time in seconds (None where `/proc` is absent).
+    """
+    io, cpu = None, None
+    try:
+        with open(f"/proc/{pid}/io") as fh:
+            io = tuple(line for line in fh.read().splitlines() if line.startswith(("rchar", "wchar")))
+        with open(f"/proc/{pid}/stat") as fh:
+            utime, stime = fh.read().rsplit(")", 1)[-1].split()[11:13]
+        cpu = (int(utime) + int(stime)) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError):
+        pass
+    if io is None:
+        total = 0
+        for root, _, files in os.walk(folder):
+            for fname in files:
+                try:
+                    info = os.stat(os.path.join(root, fname))
+                except OSError:
+                    continue
+                total += info.st_size + info.st_mtime_ns
+        io = (total,)
+    return io, cpu
+
+
+# The watched child: imports `module:function`, calls it, and on failure writes the error
+# (type, first line, missing module) as JSON to the result file. It imports nothing of
+# kcolor's, so a stand-in target starts in a fraction of a second.
+_CHILD = """
+import importlib, json, sys
+spec = json.loads(sys.argv[1])
+sys.path[:0] = spec["path"]
+module, _, name = spec["target"].partition(":")
+try:
+    getattr(importlib.import_module(module), name)(*spec["args"])
+except BaseException as err:
+    with open(spec["result"], "w") as fh:
+        lines = str(err).strip().splitlines() or [""]
+        json.dump({"kind": type(err).__name__, "message": lines[0][:500], "name": getattr(err, "name", None)}, fh)
+    sys.exit(3)
+"""
+
+
+def run_watched(target, args, *, watch_dir, stall_timeout=STALL_TIMEOUT_S, what="the download"):
+    """Run `target(*args)` in a child process; stop it when it makes no progress.
+
+    Progress is any change of `_progress_marks` (the child's I/O counters, else the
+    files under `watch_dir`) or `_CPU_PROGRESS_S` of its CPU time. After
+    `stall_timeout` seconds without progress the child is killed and `TimeoutError` is
+    raised. A failure in the child comes back as `RuntimeError` (`ModuleNotFoundError`
+    for a missing package) with its first line. The child is a fresh interpreter
+    running only `target` (never a re-import of the caller's script); its output goes
+    to this process's terminal, so tfds' progress bars show.
+
+    Args:
+        target: a module-level function, or its name as "module:function".
+        args: its arguments (JSON values).
+        watch_dir: a folder whose files grow while the work progresses.
+        stall_timeout: seconds without progress before the child is stopped.
+        what: how messages name the work.
+
+    Example:
+        run_watched(_download_and_prepare, ["mnist", "/data/tfds", "/data/tfds/downloads/manual"],
+                    watch_dir="/data/tfds")
+    """
+    import json
+    import subprocess
+    import sys
+    import tempfile
+
+    try:
+        stall_timeout = float(stall_timeout)
+    except (TypeError, ValueError):
+        stall_timeout = 0.0
+    if not stall_timeout > 0:
+        raise ValueError(f"stall_timeout must be a number of seconds > 0. Received: stall_timeout={stall_timeout!r}")
+    if callable(target):
+        target = f"{target.__module__}:{target.__qualname__}"
+    with tempfile.TemporaryDirectory(prefix="kcolor-watch-") as tmp:
+        result = os.path.join(tmp, "error.json")
+        spec = {"target": target, "args": list(args), "result": result, "path": [p for p in sys.path if p]}
+        process = subprocess.Popen([sys.executable, "-c", _CHILD, json.dumps(spec)])
+        try:
+            marks, last_change = None, time.monotonic()
+            while process.poll() is None:
+                io, cpu = _progress_marks(process.pid, watch_dir)
+                now = time.monotonic()
+                if marks is None or io != marks[0] or (cpu is not None and cpu - marks[1] >= _CPU_PROGRESS_S):
+                    marks, last_change = (io, cpu if cpu is not None else 0.0), now
+                elif now - last_change > stall_timeout:
+                    raise TimeoutError(f"{what} made no progress for {stall_timeout:g} s and was stopped")
+                time.sleep(_POLL_S)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        if process.returncode == 0:
+            return
+        error = {"kind": "exit", "message": f"the process ended with exit code {process.returncode}", "name": None}
+        if os.path.exists(result):
+            with open(result) as fh:
+                error = json.load(fh)
+    if error["kind"] == "ModuleNotFoundError":
+        raise ModuleNotFoundError(error["message"], name=error["name"])
+    raise RuntimeError(f"{error['kind']}: {error['message']}")
+
+
+def _download_and_prepare(name, data_dir, manual_dir):
+    """The child process of `prepare_builder`: tfds' own download and prepare."""
     tfds = _tfds()
+    builder = tfds.builder(name, data_dir=data_dir)
+    builder.download_and_prepare(download_config=tfds.download.DownloadConfig(manual_dir=manual_dir))
+
+
+# The function the watched child runs (a module attribute, so a test can put a stand-in here).
+DOWNLOAD_TARGET = _download_and_prepare
+
+
+def prepare_builder(name, *, data_dir=None, download=True, stall_timeout=None):
+    """A tfds builder whose data is ready to read, or a `DataSourceError` within seconds.
+
+    A real download runs in a watched child process and is stopped after
+    `stall_timeout` seconds without progress (default `STALL_TIMEOUT_S`; see the
+    module docstring).
+    """
+    tfds = _tfds()
+    stall_timeout = STALL_TIMEOUT_S if stall_timeout is None else stall_timeout
     data_dir = os.path.expanduser(data_dir) if data_dir else default_data_dir()
     try:
         builder = tfds.builder(name, data_dir=data_dir)
@@ -139,9 +273,27 @@ def prepare_builder(name, *, data_dir=None, download=True):
                 f"tfds dataset '{name}' is not prepared in {looked_in} and cannot be downloaded: "
                 f"its download host is unreachable ({reasons}). {_how_to_supply(name, data_dir)}"
             )
-    download_config = tfds.download.DownloadConfig(manual_dir=manual_dir)
     try:
-        builder.download_and_prepare(download_config=download_config)
+        if _download_is_real():
+            os.makedirs(data_dir, exist_ok=True)
+            run_watched(
+                DOWNLOAD_TARGET, [name, data_dir, manual_dir], watch_dir=data_dir, stall_timeout=stall_timeout,
+                what=f"downloading tfds dataset '{name}'",
+            )
+            builder = tfds.builder(name, data_dir=data_dir)  # reads what the child prepared
+        else:  # tfds.testing.mock_data: nothing to download
+            builder.download_and_prepare(download_config=tfds.download.DownloadConfig(manual_dir=manual_dir))
+    except TimeoutError as err:
+        raise DataSourceError(
+            f"tfds dataset '{name}': {err} (it was writing to {data_dir}). The network or the server stopped "
+            f"sending: try again later, check the network or proxy (HTTPS_PROXY), or skip the download. "
+            f"{_how_to_supply(name, data_dir)}"
+        ) from None
+    except RuntimeError as err:
+        raise DataSourceError(
+            f"tfds dataset '{name}' could not be downloaded and prepared in {data_dir} ({err}). "
+            f"{_how_to_supply(name, data_dir)}"
+        ) from None
     except ModuleNotFoundError as err:
         # tensorflow-datasets 4.9 imports importlib_resources lazily without requiring it.
         raise DataSourceError(
