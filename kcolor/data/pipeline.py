@@ -20,6 +20,30 @@ The training split is not repeated: the training loop decides how many passes to
 With `crop` in `cfg.augment`, training images are resized to `crop_size(S)` (12.5%
 larger) and a random `S x S` window is cut from each.
 
+Under a multi-worker strategy (`strategy=multiworker`) tf.data's auto-sharding splits
+the input between the workers, and each pipeline sets its policy explicitly:
+
+- `records:` training shards (written with the current split fractions, no
+  `drop_gray_chroma`): `AutoShardPolicy.FILE`. The stream is built with the reader
+  right below the file list (`kcolor.data.records.read_passes`), so each worker reads
+  only its own shards: pass `p` reads shards `w, w + W, ...` on worker `w` of `W`, each
+  shuffled within itself with the seed `(seed, p, shard)` and read `ceil(shards / W)`
+  at a time, one record from each in turn. Example `j` of shard `k` in pass `p` is
+  augmented with the seed `(seed, p, k * 2**32 + j)`, whatever the sharding. Batch `b`
+  of worker `w` is a function of `(seed, b, W)`; `train_from(step, num_workers=W)`
+  resumes there by skipping `step * batch_size / W` records before they are decoded
+  (read, not decoded: a resume late in a long run reads that many records once). This
+  stream is not cached (`cache` applies to val/test and to the other sources), and
+  its passes are not cut exactly at their ends: shards of unequal length overlap the
+  next pass by a few records. Give a multi-worker run at least as many shards as
+  workers, a multiple of them (`kcolor make-records --shards`), or the shards a worker
+  reads change from pass to pass.
+- every other training stream (`sample`, `folder:`, `tfds:`, re-split records):
+  `AutoShardPolicy.DATA`. Each worker builds the whole global stream and keeps its
+  part of every global batch, so the workers together see what one process sees.
+- val and test: `AutoShardPolicy.DATA` (each worker evaluates its part of every batch;
+  the loop sums the metrics over the replicas).
+
 Images that cannot be decoded are skipped before the pipeline is built (see
 `kcolor.data.sources`); their number is in `bundle.info["skipped"]` and is also emitted
 as a warning.
@@ -30,6 +54,7 @@ Example:
 """
 
 import dataclasses
+import math
 import warnings
 from typing import Callable, Optional
 
@@ -37,10 +62,13 @@ import tensorflow as tf
 
 from kcolor.data import augment as augment_lib
 from kcolor.data import images
+from kcolor.data import records as records_lib
 from kcolor.data.gray_filter import drop_gray
 from kcolor.data.sources import AUTOTUNE, SPLITS, load_raw, normalize_split, parse_source
 
 REFERENCE_MODES = ("pair", "self")
+SHARD_FILE = tf.data.experimental.AutoShardPolicy.FILE
+SHARD_DATA = tf.data.experimental.AutoShardPolicy.DATA
 _SEED_STRIDE = 1_000_003  # seed -> per-pass seeds seed * stride + pass (+ 1 for the shuffle)
 
 
@@ -53,9 +81,16 @@ class DataBundle:
     test: tf.data.Dataset
     counts: dict  # {"train": int, "val": int, "test": int} examples
     info: dict
-    # `train_from(step)`: the endless stream of training batches from global batch `step`
-    # on (pass p = step // batches per pass); `train` is pass 0 alone.
+    # `train_from(step, num_workers=1)`: the endless stream of training batches from
+    # global batch `step` on; `train` is its first pass alone (`count // batch_size`).
     train_from: Optional[Callable] = None
+
+
+def with_shard_policy(ds, policy):
+    """`ds` with its tf.data auto-shard policy set (what a multi-worker strategy does to it)."""
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = policy
+    return ds.with_options(options)
 
 
 class _TrainStream:
@@ -96,19 +131,74 @@ class _TrainStream:
 
     def _finish(self, ds):
         ds = ds.map(self._augment, num_parallel_calls=AUTOTUNE)
-        if self.self_reference:
-            ds = ds.map(_self_reference, num_parallel_calls=AUTOTUNE)
-        ds = ds.batch(self.batch_size, drop_remainder=True, num_parallel_calls=AUTOTUNE)
-        return ds.prefetch(AUTOTUNE)
+        return _batch_train(ds, self.batch_size, self.self_reference)
 
     def one_pass(self, p=0):
         ds = self._finish(tf.data.Dataset.range(p, p + 1).flat_map(self._pass))
-        return ds.apply(tf.data.experimental.assert_cardinality(self.batches))
+        return with_shard_policy(ds.apply(tf.data.experimental.assert_cardinality(self.batches)), SHARD_DATA)
 
-    def starting_at(self, step):
+    def starting_at(self, step, num_workers=1):
+        """The stream from global batch `step` (every worker builds it whole: DATA sharding)."""
         first, offset = divmod(int(step), max(self.batches, 1))
         stream = tf.data.Dataset.range(first, 2**62).flat_map(self._pass)
-        return self._finish(stream.skip(offset * self.batch_size))
+        return with_shard_policy(self._finish(stream.skip(offset * self.batch_size)), SHARD_DATA)
+
+
+class _RecordStream:
+    """The training split of `records:` shards, an endless stream that workers split by file.
+
+    See the module docstring ("multi-worker"): the reader sits right below the file list
+    (`records.read_passes`), so `AutoShardPolicy.FILE` gives each worker its own shards.
+    Batch `b` of a worker is a function of `(seed, b, num_workers)`.
+    """
+
+    def __init__(self, files, count, cfg, prepare, augment, pairs):
+        self.files = list(files)
+        self.batch_size = int(cfg.batch_size)
+        self.batches = int(count) // self.batch_size
+        self.seed = int(cfg.seed)
+        self.buffer = int(cfg.shuffle_buffer)
+        self.prepare = prepare
+        self.augment = augment
+        self.pairs = pairs
+        self.self_reference = cfg.reference == "self"
+
+    def _tagged(self, element):
+        return self.prepare(element), (element["pass"], element["key"])
+
+    def _augment(self, example, where):
+        p, key = where
+        return self.augment(example, tf.stack([_SEED_STRIDE * self.seed + p, key]))
+
+    def starting_at(self, step, num_workers=1):
+        """Each worker's stream from global batch `step` under `num_workers` workers (FILE sharding)."""
+        workers = int(num_workers)
+        if workers < 1 or self.batch_size % workers:
+            raise ValueError(
+                f"batch_size {self.batch_size} does not split over {workers} workers; choose a batch_size "
+                f"that is a multiple of the number of workers. Received: num_workers={num_workers}"
+            )
+        cycle = max(1, min(16, math.ceil(len(self.files) / workers)))
+        ds = records_lib.read_passes(
+            self.files, pairs=self.pairs, cycle_length=cycle, shuffle_buffer=self.buffer,
+            seed=_SEED_STRIDE * self.seed + 1,
+        )
+        # Each worker reads its share of the global batch (batch_size / W) a step.
+        ds = ds.skip(int(step) * (self.batch_size // workers))
+        ds = ds.map(self._tagged, num_parallel_calls=AUTOTUNE)
+        ds = ds.map(self._augment, num_parallel_calls=AUTOTUNE)
+        return with_shard_policy(_batch_train(ds, self.batch_size, self.self_reference), SHARD_FILE)
+
+    def one_pass(self):
+        ds = self.starting_at(0).take(self.batches)
+        return with_shard_policy(ds.apply(tf.data.experimental.assert_cardinality(self.batches)), SHARD_FILE)
+
+
+def _batch_train(ds, batch_size, self_reference):
+    if self_reference:
+        ds = ds.map(_self_reference, num_parallel_calls=AUTOTUNE)
+    ds = ds.batch(batch_size, drop_remainder=True, num_parallel_calls=AUTOTUNE)
+    return ds.prefetch(AUTOTUNE)
 
 
 def _prepare(size, keys, keep_id=False):
@@ -185,8 +275,18 @@ def build_datasets(cfg) -> DataBundle:
     image_keys = ("rgb", "reference") if len(keys) == 2 else ("rgb",)
     with_reference = pairs or cfg.reference == "self"
 
+    # records: shards read as they were written (and not filtered) stream by file.
+    shards = raw.info.get("train_shards") if spec.kind == "records" and not raw.info.get("gray_chroma") else None
     datasets = {}
     for name in SPLITS:
+        if name == "train" and shards:
+            augment = augment_lib.make_augment(
+                names, size=size, hue_delta=cfg.hue_delta, contrast_range=cfg.contrast_range, image_keys=image_keys
+            )
+            stream = _RecordStream(shards, raw.counts["train"], cfg, _prepare(sizes[name], keys), augment, pairs)
+            datasets[name] = stream.one_pass()
+            train_from = stream.starting_at
+            continue
         ds = raw.splits[name].map(_prepare(sizes[name], keys), num_parallel_calls=AUTOTUNE)
         # Known sizes (shards and filters hide them) for progress bars; also checks the counts.
         ds = ds.apply(tf.data.experimental.assert_cardinality(raw.counts[name]))
@@ -208,7 +308,7 @@ def build_datasets(cfg) -> DataBundle:
         if cfg.reference == "self":
             ds = ds.map(_self_reference, num_parallel_calls=AUTOTUNE)
         ds = ds.batch(int(cfg.batch_size), num_parallel_calls=AUTOTUNE)
-        datasets[name] = ds.prefetch(AUTOTUNE)
+        datasets[name] = with_shard_policy(ds.prefetch(AUTOTUNE), SHARD_DATA)
 
     if raw.skipped:
         shown = ", ".join(raw.skipped[:5]) + (" ..." if len(raw.skipped) > 5 else "")
@@ -227,6 +327,7 @@ def build_datasets(cfg) -> DataBundle:
         "contrast_range": list(cfg.contrast_range),
         "reference": cfg.reference if with_reference else None,
         "cache": bool(cfg.cache),
+        "train_stream": "records shards (auto-shard FILE, not cached)" if shards else "passes (auto-shard DATA)",
         "shuffle_buffer": int(cfg.shuffle_buffer),
         "seed": int(cfg.seed),
         "skipped": len(raw.skipped),

@@ -416,6 +416,50 @@ def _read_shards(files):
     )
 
 
+def read_passes(files, *, pairs=False, cycle_length=1, shuffle_buffer=1, seed=0):
+    """An endless stream over the shard `files`, pass after pass, that tf.data's FILE auto-shard splits by file.
+
+    Pass `p` lists `files` in order as `(path, p, k)` (`k`: the shard's index); each
+    shard is read whole and shuffled within itself (a buffer of `shuffle_buffer`
+    records, the seed fixed by `(seed, p, k)`), and `cycle_length` shards are read at a
+    time, one record from each in turn. The reader sits right below the file list, so
+    under a multi-worker strategy with `AutoShardPolicy.FILE` each worker reads only its
+    own shards (worker `w` of `W`: entries `w, w + W, ...` of the file list, the same
+    shards every pass when `W` divides the number of shards) and no record is read twice.
+
+    Elements: the parsed record (`{"id", "image"[, "reference"]}`, encoded bytes) plus
+    `"pass"` (int64 `p`) and `"key"` (int64 `k * 2**32 + j` for the `j`-th record of
+    shard `k`): a name of the record that does not depend on how the shards were split.
+    """
+    files = [fs.path_str(f) for f in files]
+    if not files:
+        raise ValueError("read_passes needs at least one shard file")
+    paths = tf.constant(files, tf.string)
+    indices = tf.range(len(files), dtype=tf.int64)
+    parse = _parser(pairs)
+    n_files = len(files)
+
+    def pass_files(p):
+        return tf.data.Dataset.from_tensor_slices((paths, indices)).map(lambda f, k: (f, p, k))
+
+    def read(path, p, k):
+        # The function's own graph seed: the order depends on (seed, p, k) only, not on the
+        # process's global seed.
+        tf.random.set_seed(int(seed))
+        records = tf.data.TFRecordDataset(path).enumerate()
+        records = records.shuffle(int(shuffle_buffer), seed=p * n_files + k + 1, reshuffle_each_iteration=False)
+        return records.map(lambda j, r: (r, p, k * 2**32 + j))
+
+    def tagged(record, p, key):
+        return {**parse(record), "pass": p, "key": key}
+
+    stream = tf.data.Dataset.range(2**62).flat_map(pass_files)
+    stream = stream.interleave(
+        read, cycle_length=max(1, int(cycle_length)), block_length=1, num_parallel_calls=AUTOTUNE, deterministic=True
+    )
+    return stream.map(tagged, num_parallel_calls=AUTOTUNE)
+
+
 def _parse_id(serialized):
     return tf.io.parse_single_example(serialized, {"id": tf.io.FixedLenFeature([], tf.string)})["id"]
 
@@ -469,6 +513,9 @@ def load_records(path, *, split=(0.6, 0.2, 0.2), pairs=False) -> RawData:
         "written_split": list(written),
         "split_rule": rule,
         "records_skipped_when_written": manifest.get("skipped", 0),
+        # The training split's own shards (None when re-split by hash): the pipeline reads
+        # them with `read_passes`, which a multi-worker strategy shards by file.
+        "train_shards": shard_paths["train"] if same else None,
     }
     return RawData(splits, counts, kind, info, [])
 
