@@ -6,8 +6,9 @@ recursively) is read in whatever mode it has (`kcolor.export.images`), colorized
 its own size (`kcolor.export.graph`: the model sees a resized copy; its chroma is
 upsampled onto the input's own lightness), and written as `<out>/<name>.png`, with
 the alpha channel kept. `compare=True` adds `<out>/<name>_compare.png`, the gray
-input beside the colorization. A file that cannot be read is reported and skipped;
-the others are still written.
+input beside the colorization. A file that cannot be read is reported (`skipped PATH:
+why`) and skipped; the others are still written, and `result["summary"]` is the one
+line of what was skipped and why (`kcolor.data.images.skip_summary`).
 
 Example:
     result = colorize_paths("runs/sample-pix2pix", ["scans/"], out_dir="colorized", compare=True)
@@ -20,7 +21,7 @@ import sys
 import numpy as np
 
 from kcolor.export import graph
-from kcolor.data.images import ImageReadError, find_images, read_image, write_png
+from kcolor.data.images import ImageReadError, find_images, read_image, skip_summary, write_png
 
 MODEL_KINDS = "a run folder (model.json + colorizer.keras), a SavedModel folder, a .tflite file or a .keras file"
 
@@ -93,7 +94,7 @@ def colorize_paths(model, inputs, out_dir="colorized", compare=False, *, referen
 
     Returns:
         `{"written": n, "skipped": n, "outputs": [...], "compare": [...],
-        "errors": [{"path", "error"}]}`.
+        "errors": [{"path", "error", "reason"}], "summary": "skipped 1 of 3 images: 1 truncated"}`.
 
     Example:
         colorize_paths("exports/pix2pix.tflite", ["photo.jpg"], out_dir="out")
@@ -117,7 +118,7 @@ def colorize_paths(model, inputs, out_dir="colorized", compare=False, *, referen
         try:
             image = read_image(path)
         except ImageReadError as err:
-            errors.append({"path": path, "error": str(err)})
+            errors.append({"path": path, "error": str(err), "reason": err.reason})
             log(f"skipped {err}")
             continue
         rgb = colorizer.colorize(image.rgb, ref_rgb)
@@ -137,6 +138,7 @@ def colorize_paths(model, inputs, out_dir="colorized", compare=False, *, referen
         "outputs": outputs,
         "compare": figures,
         "errors": errors,
+        "summary": skip_summary([e["reason"] for e in errors], len(found)),
         "model": colorizer.source,
         "model_kind": colorizer.kind,
     }
