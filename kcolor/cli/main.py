@@ -203,7 +203,7 @@ def _cmd_colorize(args):
     from kcolor.export.colorize import colorize_paths
 
     result = colorize_paths(args.model, args.inputs, out_dir=args.out, compare=args.compare, reference=args.reference)
-    print(f"colorized {result['written']} image(s) into {args.out}; skipped {result['skipped']}")
+    print(f"colorized {result['written']} image(s) into {args.out}; {result['summary']}")
     return 0 if result["written"] or not result["skipped"] else 1
 
 
