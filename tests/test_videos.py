@@ -68,14 +68,15 @@ def test_corrupt_video_raises(video_dir):
         videos.read_first_last_frames(str(video_dir / "corrupt.mp4"))
 
 
-def test_extract_pairs_writes_pngs_and_skips_corrupt(video_dir, tmp_path):
+def test_extract_pairs_writes_pngs_and_skips_corrupt(video_dir, tmp_path, capsys):
     frames_dir = tmp_path / "frames"
     stale = frames_dir / "target" / "gone.png"
     stale.parent.mkdir(parents=True)
     imageio.v3.imwrite(stale, np.zeros((8, 8, 3), np.uint8))
-    with pytest.warns(UserWarning) as caught:
-        report = videos.extract_pairs(video_dir, frames_dir, progress=False)
-    assert any("corrupt.mp4" in str(w.message) for w in caught)
+    report = videos.extract_pairs(video_dir, frames_dir, progress=False)
+    err = capsys.readouterr().err
+    assert "skipped " in err and "corrupt.mp4: cannot decode video" in err
+    assert err.strip().splitlines()[-1] == "skipped 1 of 4 videos: 1 cannot decode" == report["summary"]
 
     assert report["videos"] == 4 and report["pairs"] == 3 and report["failed"] == 1
     assert report["failures"][0]["video"].endswith("corrupt.mp4")
@@ -94,13 +95,13 @@ def test_make_pairs_hands_the_frame_folders_to_write_records(video_dir, tmp_path
     calls = []
 
     def fake_write_records(source, name, *, out_dir, split, image_size, verbose):
+        assert not verbose  # make-pairs prints the one summary line itself
         calls.append(dict(source=source, name=name, out_dir=out_dir, split=split, image_size=image_size))
         return {"counts": {"train": 2, "val": 1, "test": 0}, "source": source}
 
     monkeypatch.setattr(kcolor.data, "write_records", fake_write_records, raising=False)
     out = tmp_path / "records"
-    with pytest.warns(UserWarning):
-        manifest = videos.make_pairs(video_dir, "clips", out_dir=str(out), image_size=32, progress=False)
+    manifest = videos.make_pairs(video_dir, "clips", out_dir=str(out), image_size=32, progress=False)
 
     frames = os.path.join(str(out), "clips_frames")
     assert calls == [
@@ -120,7 +121,7 @@ def test_make_pairs_with_no_decodable_video_fails(tmp_path):
     root = tmp_path / "videos"
     root.mkdir()
     (root / "bad.webm").write_bytes(b"\x00" * 100)
-    with pytest.warns(UserWarning), pytest.raises(ValueError, match="could be decoded"):
+    with pytest.raises(ValueError, match="could be decoded"):
         videos.make_pairs(root, "bad", out_dir=str(tmp_path / "out"), progress=False)
 
 
@@ -131,15 +132,14 @@ def test_missing_folder_and_empty_folder_errors(tmp_path):
         videos.extract_pairs(tmp_path, tmp_path / "frames", progress=False)
 
 
-def test_make_pairs_writes_pair_records_that_read_back(video_dir, tmp_path):
+def test_make_pairs_writes_pair_records_that_read_back(video_dir, tmp_path, capsys):
     """End to end: videos -> pair shards -> the training pipeline's (reference, rgb) batches."""
     from kcolor.config import TrainConfig
     from kcolor.data import build_datasets
 
     out = tmp_path / "records"
-    with pytest.warns(UserWarning) as caught:
-        manifest = videos.make_pairs(video_dir, "clips", out_dir=str(out), split=(1.0, 0.0, 0.0), progress=False)
-    assert any("corrupt.mp4" in str(w.message) for w in caught)
+    manifest = videos.make_pairs(video_dir, "clips", out_dir=str(out), split=(1.0, 0.0, 0.0), progress=False)
+    assert "corrupt.mp4: cannot decode video" in capsys.readouterr().err
     assert manifest["counts"]["train"] == 3 and manifest["extraction"]["failed"] == 1
 
     cfg = TrainConfig(model="ref_unet", data=f"pairs:records:{out / 'clips'}", image_size=32, batch_size=3,

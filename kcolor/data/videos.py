@@ -9,7 +9,11 @@ as TFRecord shards through `kcolor.data.write_records("pairs:folder:REF,TGT", ..
 
 Videos are decoded with imageio-ffmpeg (it ships its own ffmpeg binary) and frames are
 written as PNGs with imageio; both come with the `video` extra
-(`pip install kcolor[video]`). Videos that cannot be decoded are reported and skipped.
+(`pip install kcolor[video]`). A video that cannot be read is skipped and reported
+with its reason (`skipped PATH: why`): an entry that is not a readable file (a link to
+nothing, a folder, a pipe, an empty file; `kcolor.data.images.check_entry`), or one
+ffmpeg cannot decode (its complaint is quoted). A run ends with one summary line,
+`skipped 2 of 9 videos: 1 cannot decode, 1 empty file`.
 
 Example:
     from kcolor.data.videos import make_pairs
@@ -17,13 +21,13 @@ Example:
 """
 
 import collections
-import json
 import os
 import sys
 import time
-import warnings
 
 import numpy as np
+
+from kcolor.data.images import ImageReadError, check_entry, find_entries, skip_summary
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".webm", ".mkv")
 REFERENCE_SUBDIR = "reference"
@@ -46,7 +50,10 @@ def _require_video_libs():
 
 
 def find_videos(videos_dir):
-    """Every video file (mp4/avi/mov/webm/mkv, any letter case) under `videos_dir`, sorted.
+    """Every video entry (mp4/avi/mov/webm/mkv, any letter case) under `videos_dir`, sorted.
+
+    Hidden files and folders are ignored; a folder named like a video is listed, not
+    searched (`kcolor.data.images.find_entries`), so that reading it reports it.
 
     Example:
         paths = find_videos("~/konvid")
@@ -54,13 +61,15 @@ def find_videos(videos_dir):
     root = os.path.expanduser(os.fspath(videos_dir))
     if not os.path.isdir(root):
         raise FileNotFoundError(f"Video folder not found: videos_dir={videos_dir!r}")
-    found = []
-    for folder, dirs, files in os.walk(root):
-        dirs.sort()
-        for fname in sorted(files):
-            if os.path.splitext(fname)[1].lower() in VIDEO_EXTENSIONS:
-                found.append(os.path.join(folder, fname))
-    return found
+    return [path for path, _ in find_entries(root, VIDEO_EXTENSIONS)]
+
+
+def _complaint(err) -> str:
+    """The line of a decoder error that says what is wrong (ffmpeg prints its banner first)."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    tagged = [line for line in lines if line.startswith("[") and "] " in line]  # "[in#0 @ 0x...] Error ..."
+    line = tagged[-1].split("] ", 1)[1] if tagged else (lines[0] if lines else type(err).__name__)
+    return line[:300]
 
 
 def _frames(ffmpeg, path, input_params=None):
@@ -124,23 +133,25 @@ def _pair_key(path, root):
     return stem.replace(os.sep, "__")
 
 
-def extract_pairs(videos_dir, frames_dir, *, progress=True):
+def extract_pairs(videos_dir, frames_dir, *, progress=True, summary=True):
     """Write every video's first frame to `frames_dir/reference/KEY.png` and last to `.../target/KEY.png`.
 
     KEY is the video's path below `videos_dir` without its extension (sub-folders joined
-    by `__`, the extension appended when two videos share a stem). Videos that cannot be
-    decoded are warned about, counted and skipped. PNGs left in the two folders by an
-    earlier run whose video is gone are removed, so the folders hold exactly this
-    extraction. A report is written to `frames_dir/extraction.json` and returned.
+    by `__`, the extension appended when two videos share a stem). A video that cannot be
+    read is skipped, with one line `skipped PATH: why` on stderr, and counted. PNGs left
+    in the two folders by an earlier run whose video is gone are removed, so the folders
+    hold exactly this extraction. A report is written to `frames_dir/extraction.json`
+    and returned.
 
     Args:
         videos_dir: folder searched recursively for mp4/avi/mov/webm/mkv files.
         frames_dir: output folder; `reference/` and `target/` are created in it.
         progress: show a progress bar.
+        summary: end with the summary line on stderr (`report["summary"]` either way).
 
     Returns:
-        `{"videos", "pairs", "failed", "failures": [{"video", "error"}], "reference_dir",
-        "target_dir"}`.
+        `{"videos", "pairs", "failed", "failures": [{"video", "error", "reason"}],
+        "summary", "reference_dir", "target_dir"}`.
 
     Example:
         report = extract_pairs("~/konvid", "tf_records/konvid_frames")
@@ -178,13 +189,17 @@ def extract_pairs(videos_dir, frames_dir, *, progress=True):
         ref_png = os.path.join(ref_dir, f"{key}.png")
         tgt_png = os.path.join(tgt_dir, f"{key}.png")
         try:
+            check_entry(video)  # a pipe would block ffmpeg; a folder or a dangling link has no frames
             first, last = read_first_last_frames(video)
         except Exception as err:  # any decoder failure: report the video and go on
-            message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-            failures.append({"video": video, "error": f"{type(err).__name__}: {message}"})
+            if isinstance(err, ImageReadError):
+                reason, message = err.reason, str(err)
+            else:
+                reason, message = "cannot decode", f"{video}: cannot decode video ({_complaint(err)})"
+            failures.append({"video": video, "error": message, "reason": reason})
             if progress and i > 1:
-                sys.stderr.write("\n")  # keep the warning off the progress line
-            warnings.warn(f"Skipping video that cannot be decoded: {video} ({message})", stacklevel=2)
+                sys.stderr.write("\n")  # keep the message off the progress line
+            print(f"skipped {message}", file=sys.stderr, flush=True)
             for stale in (ref_png, tgt_png):
                 if os.path.exists(stale):
                     os.remove(stale)
@@ -199,18 +214,16 @@ def extract_pairs(videos_dir, frames_dir, *, progress=True):
         "pairs": len(videos) - len(failures),
         "failed": len(failures),
         "failures": failures,
+        "summary": skip_summary([f["reason"] for f in failures], len(videos), "videos"),
         "videos_dir": root,
         "reference_dir": ref_dir,
         "target_dir": tgt_dir,
     }
-    with open(os.path.join(frames_dir, "extraction.json"), "w") as f:
-        json.dump(report, f, indent=2)
-    if failures:
-        warnings.warn(
-            f"{len(failures)} of {len(videos)} videos could not be decoded and were skipped "
-            f"(listed in {os.path.join(frames_dir, 'extraction.json')})",
-            stacklevel=2,
-        )
+    from kcolor.training.history import atomic_write_json
+
+    atomic_write_json(os.path.join(frames_dir, "extraction.json"), report)
+    if summary:
+        print(report["summary"], file=sys.stderr, flush=True)
     return report
 
 
@@ -243,7 +256,9 @@ def make_pairs(
 
     Returns:
         The dataset manifest from `write_records`, plus `"extraction"`: the report of
-        `extract_pairs` (how many videos, pairs and undecodable videos).
+        `extract_pairs` (how many videos, pairs and undecodable videos), and
+        `"summary"`: the one line of what was skipped and why, which the run ends with
+        (on stderr): undecodable videos and any frame pair the records writer refused.
 
     Example:
         manifest = make_pairs("~/konvid", "konvid", image_size=256)
@@ -251,8 +266,9 @@ def make_pairs(
     """
     if frames_dir is None:
         frames_dir = os.path.join(out_dir, f"{name}_frames")
-    report = extract_pairs(videos_dir, frames_dir, progress=progress)
+    report = extract_pairs(videos_dir, frames_dir, progress=progress, summary=False)
     if report["pairs"] == 0:
+        print(report["summary"], file=sys.stderr, flush=True)
         raise ValueError(
             f"None of the {report['videos']} videos in videos_dir={videos_dir!r} could be decoded; "
             f"see {os.path.join(frames_dir, 'extraction.json')}"
@@ -265,12 +281,18 @@ def make_pairs(
             )
     from kcolor.data import write_records
 
+    # Quiet: its own summary would be a second one; frame pairs it refuses join ours.
     manifest = write_records(
         f"pairs:folder:{report['reference_dir']},{report['target_dir']}",
         name,
         out_dir=out_dir,
         split=split,
         image_size=image_size,
-        verbose=progress,
+        verbose=False,
     )
-    return dict(manifest, extraction=report)
+    reasons = [f["reason"] for f in report["failures"]]
+    for reason, count in (manifest.get("skipped_reasons") or {}).items():
+        reasons += [f"{reason} (extracted frame)"] * int(count)
+    line = skip_summary(reasons, report["videos"], "videos")
+    print(line, file=sys.stderr, flush=True)
+    return dict(manifest, extraction=report, summary=line)
