@@ -142,6 +142,7 @@ def measure_train(case):
             gan_step,
             strategy=strategy,
             element_spec=element_spec,
+            jit_compile=case.get("jit_compile", False),
             generator=models["colorizer"],
             discriminator=models["discriminator"],
             g_opt=opts["colorizer"],
@@ -174,7 +175,7 @@ def measure_train(case):
         cpu_times.append(time.process_time() - c0)
     median = statistics.median(times)
     quartiles = statistics.quantiles(times, n=4) if len(times) > 1 else [median] * 3
-    return {
+    result = {
         "images_per_sec": batch_size / median,
         "step_ms_median": 1000 * median,
         "step_ms_q1": 1000 * quartiles[0],
@@ -188,6 +189,11 @@ def measure_train(case):
         "policy": policy,
         "replicas": int(strategy.num_replicas_in_sync),
     }
+    if case.get("profile_steps"):  # where the step's time goes (kcolor.bench_peer)
+        from kcolor.bench_peer import profile_by_op_type
+
+        result["profile"] = profile_by_op_type(lambda: float(next(iter(step(batch).values()))), case["profile_steps"])
+    return result
 
 
 def measure_pipeline(case):
@@ -225,6 +231,19 @@ def measure_pipeline(case):
         "train_examples": manifest["counts"]["train"],
         "peak_rss_mb": _peak_rss_mb(),
     }
+
+
+def measure_case(case):
+    """Run one case in this (child) process: its `kind` picks the measurement."""
+    if case["kind"] == "torch_train":  # the PyTorch peer: torch only, no TensorFlow in this process
+        from kcolor.bench_torch import measure_train as measure_torch
+
+        return measure_torch(case)
+    if case["kind"] == "peaks":
+        from kcolor.bench_peer import measure_peaks
+
+        return measure_peaks(case)
+    return measure_train(case) if case["kind"] == "train" else measure_pipeline(case)
 
 
 # --------------------------------------------------------------------------- driver
@@ -321,6 +340,39 @@ def build_cases(args):
     return cases
 
 
+def _with_peer(args, cases):
+    """`cases` plus the comparison with the PyTorch peer (`kcolor.bench_peer`) per `--peer`."""
+    from kcolor import bench_peer
+    from kcolor.bench_torch import INSTALL_HINT
+
+    if args.peer == "off":
+        return cases
+    if not bench_peer.torch_available():
+        message = f"bench: the PyTorch peer needs PyTorch, which is not installed. Install the bench extra: {INSTALL_HINT}"
+        if args.peer == "only":
+            raise SystemExit(message)
+        print(message + " (skipping the comparison)")
+        return cases
+    if args.peer_rounds < 1:
+        raise SystemExit(f"bench: --peer-rounds must be >= 1. Received: {args.peer_rounds}")
+    return cases + bench_peer.peer_cases(args, rounds=args.peer_rounds, compile_torch=args.peer_compile)
+
+
+def _peer_row(case, result):
+    from kcolor.bench_peer import format_row
+
+    return format_row(case, result)
+
+
+def _peer_summary(results):
+    """Print the comparison's ratios, memory, peak fractions and profile; return them."""
+    from kcolor.bench_peer import format_summary, summarize
+
+    summary = summarize(results)
+    print("\n".join(format_summary(summary, results)))
+    return summary
+
+
 def _row(case, result):
     if "error" in result:
         return f"{case['label']:<28} {case['size']:>4} {case['batch']:>5}   ERROR: {result['error'][:120]}"
@@ -354,19 +406,26 @@ def main(argv=None):
     parser.add_argument("--pipeline-size", type=int, default=256, help="image size of the pipeline case")
     parser.add_argument("--no-pipeline", action="store_true", help="skip the input-pipeline case")
     parser.add_argument("--timeout", type=int, default=900, help="seconds per case")
+    parser.add_argument(
+        "--peer", default="on", choices=("on", "off", "only"),
+        help="the side-by-side comparison with the PyTorch peer (kcolor.bench_peer): on (when torch is "
+        "installed), off, or only it",
+    )
+    parser.add_argument("--peer-rounds", type=int, default=1, help="interleaved rounds of the comparison rows")
+    parser.add_argument("--peer-compile", action="store_true", help="add a torch.compile row to the comparison")
     parser.add_argument("--out", default="bench.json", help="where to write the results")
     parser.add_argument("--case", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.case:  # child process: one case, one JSON line
         case = json.loads(args.case)
-        result = measure_train(case) if case["kind"] == "train" else measure_pipeline(case)
+        result = measure_case(case)
         print(json.dumps(result))
         return 0
 
     if args.steps < 1 or args.warmup < 1:
         parser.error(f"--steps and --warmup must be >= 1. Received: steps={args.steps}, warmup={args.warmup}")
-    cases = build_cases(args)
+    cases = _with_peer(args, [] if args.peer == "only" else build_cases(args))
     started = time.time()
     load_before = os.getloadavg()
     header = f"{'case':<28} {'size':>4} {'batch':>5} {'img/s':>8} {'step ms':>8} {'RSS MB':>8}  targets"
@@ -383,7 +442,7 @@ def main(argv=None):
                 result["passed_speed"] = result["images_per_sec"] >= case["target_images_per_sec"]
             if case.get("target_peak_rss_mb"):
                 result["passed_rss"] = result["peak_rss_mb"] <= case["target_peak_rss_mb"]
-        print(_row(case, result), flush=True)
+        print((_peer_row if case.get("group") == "peer" else _row)(case, result), flush=True)
         results.append({**case, **result})
     report = {
         "machine": _machine(),
@@ -394,6 +453,8 @@ def main(argv=None):
         "quick": args.quick,
         "results": results,
     }
+    if any(r.get("group") == "peer" for r in results):
+        report["peer"] = _peer_summary(results)
     with open(args.out, "w", encoding="utf-8") as f:
         json.dump(report, f, indent=2)
     load_after = report["load_average_after"][0]
