@@ -3,7 +3,8 @@
 `train(cfg)` builds the data (`kcolor.data.build_datasets`) and the registered model's
 networks under the configured `tf.distribute` strategy, then runs epochs of the model's
 train step (`supervised_step` or `gan_step`), validating after each. The run folder
-(default `runs/<config_name>-<model>`) holds:
+(default `runs/<config_name>-<model>`; any TensorFlow filesystem path works, such as
+`gs://bucket/runs/x`: every file goes through `kcolor.fs`) holds:
 
 | file              | what                                                                |
 |-------------------|---------------------------------------------------------------------|
@@ -45,12 +46,12 @@ import dataclasses
 import json
 import math
 import time
-from pathlib import Path
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from kcolor import fs
 from kcolor.config import resolve_config
 from kcolor.models.io import get_io
 from kcolor.models.params import count_params
@@ -74,7 +75,7 @@ KILL_PHASES = ("step", "checkpoint", "history", "figures", "colorizer")
 
 
 def default_run_dir(cfg):
-    return Path("runs") / f"{cfg.config_name}-{cfg.model}"
+    return fs.join("runs", f"{cfg.config_name}-{cfg.model}")
 
 
 @dataclasses.dataclass
@@ -183,7 +184,7 @@ class _Run:
     def __init__(self, cfg, run_dir, datasets, verbose):
         self.cfg = cfg
         self.verbose = verbose
-        self.run_dir = Path(run_dir)
+        self.run_dir = fs.path_str(run_dir)  # a string: Path would turn gs:// into gs:/
         self.spec = get_model(cfg.model)
         self.io = get_io(self.spec.io)
         self.bundle = _as_bundle(datasets) if datasets is not None else _build_datasets(cfg)
@@ -248,7 +249,7 @@ class _Run:
             seed_states=seed_states, **tracked
         )
         self.manager = tf.train.CheckpointManager(
-            self.checkpoint, str(self.run_dir / "checkpoints"), max_to_keep=max(1, int(self.cfg.keep_checkpoints))
+            self.checkpoint, fs.join(self.run_dir, "checkpoints"), max_to_keep=max(1, int(self.cfg.keep_checkpoints))
         )
 
     def restore(self):
@@ -266,7 +267,7 @@ class _Run:
             self.restored_state = resume_lib.decode_state(self.state.numpy().decode("utf-8"), latest)
             if self.verbose:
                 print(
-                    f"Resuming {self.run_dir} from {Path(latest).name}: "
+                    f"Resuming {self.run_dir} from {fs.basename(latest)}: "
                     f"step {int(self.step.numpy())}, epoch {int(self.epoch.numpy())}"
                 )
         return bool(latest)
@@ -341,7 +342,7 @@ class _Run:
     # ----------------------------------------------------------------- outputs
     def write_static_files(self):
         cfg = self.cfg
-        atomic_write_json(self.run_dir / "config.json", cfg.to_dict())
+        atomic_write_json(fs.join(self.run_dir, "config.json"), cfg.to_dict())
         info = {
             "model": cfg.model,
             "image_size": cfg.image_size,
@@ -354,7 +355,7 @@ class _Run:
         }
         if self.gan_loss:
             info["gan_loss"] = self.gan_loss
-        atomic_write_json(self.run_dir / "model.json", info)
+        atomic_write_json(fs.join(self.run_dir, "model.json"), info)
 
     def _sync_state(self, stats, history):
         epoch_state = stats.to_state() if stats is not None else resume_lib.empty_epoch()
@@ -377,7 +378,7 @@ class _Run:
         return path
 
     def save_colorizer(self):
-        save_colorizer(self.colorizer, self.run_dir / "colorizer.keras")  # standard Keras, whole or not at all
+        save_colorizer(self.colorizer, fs.join(self.run_dir, "colorizer.keras"))  # standard Keras, whole or not at all
 
     def samples(self):
         batch = self._samples_batch
@@ -393,12 +394,14 @@ class _Run:
     def write_figures(self, history, epoch):
         if history.rows:
             title = f"{self.cfg.model} ({self.cfg.config_name})"
-            save_loss_curve(history.rows, self.run_dir / "loss_curve.png", title=title)
+            save_loss_curve(history.rows, fs.join(self.run_dir, "loss_curve.png"), title=title)
         sample = self.samples()
         if sample is not None:
             gray, prediction, truth, colorized = sample
             title = f"{self.cfg.model}, epoch {epoch}"
-            save_sample_grid(gray, prediction, truth, self.run_dir / "samples.png", colorized=colorized, title=title)
+            save_sample_grid(
+                gray, prediction, truth, fs.join(self.run_dir, "samples.png"), colorized=colorized, title=title
+            )
             grid = grid_image(gray, prediction, truth, colorized)[None]
             with self.writer.as_default(step=int(self.step.numpy())):
                 tb.image("samples/gray_prediction_colorized_truth", grid, max_outputs=1)
@@ -536,13 +539,13 @@ class _Run:
 
     def _epoch_files_current(self):
         """Whether the end-of-epoch files match the latest checkpoint (all written after it)."""
-        index = Path(self.manager.latest_checkpoint + ".index")
-        saved = History.load(self.run_dir).rows if (self.run_dir / "history.json").exists() else None
+        index = self.manager.latest_checkpoint + ".index"
+        saved = History.load(self.run_dir).rows if fs.exists(fs.join(self.run_dir, "history.json")) else None
         if saved != json.loads(json.dumps(self.history.rows)):
             return False
         names = ["history.csv", "colorizer.keras"] + (["samples.png"] if self._samples_batch is not None else [])
-        return all((self.run_dir / n).exists() and (self.run_dir / n).stat().st_mtime >= index.stat().st_mtime
-                   for n in names)
+        paths = [fs.join(self.run_dir, n) for n in names]
+        return all(fs.exists(p) and fs.mtime(p) >= fs.mtime(index) for p in paths)
 
     def _restore_history(self):
         """The history rows the checkpoint holds (a run folder's history.json may be ahead of it)."""
@@ -558,7 +561,7 @@ class _Run:
         self.kill = resume_lib.KillPoints()
         self._datasets()
         self._compile()
-        self.writer = tf.summary.create_file_writer(str(self.run_dir / "tb"))
+        self.writer = tf.summary.create_file_writer(fs.join(self.run_dir, "tb"))
         self._samples_batch = _sample_batch(self.bundle, max(1, int(cfg.sample_images)))
         self._train_iter, self._traced, self._consistent = None, False, True
         state = self.restored_state
@@ -597,12 +600,12 @@ class _Run:
             self.save_checkpoint(stats)
             history.save(self.run_dir)
             self.save_colorizer()
-        elif not (self.run_dir / "colorizer.keras").exists():
+        elif not fs.exists(fs.join(self.run_dir, "colorizer.keras")):
             self.save_colorizer()
         self.writer.flush()
         last = history.rows[-1] if history.rows else {}
         return {
-            "run_dir": str(self.run_dir),
+            "run_dir": self.run_dir,
             "losses": {k[len("train_") :]: v for k, v in last.items() if k.startswith("train_")},
             "val": {k: v for k, v in last.items() if k.startswith("val_")},
             "history": history.rows,
@@ -639,12 +642,12 @@ def train(cfg, *, run_dir=None, max_steps=None, verbose=1, datasets=None):
     cfg = resolve_config(cfg)
     set_threads(cfg.intra_op_threads, cfg.inter_op_threads)  # acts before TF's first op
     keras.utils.set_random_seed(int(cfg.seed))
-    run_dir = Path(run_dir or cfg.run_dir or default_run_dir(cfg))
+    run_dir = fs.path_str(run_dir or cfg.run_dir or default_run_dir(cfg))
     cfg = dataclasses.replace(cfg, run_dir=str(run_dir))
     if cfg.deterministic:
         tf.config.experimental.enable_op_determinism()
     old_config, changed = resume_lib.check_resumable(run_dir, cfg)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    fs.makedirs(run_dir)
     run = _Run(cfg, run_dir, datasets, verbose)
     run.restore()
     if changed:  # resume=continue under a changed config: keep the weights, record it

@@ -33,13 +33,14 @@ Example:
 import json
 import math
 import os
-import shutil
 import signal
 import threading
 import time
-from pathlib import Path
+
+import tensorflow as tf
 
 import kcolor
+from kcolor import fs
 from kcolor.errors import ConfigError, KcolorError
 from kcolor.training.history import atomic_write_json
 
@@ -109,13 +110,12 @@ def check_resumable(run_dir, cfg):
     what to do, or when it cannot continue. With `resume=restart` the old checkpoints
     and history are moved aside first (then nothing is resumed).
     """
-    run_dir = Path(run_dir)
-    path = run_dir / "config.json"
-    if not path.exists() or not (run_dir / "checkpoints").exists():
+    path = fs.join(run_dir, "config.json")
+    if not fs.exists(path) or not fs.exists(fs.join(run_dir, "checkpoints")):
         return None, []
     try:
-        old = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
+        old = fs.read_json(path)
+    except (OSError, ValueError, tf.errors.OpError) as err:
         raise RunFolderError(f"{path} cannot be read ({err}); choose another run_dir or use --set resume=restart") from None
     if not isinstance(old, dict):
         raise RunFolderError(f"{path} does not hold a kcolor config; choose another run_dir")
@@ -142,21 +142,20 @@ def check_resumable(run_dir, cfg):
     return old, changed
 
 
-def move_aside(run_dir) -> Path:
+def move_aside(run_dir) -> str:
     """Move a run's checkpoints and outputs into `restarted-<UTC time>/` inside it."""
-    run_dir = Path(run_dir)
-    target = run_dir / time.strftime("restarted-%Y%m%dT%H%M%SZ", time.gmtime())
-    target.mkdir(exist_ok=True)
+    target = fs.join(run_dir, time.strftime("restarted-%Y%m%dT%H%M%SZ", time.gmtime()))
+    fs.makedirs(target)
     for name in RUN_FILES_MOVED_ON_RESTART:
-        if (run_dir / name).exists():
-            shutil.move(str(run_dir / name), str(target / name))
+        if fs.exists(fs.join(run_dir, name)):
+            fs.rename(fs.join(run_dir, name), fs.join(target, name))
     return target
 
 
 def record_change(run_dir, *, step, epoch, old, new, keys):
     """Append a `resume=continue` change to the run's `config_changes.json`; returns its text."""
-    path = Path(run_dir) / "config_changes.json"
-    records = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
+    path = fs.join(run_dir, "config_changes.json")
+    records = fs.read_json(path) if fs.exists(path) else []
     old, new = _jsonable(old), _jsonable(new)
     records.append({"step": int(step), "epoch": int(epoch), "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                     "changed": {k: [old.get(k), new.get(k)] for k in keys}})
