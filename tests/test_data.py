@@ -266,10 +266,10 @@ def photo_folder(tmp_path_factory):
     return str(root)
 
 
-def test_folder_source_skips_and_counts_corrupt_files(photo_folder):
+def test_folder_source_skips_and_counts_corrupt_files(photo_folder, capsys):
     cfg = _cfg(data=f"folder:{photo_folder}", batch_size=2, split=(0.6, 0.2, 0.2))
-    with pytest.warns(UserWarning, match="skipped 2 unreadable"):
-        bundle = build_datasets(cfg)
+    bundle = build_datasets(cfg)
+    assert "skipped 2 of 16 images: 1 not an image, 1 truncated" in capsys.readouterr().err
     assert bundle.info["skipped"] == 2
     assert sorted(bundle.info["skipped_examples"]) == ["broken.jpg", "cut.jpeg"]
     assert sum(bundle.counts.values()) == 14

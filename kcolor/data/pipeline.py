@@ -45,17 +45,19 @@ the input between the workers, and each pipeline sets its policy explicitly:
   the loop sums the metrics over the replicas).
 
 Images that cannot be decoded are skipped before the pipeline is built (see
-`kcolor.data.sources`); their number is in `bundle.info["skipped"]` and is also emitted
-as a warning.
+`kcolor.data.sources`): each is printed to stderr with its reason, then one summary
+line (`skipped 2 of 14 images: 1 truncated, 1 not an image`; printed for every folder
+source, and for any other source that skipped something). Their number is in
+`bundle.info["skipped"]`, the counts by reason in `bundle.info["skipped_reasons"]`.
 
 Example:
     bundle = build_datasets(get_config("sample"))
     batch = next(iter(bundle.train))     # batch["rgb"]: [16, 64, 64, 3] float32
 """
 
+import collections
 import dataclasses
 import math
-import warnings
 from typing import Callable, Optional
 
 import tensorflow as tf
@@ -225,6 +227,15 @@ def _self_reference(example):
     return out
 
 
+def _report_skipped(raw, spec) -> dict:
+    """Print what reading `spec` skipped and why (`kcolor.data.images.report_skips`);
+    returns the counts by reason."""
+    reasons = [raw.skip_reasons.get(item, ("corrupt", f"{item}: unreadable")) for item in raw.skipped]
+    if spec.kind == "folder" or raw.skipped:
+        images.report_skips(reasons, sum(raw.counts.values()) + len(raw.skipped), "pairs" if spec.pairs else "images")
+    return dict(collections.Counter(reason for reason, _ in reasons))
+
+
 def _check_config(cfg):
     if int(cfg.image_size) < 1:
         raise ValueError(f"image_size must be a positive number of pixels. Received: image_size={cfg.image_size}")
@@ -262,6 +273,7 @@ def build_datasets(cfg) -> DataBundle:
         data_dir=cfg.data_dir,
         download=cfg.download,
     )
+    skipped_reasons = _report_skipped(raw, spec)
     raw = drop_gray(raw, getattr(cfg, "drop_gray_chroma", 0.0))  # KMHCNet: already-gray images out
     if raw.counts["train"] < cfg.batch_size:
         raise ValueError(
@@ -310,9 +322,6 @@ def build_datasets(cfg) -> DataBundle:
         ds = ds.batch(int(cfg.batch_size), num_parallel_calls=AUTOTUNE)
         datasets[name] = with_shard_policy(ds.prefetch(AUTOTUNE), SHARD_DATA)
 
-    if raw.skipped:
-        shown = ", ".join(raw.skipped[:5]) + (" ..." if len(raw.skipped) > 5 else "")
-        warnings.warn(f"kcolor.data: skipped {len(raw.skipped)} unreadable image(s) in '{spec}': {shown}", stacklevel=2)
     info = {
         "source": str(spec),
         "kind": raw.kind,
@@ -332,6 +341,7 @@ def build_datasets(cfg) -> DataBundle:
         "seed": int(cfg.seed),
         "skipped": len(raw.skipped),
         "skipped_examples": raw.skipped[:50],
+        "skipped_reasons": skipped_reasons,
         **raw.info,
     }
     return DataBundle(datasets["train"], datasets["val"], datasets["test"], dict(raw.counts), info, train_from)
@@ -364,6 +374,7 @@ def build_eval_split(cfg, split="test", *, batch_size=16):
         data_dir=cfg.data_dir,
         download=cfg.download,
     )
+    skipped_reasons = _report_skipped(raw, spec)
     raw = drop_gray(raw, getattr(cfg, "drop_gray_chroma", 0.0))  # the same test set as training saw
     count = raw.counts[split]
     if count == 0:
@@ -380,5 +391,5 @@ def build_eval_split(cfg, split="test", *, batch_size=16):
     ds = ds.batch(int(batch_size)).prefetch(AUTOTUNE)
     info = {"source": str(spec), "kind": raw.kind, "split": split, "fractions": list(fractions),
             "image_size": size, "count": count, "skipped": len(raw.skipped),
-            "skipped_examples": raw.skipped[:50]}
+            "skipped_examples": raw.skipped[:50], "skipped_reasons": skipped_reasons}
     return ds, count, info

@@ -35,11 +35,18 @@ reader never sees a half-written set. `out_dir` may be on any TensorFlow filesys
 fractions and rule, counts per split, the shard list, the image size policy and the
 skipped images.
 
+An entry that cannot be read (a truncated or corrupt file, a link to nothing, a folder
+or a pipe named like an image, an image over `kcolor.data.images.MAX_IMAGE_PIXELS`) is
+skipped with one line naming it and why; the others are all written, the manifest
+counts the skipped ones by reason (`skipped_reasons`), and the run ends with one line
+`make-records NAME: wrote N examples (...) to FOLDER; skipped K of M images: ...`.
+
 Example:
     manifest = write_records("folder:photos", "photos", split=(0.8, 0.2, 0.0))
     raw = load_records("tf_records/photos", split=(0.8, 0.2, 0.0))
 """
 
+import collections
 import datetime
 import math
 import os
@@ -94,12 +101,16 @@ class _Encoder:
                 input_signature=[tf.TensorSpec([None, None, 3], tf.float32)],
             )
 
-    def __call__(self, value):
-        """`value`: encoded bytes or a uint8 [H, W, 3] array -> (bytes, format, height, width)."""
+    def __call__(self, value, label="<bytes>"):
+        """`value`: encoded bytes or a uint8 [H, W, 3] array -> (bytes, format, height, width).
+
+        Raises `kcolor.data.images.ImageReadError` (its message starts with `label`) for
+        bytes that do not decode.
+        """
         if isinstance(value, (bytes, np.bytes_)):
             data = bytes(value)
             fmt = images.image_format(data)
-            rgb = images.decode(data).rgb  # the pipeline's own decoder: what it reads back
+            rgb = images.decode(data, label=label).rgb  # the pipeline's own decoder: what it reads back
             if not self.image_size and fmt in ("jpeg", "png"):
                 return data, fmt, int(rgb.shape[0]), int(rgb.shape[1])
             pixels = self._shrink(tf.constant(rgb)) if self.image_size else images.to_uint8(tf.constant(rgb))
@@ -294,6 +305,12 @@ def write_records(
     image_keys = ("image", "reference") if pairs else ("image",)
     progress = _Progress(name, sum(raw.counts.values()), verbose)
     counts, shards, skipped, stats = {}, {}, list(raw.skipped), _Stats()
+    # (reason, message) per skipped entry: the source's refusals (links to nothing,
+    # folders, pipes, empty files), then the images that do not decode below.
+    why = [raw.skip_reasons.get(item, ("corrupt", f"{item}: unreadable")) for item in raw.skipped]
+    if verbose:
+        for _, message in why:
+            sys.stderr.write(f"skipped {message}\n")
     for split_name in SPLITS:
         counts[split_name], shards[split_name] = 0, []
         total = raw.counts[split_name]
@@ -304,12 +321,18 @@ def write_records(
                 writer = _ShardWriter(folder, name, split_name, total, _num_shards(total, avg_bytes, num_shards))
             example_id = element["id"].decode("utf-8", "replace")
             try:
-                encoded = {k: encoder(element[k]) for k in image_keys}
+                encoded = {
+                    k: encoder(element[k], example_id if k == "image" or not pairs else f"{example_id} ({k})")
+                    for k in image_keys
+                }
             except (tf.errors.OpError, ValueError) as err:
                 skipped.append(example_id)
+                if isinstance(err, images.ImageReadError):
+                    why.append((err.reason, str(err)))
+                else:
+                    why.append(("corrupt", f"{example_id}: {(str(err).strip().splitlines() or [type(err).__name__])[0]}"))
                 if verbose:
-                    reason = (str(err).strip().splitlines() or [type(err).__name__])[0]
-                    sys.stderr.write(f"\nskipped unreadable image {example_id}: {reason}\n")
+                    sys.stderr.write(f"\nskipped {why[-1][1]}\n")
             else:
                 writer.write(position, _example(element, encoded, pairs))
                 counts[split_name] += 1
@@ -347,6 +370,7 @@ def write_records(
         ),
         "skipped": len(skipped),
         "skipped_examples": skipped[:50],
+        "skipped_reasons": dict(collections.Counter(reason for reason, _ in why)),
         "seed": seed,
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
@@ -354,10 +378,11 @@ def write_records(
 
     atomic_write_json(fs.join(folder, MANIFEST), manifest)
     if verbose:
+        line = images.skip_summary([reason for reason, _ in why], sum(counts.values()) + len(skipped),
+                                   "pairs" if pairs else "images")
         sys.stderr.write(
             f"make-records {name}: wrote {sum(counts.values())} examples "
-            f"(train {counts['train']}, val {counts['val']}, test {counts['test']}; {len(skipped)} skipped) "
-            f"to {folder}\n"
+            f"(train {counts['train']}, val {counts['val']}, test {counts['test']}) to {folder}; {line}\n"
         )
     return manifest
 
