@@ -330,7 +330,8 @@ def write_records(
                 if isinstance(err, images.ImageReadError):
                     why.append((err.reason, str(err)))
                 else:
-                    why.append(("corrupt", f"{example_id}: {(str(err).strip().splitlines() or [type(err).__name__])[0]}"))
+                    first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+                    why.append(("corrupt", f"{example_id}: {first}"))
                 if verbose:
                     sys.stderr.write(f"\nskipped {why[-1][1]}\n")
             else:
