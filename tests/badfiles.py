@@ -211,8 +211,8 @@ def write_bad_videos(folder, *, seed=0) -> dict:
     rng = np.random.default_rng(seed)
     files = {
         "empty.mp4": (b"", "empty file"),
-        "random.mp4": (rng.bytes(4096), "not a video"),
-        "notes.avi": (b"A text file that calls itself a video.\n" * 20, "not a video"),
+        "random.mp4": (rng.bytes(4096), "cannot decode"),
+        "notes.avi": (b"A text file that calls itself a video.\n" * 20, "cannot decode"),
     }
     out = {}
     for name, (data, reason) in files.items():

@@ -143,3 +143,133 @@ def test_a_slow_download_that_progresses_is_not_stopped(tmp_path):
         tfds_source.run_watched("tests.tfds_stalls:fail", ["connection reset"], watch_dir=str(tmp_path))
     with pytest.raises(ValueError, match="stall_timeout=0"):
         tfds_source.run_watched("tests.tfds_stalls:fail", ["x"], watch_dir=str(tmp_path), stall_timeout=0)
+
+
+# --------------------------------------------------------------------------- every command
+
+N_PLAIN = 6  # plain photos beside the odd ones, so every split has images
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory):
+    """One folder: every bad case, every odd valid image and a few plain photos."""
+    folder = str(tmp_path_factory.mktemp("mixed"))
+    bad = badfiles.write_bad_files(folder)
+    good = sorted(badfiles.write_odd_images(folder))
+    rng = np.random.default_rng(1)
+    for i in range(N_PLAIN):
+        name = f"plain{i}.png"
+        Image.fromarray(rng.integers(0, 256, (24, 40, 3), dtype=np.uint8)).save(os.path.join(folder, name))
+        good.append(name)
+    return folder, bad, good
+
+
+def _run(capsys, argv):
+    from kcolor.cli.main import main
+
+    code = main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def _assert_reported(output, bad, kept, what="images"):
+    """Each bad entry named with its reason, one summary line with the right counts, no traceback."""
+    assert "Traceback" not in output
+    for name, reason in bad.items():
+        assert re.search(rf"skipped \S*{re.escape(name)}: {re.escape(reason)}", output), (name, reason, output)
+    summaries = SUMMARY.findall(output)
+    assert len(summaries) == 1, summaries
+    skipped, total, noun, by_reason = summaries[0]
+    assert (int(skipped), int(total), noun) == (len(bad), len(bad) + kept, what)
+    for reason in set(bad.values()):
+        count = sum(r == reason for r in bad.values())
+        assert re.search(rf"\b{count} {re.escape(reason)}", by_reason), (reason, by_reason)
+
+
+def test_make_records_on_bad_files(mixed, tmp_path, capsys):
+    folder, bad, good = mixed
+    code, output = _run(capsys, ["make-records", f"folder:{folder}", "--name", "mix", "--out", str(tmp_path),
+                                 "--image-size", "32"])
+    assert code == 0, output
+    _assert_reported(output, bad, len(good))
+    manifest = json.loads((tmp_path / "mix" / "manifest.json").read_text())
+    assert sum(manifest["counts"].values()) == len(good) and manifest["skipped"] == len(bad)
+    assert sum(manifest["skipped_reasons"].values()) == len(bad)
+
+
+@pytest.fixture(scope="module")
+def trained_on_bad_files(mixed, tmp_path_factory):
+    """`kcolor train` from the mixed folder: its exit code, output and run folder."""
+    from kcolor.cli.main import main
+
+    folder, _, _ = mixed
+    run_dir = str(tmp_path_factory.mktemp("runs") / "mix")
+    argv = ["train", "--config", "sample", "--run-dir", run_dir, "--max-steps", "1",
+            "--set", f"data=folder:{folder}", "--set", "model=pix2pix", "--set", "base_filters=8",
+            "--set", "image_size=32", "--set", "batch_size=2", "--set", "epochs=1", "--set", "steps_per_epoch=1",
+            "--set", "val_steps=1", "--set", "sample_images=2"]
+    import contextlib
+    import io
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(argv)
+    return code, out.getvalue() + err.getvalue(), run_dir
+
+
+def test_train_from_a_folder_of_bad_files(mixed, trained_on_bad_files):
+    _, bad, good = mixed
+    code, output, run_dir = trained_on_bad_files
+    assert code == 0, output
+    _assert_reported(output, bad, len(good))
+    assert os.path.isfile(os.path.join(run_dir, "colorizer.keras"))
+
+
+def test_evaluate_on_a_folder_of_bad_files(mixed, trained_on_bad_files, tmp_path, capsys):
+    from kcolor.data.sources import split_ids
+
+    folder, bad, good = mixed
+    _, _, run_dir = trained_on_bad_files
+    code, output = _run(capsys, ["evaluate", run_dir, "--data", f"folder:{folder}", "--split-fractions",
+                                 "0.6,0.2,0.2", "--out", str(tmp_path / "eval")])
+    assert code == 0, output
+    _assert_reported(output, bad, len(good))
+    test_set = json.loads((tmp_path / "eval" / "evaluation.json").read_text())["test_set"]
+    ids = sorted(good)
+    expected = sorted(ids[i] for i in split_ids(ids, (0.6, 0.2, 0.2))["test"])
+    assert sorted(test_set["ids"]) == expected and test_set["skipped_unreadable"] == len(bad)
+
+
+def test_colorize_a_folder_of_bad_files(mixed, trained_on_bad_files, tmp_path, capsys):
+    folder, bad, good = mixed
+    _, _, run_dir = trained_on_bad_files
+    out = tmp_path / "colorized"
+    code, output = _run(capsys, ["colorize", "--model", run_dir, folder, "--out", str(out)])
+    assert code == 0, output
+    _assert_reported(output, bad, len(good))
+    written = sorted(os.listdir(out))
+    assert written == sorted(os.path.splitext(name)[0] + ".png" for name in good)
+    for name in ("wide_4000x2", "tall_2x4000", "exif_rotated", "one_pixel"):  # each at its own (upright) size
+        with Image.open(out / f"{name}.png") as img:
+            source = read_image(os.path.join(folder, next(g for g in good if g.startswith(name))))
+            assert img.size[::-1] == source.size, name
+
+
+def test_make_pairs_on_bad_videos(tmp_path, capsys):
+    imageio = pytest.importorskip("imageio")
+    pytest.importorskip("imageio_ffmpeg")
+    videos_dir = str(tmp_path / "videos")
+    bad = badfiles.write_bad_videos(videos_dir)
+    frames = [np.full((16, 16, 3), c, np.uint8) for c in ((200, 30, 30), (30, 30, 200), (30, 200, 30))]
+    for name in ("clip_a.mp4", "clip_b.mp4"):
+        imageio.mimwrite(os.path.join(videos_dir, name), frames, fps=5, codec="libx264", macro_block_size=16)
+    whole = open(os.path.join(videos_dir, "clip_a.mp4"), "rb").read()
+    with open(os.path.join(videos_dir, "cut.mp4"), "wb") as fh:
+        fh.write(whole[: len(whole) // 2])
+    bad["cut.mp4"] = "cannot decode"
+    code, output = _run(capsys, ["make-pairs", "--videos", videos_dir, "--name", "clips", "--out",
+                                 str(tmp_path / "records"), "--split", "1,0,0"])
+    assert code == 0, output
+    _assert_reported(output, bad, 2, what="videos")
+    manifest = json.loads((tmp_path / "records" / "clips" / "manifest.json").read_text())
+    assert manifest["counts"]["train"] == 2
