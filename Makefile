@@ -5,10 +5,12 @@
 #   make test
 #   make web RUN=runs/sample-pix2pix QUANTIZE=int8         # the browser page for a TFLite export, served
 #   make demo NOTEBOOK=001                         # a notebook in its demo setting, saved with outputs in docs/
+#   make bench BENCH=peer                          # kcolor against its PyTorch peer only (pip install -e .[bench])
 #   make docs-figures                              # the README's pictures in docs/ (about 40 minutes on a busy 2-core CPU)
 #
 # Variables: MODEL, CONFIG, DATA, SET="key=value key=value", RUN, FORMAT, QUANTIZE, INPUT, OUT,
-# SOURCE, NAME, REF (a color reference image for reference-guided models), VIDEOS, SITE (kcolor web's folder).
+# SOURCE, NAME, REF (a color reference image for reference-guided models), VIDEOS, SITE (kcolor web's folder),
+# BENCH (all, or peer: only the comparison with PyTorch).
 
 PYTHON ?= python3
 VENV := .venv
@@ -32,6 +34,7 @@ NAME ?= sample
 SITE ?= site
 NOTEBOOK ?= 001
 DOCS ?= docs
+BENCH ?= all
 MODELS ?= autoencoder deep_cnn unet_residual resnet_color densenet_color pix2pix
 
 OVERRIDES = $(if $(MODEL),--set model=$(MODEL)) $(if $(DATA),--set data=$(DATA)) $(foreach s,$(SET),--set $(s))
@@ -75,7 +78,8 @@ test: $(STAMP) browser $(NPM_STAMP)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile  # two workers: many tests wait on one core
 
 bench: $(STAMP)
-	$(BIN)/python -m kcolor.bench
+	$(if $(filter-out all peer,$(BENCH)),$(error BENCH=$(BENCH) is not valid. Valid values: all, peer))
+	$(BIN)/python -m kcolor.bench $(if $(filter peer,$(BENCH)),--peer only)
 
 records: $(STAMP)
 	$(BIN)/kcolor make-records $(SOURCE) --name $(NAME)
