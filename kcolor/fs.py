@@ -126,8 +126,32 @@ def write_bytes(path, data) -> None:
 
 
 def rename(src, dst, *, overwrite=False) -> None:
-    """Move a file or folder; on local disk one `rename(2)`, atomic."""
+    """Rename a file; on local disk one `rename(2)`, atomic. Folders: `move`."""
     gfile.rename(path_str(src), path_str(dst), overwrite=overwrite)
+
+
+def move(src, dst, *, last=()) -> None:
+    """Move a file or a folder to `dst` (which must not exist).
+
+    On local disk this is one `rename(2)`, atomic for a folder too. Other filesystems
+    have no folder rename (`ram://` renames only the folder's own entry, object stores
+    copy object by object), so a folder moves file by file and readers may see it half
+    moved; the files named in `last` move after all others, so their presence marks a
+    complete folder (an export's `parity.json`).
+    """
+    src, dst = path_str(src), path_str(dst)
+    if not is_remote(src) or not isdir(src):
+        rename(src, dst)
+        return
+    files = []
+    for folder, _, names in walk(src):
+        files.extend(join(folder, name)[len(join(src, "")):] for name in names)
+    files.sort(key=lambda rel: (basename(rel) in last, rel))
+    makedirs(dst)
+    for rel in files:
+        makedirs(dirname(join(dst, rel)))
+        rename(join(src, rel), join(dst, rel))
+    rmtree(src)
 
 
 def copy(src, dst, *, overwrite=False) -> None:
@@ -143,7 +167,17 @@ def rmtree(path, *, missing_ok=True) -> None:
     path = path_str(path)
     if missing_ok and not gfile.exists(path):
         return
-    gfile.rmtree(path)
+    try:
+        gfile.rmtree(path)
+    except _not_found() as err:
+        if not missing_ok:  # `ram://` keeps a moved folder's entry, with nothing left to delete
+            raise err
+
+
+def _not_found():
+    import tensorflow as tf
+
+    return tf.errors.NotFoundError
 
 
 def size(path) -> int:
@@ -162,6 +196,6 @@ def folder_size(path) -> int:
 
 __all__ = [
     "absolute", "basename", "copy", "dirname", "exists", "folder_size", "glob", "is_remote", "isdir", "isfile",
-    "join", "listdir", "makedirs", "mtime", "open", "path_str", "read_bytes", "read_json", "read_text", "remove",
+    "join", "listdir", "makedirs", "move", "mtime", "open", "path_str", "read_bytes", "read_json", "read_text", "remove",
     "rename", "rmtree", "size", "walk", "write_bytes",
 ]

@@ -21,8 +21,8 @@ Example:
 """
 
 import os
-import shutil
 
+from kcolor import fs
 from kcolor.export.parity import BARS_DB, ParityError  # noqa: F401
 from kcolor.export.tflite import QUANTIZE
 
@@ -32,7 +32,7 @@ FORMATS = ("savedmodel", "tflite")
 def default_export_dir(run_dir, format: str, quantize: str = "none") -> str:
     """`<run_dir>/export/<format>` or `<run_dir>/export/<format>-<quantize>`."""
     name = format if quantize == "none" else f"{format}-{quantize}"
-    return os.path.join(os.fspath(run_dir), "export", name)
+    return fs.join(run_dir, "export", name)
 
 
 def _check_choices(format, quantize):
@@ -48,41 +48,42 @@ def _check_choices(format, quantize):
 
 
 def _check_out_dir(out_dir):
-    if os.path.isdir(out_dir) and os.listdir(out_dir) and not os.path.isfile(os.path.join(out_dir, "parity.json")):
+    if fs.isdir(out_dir) and fs.listdir(out_dir) and not fs.isfile(fs.join(out_dir, "parity.json")):
         raise ValueError(
             f"Export folder '{out_dir}' is not empty and holds no earlier export (no parity.json); "
             "choose another --out"
         )
-    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+    if fs.exists(out_dir) and not fs.isdir(out_dir):
         raise ValueError(f"Export path '{out_dir}' is a file, not a folder; choose another --out")
 
 
 def _staging_dir(out_dir):
-    parent, name = os.path.split(os.path.abspath(out_dir))
-    os.makedirs(parent, exist_ok=True)
-    staging = os.path.join(parent, f".{name}.staging-{os.getpid()}")
-    shutil.rmtree(staging, ignore_errors=True)
-    os.makedirs(staging)
+    out_dir = fs.absolute(out_dir)
+    parent, name = fs.dirname(out_dir), fs.basename(out_dir)
+    fs.makedirs(parent)
+    staging = fs.join(parent, f".{name}.staging-{os.getpid()}")
+    fs.rmtree(staging)
+    fs.makedirs(staging)
     return staging
 
 
 def _publish(staging, out_dir):
-    """Put the finished export in place; an earlier one is removed only after that."""
+    """Put the finished export in place (one folder rename); an earlier one is removed only after that."""
     old = None
-    if os.path.exists(out_dir):
-        old = f"{os.path.abspath(out_dir)}.old-{os.getpid()}"
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(out_dir, old)
-    os.replace(staging, out_dir)
+    if fs.exists(out_dir):
+        old = f"{fs.absolute(out_dir).rstrip('/')}.old-{os.getpid()}"
+        fs.rmtree(old)
+        fs.move(out_dir, old)
+    fs.move(staging, out_dir, last=("parity.json",))
     if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+        fs.rmtree(old)
 
 
 def _reject(staging, out_dir):
     """Keep a failed export beside the good one, for inspection: `<out_dir>.rejected`."""
-    rejected = f"{os.path.abspath(out_dir)}.rejected"
-    shutil.rmtree(rejected, ignore_errors=True)
-    os.replace(staging, rejected)
+    rejected = f"{fs.absolute(out_dir).rstrip('/')}.rejected"
+    fs.rmtree(rejected)
+    fs.move(staging, rejected, last=("parity.json",))
     return rejected
 
 
@@ -146,7 +147,7 @@ def export_run(
 
     _check_choices(format, quantize)
     run = load_run(run_dir)
-    out_dir = os.fspath(out_dir) if out_dir else default_export_dir(run.run_dir, format, quantize)
+    out_dir = fs.path_str(out_dir) if out_dir else default_export_dir(run.run_dir, format, quantize)
     batches, data_note = heldout.held_out_batches(run, images=images, data=data, max_images=max_images)
     keras_colorizer = KerasColorizer.from_run(run)
     _check_out_dir(out_dir)
@@ -155,13 +156,13 @@ def export_run(
         return _export_into(staging, out_dir, run, keras_colorizer, batches, data_note, format, quantize,
                             images=images, data=data, calibration_images=calibration_images, repeats=repeats)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        fs.rmtree(staging)
 
 
 def _export_into(staging, out_dir, run, keras_colorizer, batches, data_note, format, quantize, *,
                  images, data, calibration_images, repeats):
     from kcolor.export import heldout, parity
-    from kcolor.export.savedmodel import SavedModelColorizer, export_savedmodel, folder_size
+    from kcolor.export.savedmodel import SavedModelColorizer, export_savedmodel
     from kcolor.export.tflite import TFLiteColorizer, convert_tflite, op_report
     from kcolor.training.history import atomic_write_json
 
@@ -170,7 +171,7 @@ def _export_into(staging, out_dir, run, keras_colorizer, batches, data_note, for
         path = out_dir
         export_savedmodel(run.colorizer, run.io, run.image_size, staging, model_name=run.model_name)
         # parity.json is written into the same folder afterwards; the size is the model's own.
-        size = folder_size(staging)
+        size = fs.folder_size(staging)
         exported = SavedModelColorizer(staging)
     else:
         representative = None
@@ -181,12 +182,11 @@ def _export_into(staging, out_dir, run, keras_colorizer, batches, data_note, for
         blob = convert_tflite(
             run.colorizer, run.io, run.image_size, quantize=quantize, representative=representative
         )
-        path = os.path.join(out_dir, f"{run.model_name}.tflite")
-        staged = os.path.join(staging, f"{run.model_name}.tflite")
-        with open(staged, "wb") as f:
-            f.write(blob)
+        path = fs.join(out_dir, f"{run.model_name}.tflite")
+        staged = fs.join(staging, f"{run.model_name}.tflite")
+        fs.write_bytes(staged, blob)
         size = len(blob)
-        ops = op_report(staged)
+        ops = op_report(model_content=blob)
         if ops["custom_ops"]:
             raise ValueError(f"{run.model_name} converts with non-builtin ops {ops['custom_ops']}; LiteRT cannot run them")
         exported = TFLiteColorizer(staged)
@@ -212,10 +212,10 @@ def _export_into(staging, out_dir, run, keras_colorizer, batches, data_note, for
     try:
         parity.check_bar(report, reason=parity.known_limit(run.colorizer, format, quantize))
     except parity.ParityError as err:
-        atomic_write_json(os.path.join(staging, "parity.json"), report)
+        atomic_write_json(fs.join(staging, "parity.json"), report)
         rejected = _reject(staging, out_dir)
         raise parity.ParityError(f"{err} The export is kept in {rejected}; {out_dir} is unchanged.") from None
-    atomic_write_json(os.path.join(staging, "parity.json"), report)
+    atomic_write_json(fs.join(staging, "parity.json"), report)
     _publish(staging, out_dir)
     return {"path": path, "parity": report}
 

@@ -15,11 +15,11 @@ Example:
     print(result["written"], result["skipped"])
 """
 
-import os
 import sys
 
 import numpy as np
 
+from kcolor import fs
 from kcolor.export import graph
 from kcolor.data.images import ImageReadError, find_images, read_image, skip_summary, write_png
 
@@ -32,16 +32,16 @@ def load_colorizer(model) -> graph.Colorizer:
         return model
     from kcolor.export.run import KerasColorizer, is_run_dir
 
-    path = os.fspath(model)
-    if os.path.isdir(path):
+    path = fs.path_str(model)
+    if fs.isdir(path):
         if is_run_dir(path):
             return KerasColorizer.from_path(path)
-        if os.path.isfile(os.path.join(path, "saved_model.pb")):
+        if fs.isfile(fs.join(path, "saved_model.pb")):
             from kcolor.export.savedmodel import SavedModelColorizer
 
             return SavedModelColorizer(path)
         raise ValueError(f"Model folder '{path}' is neither a run folder nor a SavedModel. Valid: {MODEL_KINDS}")
-    if not os.path.exists(path):
+    if not fs.exists(path):
         raise FileNotFoundError(f"Model '{path}' does not exist. Valid: {MODEL_KINDS}")
     if path.endswith(".tflite"):
         from kcolor.export.tflite import TFLiteColorizer
@@ -56,6 +56,8 @@ def compare_figure(path, gray, colorized, *, title=""):
     """Write a side-by-side figure: the input in gray | the colorization."""
     from matplotlib.figure import Figure
 
+    from kcolor.training.figures import save_figure
+
     h, w = gray.shape[:2]
     panel_w = 5.0
     panel_h = max(1.5, min(12.0, panel_w * h / w))
@@ -68,8 +70,7 @@ def compare_figure(path, gray, colorized, *, title=""):
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path)
-    return path
+    return save_figure(fig, path)
 
 
 def _unique(stem, used):
@@ -112,7 +113,7 @@ def colorize_paths(model, inputs, out_dir="colorized", compare=False, *, referen
     found = find_images(inputs)
     if not found:
         raise ValueError(f"no images found in {list(map(str, inputs))}")
-    os.makedirs(out_dir, exist_ok=True)
+    fs.makedirs(out_dir)
     used, outputs, figures, errors = set(), [], [], []
     for path, stem in found:
         try:
@@ -123,14 +124,13 @@ def colorize_paths(model, inputs, out_dir="colorized", compare=False, *, referen
             continue
         rgb = colorizer.colorize(image.rgb, ref_rgb)
         name = _unique(stem, used)
-        target = os.path.join(out_dir, name + ".png")
-        os.makedirs(os.path.dirname(target), exist_ok=True)
+        target = fs.join(out_dir, name + ".png")
         outputs.append(write_png(target, rgb, alpha=image.alpha))
         if compare:
             gray = np.asarray(image.rgb @ np.array([0.299, 0.587, 0.114], np.float32))
             used.add(name + "_compare")
             figures.append(
-                compare_figure(os.path.join(out_dir, name + "_compare.png"), gray, rgb, title=os.path.basename(path))
+                compare_figure(fs.join(out_dir, name + "_compare.png"), gray, rgb, title=fs.basename(path))
             )
     return {
         "written": len(outputs),

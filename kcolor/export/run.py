@@ -13,12 +13,12 @@ Example:
 
 import dataclasses
 import json
-import os
 from typing import Any, Optional
 
 import numpy as np
 import tensorflow as tf
 
+from kcolor import fs
 from kcolor.export import graph
 from kcolor.models.io import IOSpec, get_io
 
@@ -49,8 +49,7 @@ class Run:
 
 
 def is_run_dir(path) -> bool:
-    path = os.fspath(path)
-    return os.path.isfile(os.path.join(path, "model.json")) and os.path.isfile(os.path.join(path, "colorizer.keras"))
+    return fs.isfile(fs.join(path, "model.json")) and fs.isfile(fs.join(path, "colorizer.keras"))
 
 
 def _unsafe_layers(config, found=None):
@@ -73,7 +72,9 @@ def load_keras_colorizer(path):
 
     The file's `config.json` is read first: a Lambda layer (code to run) is refused with
     an error naming it, and is never deserialized. A file that is not a `.keras` archive
-    fails with a message, not a traceback.
+    fails with a message, not a traceback. `path` may be on any TensorFlow filesystem;
+    Keras opens a remote `.keras` file by copying it into a temporary local folder
+    (`tempfile`), which it removes afterwards.
     """
     import zipfile
 
@@ -82,11 +83,11 @@ def load_keras_colorizer(path):
     import kcolor.models  # noqa: F401  (registers the custom layers the file may use)
     from kcolor.training.resume import RunFolderError
 
-    path = os.fspath(path)
+    path = fs.path_str(path)
     try:
-        with zipfile.ZipFile(path) as archive:
+        with fs.open(path, "rb") as f, zipfile.ZipFile(f) as archive:
             config = json.loads(archive.read("config.json"))
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as err:
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, tf.errors.OpError) as err:
         raise RunFolderError(f"{path} is not a readable .keras file ({err})") from None
     unsafe = _unsafe_layers(config)
     if unsafe:
@@ -111,36 +112,34 @@ def load_run(run_dir) -> Run:
         FileNotFoundError: the folder or one of `model.json`/`colorizer.keras` is missing;
             the message lists what a run folder holds.
     """
-    run_dir = os.fspath(run_dir)
-    if not os.path.isdir(run_dir):
+    run_dir = fs.path_str(run_dir)
+    if not fs.isdir(run_dir):
         raise FileNotFoundError(f"Run folder '{run_dir}' does not exist")
     for name in ("model.json", "colorizer.keras"):
-        if not os.path.isfile(os.path.join(run_dir, name)):
+        if not fs.isfile(fs.join(run_dir, name)):
             raise FileNotFoundError(
                 f"'{run_dir}' is not a run folder: no {name} (a run folder holds {', '.join(RUN_FILES)})"
             )
-    with open(os.path.join(run_dir, "model.json")) as f:
-        info = json.load(f)
+    info = fs.read_json(fs.join(run_dir, "model.json"))
     missing = [k for k in ("model", "image_size", "io") if k not in info]
     if missing:
         raise ValueError(f"{run_dir}/model.json lacks {missing}; it needs model, image_size, options, io")
     config = None
-    config_path = os.path.join(run_dir, "config.json")
-    if os.path.isfile(config_path):
+    config_path = fs.join(run_dir, "config.json")
+    if fs.isfile(config_path):
         from kcolor.config import TrainConfig
 
         from kcolor.errors import ConfigError
         from kcolor.training.resume import RunFolderError
 
         try:
-            with open(config_path) as f:
-                config = TrainConfig.from_dict(json.load(f))
+            config = TrainConfig.from_dict(fs.read_json(config_path))
         except (ValueError, ConfigError, TypeError) as err:
             raise RunFolderError(
                 f"{config_path} was written by an unknown kcolor version or is damaged ({err}); "
                 "upgrade kcolor or retrain"
             ) from None
-    colorizer = load_keras_colorizer(os.path.join(run_dir, "colorizer.keras"))
+    colorizer = load_keras_colorizer(fs.join(run_dir, "colorizer.keras"))
     io = get_io(info["io"])
     graph.check_colorizer_inputs(colorizer, io)
     return Run(
@@ -180,8 +179,8 @@ class KerasColorizer(graph.Colorizer):
     @classmethod
     def from_path(cls, path) -> "KerasColorizer":
         """A run folder, or a bare `.keras` file (its io is read from its Input names)."""
-        path = os.fspath(path)
-        if os.path.isdir(path):
+        path = fs.path_str(path)
+        if fs.isdir(path):
             return cls.from_run(load_run(path))
         model = load_keras_colorizer(path)
         channels = {t.name: int(t.shape[-1]) for t in model.inputs}
@@ -216,12 +215,12 @@ def save_run(run_dir, colorizer, *, model_name: str, io: str, image_size: int, o
     from kcolor.models.saving import save_colorizer
     from kcolor.training.history import atomic_write_json, atomic_write_text
 
-    run_dir = os.fspath(run_dir)
+    run_dir = fs.path_str(run_dir)
     graph.check_colorizer_inputs(colorizer, get_io(io))
-    os.makedirs(run_dir, exist_ok=True)
-    save_colorizer(colorizer, os.path.join(run_dir, "colorizer.keras"))
+    fs.makedirs(run_dir)
+    save_colorizer(colorizer, fs.join(run_dir, "colorizer.keras"))
     info = {"model": model_name, "image_size": int(image_size), "options": dict(options or {}), "io": io}
-    atomic_write_json(os.path.join(run_dir, "model.json"), info)
+    atomic_write_json(fs.join(run_dir, "model.json"), info)
     if config is not None:
-        atomic_write_text(os.path.join(run_dir, "config.json"), config.to_json())
+        atomic_write_text(fs.join(run_dir, "config.json"), config.to_json())
     return run_dir

@@ -20,11 +20,10 @@ Example (in a process that never imports kcolor):
     rgb = m.signatures["serving_default"](image=tf.constant(gray_uint8))["colorized"]
 """
 
-import os
-
 import numpy as np
 import tensorflow as tf
 
+from kcolor import fs
 from kcolor.export import graph
 from kcolor.models.io import IOSpec, get_io
 
@@ -123,18 +122,13 @@ def build_archive(model, io: IOSpec, image_size: int, *, model_name: str = "", p
 
 
 def export_savedmodel(model, io: IOSpec, image_size: int, path, *, model_name: str = "") -> str:
-    """Write the colorizer as a SavedModel folder at `path` (see the module docstring)."""
-    path = os.fspath(path)
+    """Write the colorizer as a SavedModel folder at `path` (see the module docstring).
+
+    `path` may be on any TensorFlow filesystem (`tf.saved_model.save` writes through gfile).
+    """
+    path = fs.path_str(path)
     build_archive(model, io, image_size, model_name=model_name).write_out(path, verbose=False)
     return path
-
-
-def folder_size(path) -> int:
-    """Total bytes of the files under `path`."""
-    total = 0
-    for root, _, files in os.walk(path):
-        total += sum(os.path.getsize(os.path.join(root, f)) for f in files)
-    return total
 
 
 class SavedModelColorizer(graph.Colorizer):
@@ -151,8 +145,8 @@ class SavedModelColorizer(graph.Colorizer):
     kind = "savedmodel"
 
     def __init__(self, path):
-        path = os.fspath(path)
-        if not os.path.isfile(os.path.join(path, "saved_model.pb")):
+        path = fs.path_str(path)
+        if not fs.isfile(fs.join(path, "saved_model.pb")):
             raise FileNotFoundError(f"{path} is not a SavedModel folder (no saved_model.pb)")
         self.source = path
         self._loaded = tf.saved_model.load(path)

@@ -32,6 +32,7 @@ import warnings
 import numpy as np
 import tensorflow as tf
 
+from kcolor import fs
 from kcolor.export import graph
 from kcolor.models.io import IOSpec
 
@@ -56,7 +57,8 @@ def convert_tflite(model, io: IOSpec, image_size: int, *, quantize="none", repre
             from the run's own data.
 
     Returns:
-        The `.tflite` bytes.
+        The `.tflite` bytes (the caller writes them anywhere, `kcolor.fs`). The conversion
+        goes through a SavedModel in a temporary local folder (`tempfile`), removed after.
     """
     from kcolor.export.savedmodel import build_archive
 
@@ -145,13 +147,14 @@ class TFLiteColorizer(graph.Colorizer):
     kind = "tflite"
 
     def __init__(self, path, *, num_threads=None):
-        path = os.fspath(path)
-        if not os.path.isfile(path):
+        path = fs.path_str(path)
+        if not fs.isfile(path):
             raise FileNotFoundError(f"TFLite file '{path}' does not exist")
         self.source = path
-        self.model_name = os.path.splitext(os.path.basename(path))[0]
+        self.model_name = os.path.splitext(fs.basename(path))[0]
         try:
-            self._interp = _interpreter(path, num_threads=num_threads)
+            # The file's bytes, read through gfile: a .tflite on gs:// loads like a local one.
+            self._interp = _interpreter(model_content=fs.read_bytes(path), num_threads=num_threads)
         except (ValueError, RuntimeError) as err:
             raise ValueError(f"{path}: cannot load as a TFLite model ({err})") from err
         signatures = self._interp.get_signature_list()

@@ -87,7 +87,12 @@ def standard_keras(model):
 
 
 def save_colorizer(model, path) -> str:
-    """Write `standard_keras(model)` to `path` (a `.keras` file), atomically."""
+    """Write `standard_keras(model)` to `path` (a `.keras` file), atomically.
+
+    `path` may be on any TensorFlow filesystem (`gs://`, `ram://`): Keras 3 `model.save`
+    zips a remote `.keras` file in memory and writes it with gfile, so no local file is
+    made; the temporary file is then renamed into place (`kcolor.training.history`).
+    """
     from kcolor.training.history import atomic_write
 
     plain = standard_keras(model)

@@ -148,7 +148,7 @@ def move_aside(run_dir) -> str:
     fs.makedirs(target)
     for name in RUN_FILES_MOVED_ON_RESTART:
         if fs.exists(fs.join(run_dir, name)):
-            fs.rename(fs.join(run_dir, name), fs.join(target, name))
+            fs.move(fs.join(run_dir, name), fs.join(target, name))
     return target
 
 
