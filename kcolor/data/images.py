@@ -122,7 +122,7 @@ def check_entry(path) -> None:
     path = fs.path_str(path)
     if fs.is_remote(path):
         if fs.isdir(path):
-            raise ImageReadError(f"{path}: a folder, not an image file", "a folder")
+            raise ImageReadError(f"{path}: a folder where a file should be", "a folder")
         if not fs.exists(path):
             raise ImageReadError(f"{path}: no such file", "missing")
         if fs.size(path) == 0:
@@ -143,7 +143,7 @@ def check_entry(path) -> None:
             raise ImageReadError(f"{path}: permission denied", "permission denied") from None
         raise ImageReadError(f"{path}: cannot be read ({err.strerror})", "corrupt") from None
     if stat.S_ISDIR(info.st_mode):
-        raise ImageReadError(f"{path}: a folder, not an image file", "a folder")
+        raise ImageReadError(f"{path}: a folder where a file should be", "a folder")
     if not stat.S_ISREG(info.st_mode):
         raise ImageReadError(
             f"{path}: not a regular file (a pipe, socket or device; reading it could block)", "not a regular file"
