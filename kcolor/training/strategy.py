@@ -45,6 +45,10 @@ def make_strategy(name="default"):
         return tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
     if name == "default":
         return tf.distribute.get_strategy()
+    if name in ("multiworker", "multi_worker"):
+        # Before any call that starts the runtime (listing devices does): the strategy
+        # configures the collectives, which TensorFlow allows only at start-up.
+        return tf.distribute.MultiWorkerMirroredStrategy()
     gpus = tf.config.list_logical_devices("GPU")
     if name == "one_device":
         return tf.distribute.OneDeviceStrategy(gpus[0].name if gpus else "/cpu:0")
@@ -53,8 +57,6 @@ def make_strategy(name="default"):
             return tf.distribute.MirroredStrategy()
         cpus = [d.name for d in tf.config.list_logical_devices("CPU")]
         return tf.distribute.MirroredStrategy(devices=cpus)
-    if name in ("multiworker", "multi_worker"):
-        return tf.distribute.MultiWorkerMirroredStrategy()
     return _tpu_strategy()
 
 
