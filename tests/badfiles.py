@@ -72,7 +72,8 @@ def write_bad_files(folder, *, seed=0) -> dict:
 
     Names carry image extensions, so a folder search picks every one of them up. The
     unreadable-permissions case is written only when it means something: a root
-    process reads a chmod-000 file (`unreadable_case_meaningful()`).
+    process reads a chmod-000 file (`unreadable_case_meaningful()`; the test of that
+    case drops to another user instead).
     """
     os.makedirs(folder, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -116,8 +117,6 @@ def unreadable_case_meaningful() -> bool:
     """False when this process reads files whatever their permissions (root)."""
     return os.geteuid() != 0
 
-
-UNREADABLE_SKIP_REASON = "running as root: a chmod-000 file is still readable, so that case cannot be bad here"
 
 
 @dataclasses.dataclass

@@ -11,6 +11,8 @@ summary line, and that no traceback is printed.
 import json
 import os
 import re
+import signal
+import time
 
 import numpy as np
 import pytest
@@ -51,12 +53,49 @@ def test_each_bad_file_is_refused_with_its_reason(bad_dir):
             assert err.value.reason.split(" (")[0] in images.SKIP_REASONS
 
 
-def test_unreadable_permissions(bad_dir):
-    if not badfiles.unreadable_case_meaningful():
-        pytest.skip(badfiles.UNREADABLE_SKIP_REASON)
-    folder, _ = bad_dir
-    with pytest.raises(ImageReadError, match="locked.png: permission denied"):
-        read_image(os.path.join(folder, "locked.png"))
+def test_unreadable_permissions(tmp_path):
+    """A chmod-000 file is refused as "permission denied". Root reads it anyway, so as
+    root the check runs in a forked child that drops to the `nobody` user first (the
+    child only stats the file: no TensorFlow, no threads needed)."""
+    folder = tmp_path / "perm"
+    folder.mkdir()
+    os.chmod(tmp_path, 0o755)
+    os.chmod(folder, 0o755)
+    path = folder / "locked.png"
+    Image.new("RGB", (4, 4)).save(path)
+    os.chmod(path, 0)
+
+    def reason():
+        try:
+            read_image(str(path))
+        except ImageReadError as err:
+            return err.reason
+        return "read"
+
+    if badfiles.unreadable_case_meaningful():
+        assert reason() == "permission denied"
+        return
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: become nobody, answer through the pipe, exit at once
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            answer = reason()
+        except BaseException as err:  # noqa: BLE001
+            answer = f"child failed: {err!r}"
+        os.write(write_end, answer.encode())
+        os._exit(0)
+    os.close(write_end)
+    for _ in range(400):  # 20 s at most: a child stuck in a read must not hang the suite
+        if os.waitpid(pid, os.WNOHANG) != (0, 0):
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    with os.fdopen(read_end) as fh:
+        assert fh.read() == "permission denied"
 
 
 def test_a_bomb_is_refused_from_its_header_without_decoding(bad_dir, monkeypatch):

@@ -303,7 +303,8 @@ def write_records(
     encoder = _Encoder(int(image_size) if image_size else None)
     pairs = raw.kind == "pairs"
     image_keys = ("image", "reference") if pairs else ("image",)
-    progress = _Progress(name, sum(raw.counts.values()), verbose)
+    progress = _Progress(name, sum(raw.counts.values()) + len(raw.skipped), verbose)
+    progress.done = len(raw.skipped)  # refused by the source before any reading
     counts, shards, skipped, stats = {}, {}, list(raw.skipped), _Stats()
     # (reason, message) per skipped entry: the source's refusals (links to nothing,
     # folders, pipes, empty files), then the images that do not decode below.
