@@ -48,6 +48,8 @@ from importlib import resources
 
 import numpy as np
 
+from kcolor import fs
+
 PROTOCOL = {"practice": 10, "n": 40, "show_ms": 1000, "feedback_ms": 1000}
 RESULTS_FORMAT = "kcolor-turing-results/1"
 SIDES = ("left", "right")
@@ -155,7 +157,7 @@ def build_page(run_dir, *, data=None, split="test", n=PROTOCOL["n"], practice=PR
     digest = page_digest(pairs)
     protocol = {"practice": practice, "n": n, "show_ms": show_ms, "feedback_ms": feedback_ms,
                 "citation": "Zhang, Isola, Efros, Colorful Image Colorization, 2016, arXiv:1603.08511"}
-    described = {"run": os.path.abspath(os.fspath(run_dir)), "model": run.model_name, "data": source, "split": split,
+    described = {"run": fs.absolute(run_dir), "model": run.model_name, "data": source, "split": split,
                  "image_size": run.image_size}
     config = {
         "page": digest,
@@ -179,8 +181,7 @@ def build_page(run_dir, *, data=None, split="test", n=PROTOCOL["n"], practice=PR
     template = resources.files("kcolor.turing").joinpath("page.html").read_text(encoding="utf-8")
     blob = json.dumps(config).replace("</", "<\\/")  # safe inside <script>
     html = template.replace("__KCOLOR_CONFIG__", blob)
-    os.makedirs(out_dir, exist_ok=True)
-    path = os.path.join(out_dir, "index.html")
+    path = fs.join(out_dir, "index.html")  # the folders are made by the atomic writer
     atomic_write_text(path, html)
     summary = {
         "page": digest,
@@ -194,7 +195,7 @@ def build_page(run_dir, *, data=None, split="test", n=PROTOCOL["n"], practice=PR
             for p in pairs
         ],
     }
-    atomic_write_json(os.path.join(out_dir, "pairs.json"), summary)
+    atomic_write_json(fs.join(out_dir, "pairs.json"), summary)
     return {"path": path, "page": digest, "pairs": len(pairs), "protocol": protocol, "source": described}
 
 
@@ -224,10 +225,11 @@ def _rate(fooled, trials):
 
 def read_results(path):
     """One results file, checked: raises ValueError naming the file and the bad field."""
-    path = os.fspath(path)
+    path = fs.path_str(path)
+    if not fs.isfile(path):
+        raise FileNotFoundError(f"Results file '{path}' does not exist")
     try:
-        with open(path, encoding="utf-8") as f:
-            results = json.load(f)
+        results = fs.read_json(path)
     except json.JSONDecodeError as err:
         raise ValueError(f"{path} is not JSON ({err})") from None
     if not isinstance(results, dict):
