@@ -71,6 +71,7 @@ import keras
 import numpy as np
 from keras import layers
 
+from kcolor import fs
 from kcolor.errors import KcolorError
 from kcolor.models.layers import FusedBatchNormalization
 
@@ -365,7 +366,7 @@ def fetch_weights(url, *, cache_dir=None, timeout=DOWNLOAD_TIMEOUT_S):
 def read_safetensors(path):
     """A safetensors file as `{name: numpy array}` (the format is a JSON header + raw bytes)."""
     dtypes = {"F32": np.float32, "F16": np.float16, "F64": np.float64, "I64": np.int64, "I32": np.int32}
-    data = Path(path).read_bytes()
+    data = fs.read_bytes(path)  # local or on any TensorFlow filesystem
     (header_size,) = struct.unpack("<Q", data[:8])
     header = json.loads(data[8 : 8 + header_size])
     body = memoryview(data)[8 + header_size :]
@@ -488,7 +489,7 @@ def load_encoder_weights(encoder, name, weights):
         path = fetch_weights(spec.imagenet_url)
     else:
         path = os.path.expanduser(str(weights))
-        if not os.path.isfile(path):
+        if not fs.isfile(path):
             raise ValueError(
                 f"weights must be 'imagenet', 'none' or the path of an existing weights file. Received: weights={weights!r}"
             )
@@ -545,7 +546,7 @@ def build_embedding(name, *, layer=None, weights="imagenet"):
         path = fetch_weights(entry["url"])
     else:
         path = os.path.expanduser(str(weights))
-        if not os.path.isfile(path):
+        if not fs.isfile(path):
             raise ValueError(
                 f"Embedding weights must be 'imagenet', 'none' or an existing file. Received: weights={weights!r}"
             )

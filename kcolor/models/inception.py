@@ -22,6 +22,8 @@ import os
 
 import keras
 
+from kcolor import fs
+
 INPUT_SIZE = 299
 _URL = "https://storage.googleapis.com/tensorflow/keras-applications/inception_v3/"
 # (file name, md5) of keras.applications' InceptionV3 weights, with and without the top.
@@ -37,7 +39,7 @@ def parse_weights(weights, *, what="weights"):
         return None
     if weights == "imagenet":
         return "imagenet"
-    if isinstance(weights, (str, os.PathLike)) and os.path.isfile(os.path.expanduser(str(weights))):
+    if isinstance(weights, (str, os.PathLike)) and fs.isfile(os.path.expanduser(str(weights))):
         return os.path.expanduser(str(weights))
     raise ValueError(
         f"Unknown {what} {weights!r}. Valid: 'imagenet' (download), 'none' (random, offline) "

@@ -19,6 +19,7 @@ Example:
 import dataclasses
 import os
 
+from kcolor import fs
 from kcolor.errors import KcolorError
 from kcolor.models.encoders import DOWNLOAD_TIMEOUT_S, fetch_weights
 
@@ -55,7 +56,7 @@ def parse_weights(weights):
     if weights.lower() == "imagenet":
         return "imagenet"
     path = os.path.expanduser(weights)
-    if not os.path.isfile(path):
+    if not fs.isfile(path):
         raise FileNotFoundError(
             f"weights file '{weights}' does not exist. Valid weights: imagenet, none, or the path of a weights file"
         )

@@ -38,6 +38,7 @@ import weakref
 import keras
 import numpy as np
 
+from kcolor import fs
 from kcolor.models.registry import register_model
 
 # Stage tables (section 3.3). Every stage halves or doubles height and width.
@@ -272,20 +273,20 @@ def build_stable_colorizer(input_shape=(256, 256, 3), *, reference_shape=None, n
 
 
 def _resolve_model_file(run_dir):
-    path = os.path.expanduser(os.fspath(run_dir))
-    if not os.path.exists(path):
+    path = os.path.expanduser(fs.path_str(run_dir))
+    if not fs.exists(path):
         raise FileNotFoundError(
             f"encoder_from={run_dir!r} does not exist. Valid: a ref_autoencoder run folder "
             f"(holding {RUN_MODEL_FILE}) or a .keras file"
         )
-    if os.path.isdir(path):
-        path = os.path.join(path, RUN_MODEL_FILE)
+    if fs.isdir(path):
+        path = fs.join(path, RUN_MODEL_FILE)
     elif not path.endswith(".keras"):
         raise FileNotFoundError(
             f"encoder_from must be a ref_autoencoder run folder (holding {RUN_MODEL_FILE}) or a "
             f".keras file. Received: encoder_from={run_dir!r}"
         )
-    if not os.path.isfile(path):
+    if not fs.isfile(path):
         raise FileNotFoundError(
             f"encoder_from={run_dir!r}: no trained model at {path!r}. Train the autoencoder first, "
             "e.g. `kcolor train --config ref_autoencoder_coco`, and pass its run folder"
