@@ -49,7 +49,9 @@ TRAIN = [
 
 def test_records_train_resume_export_evaluate_on_ram(ram_root, no_local_files, capsys):
     from kcolor.cli.main import main
+    from kcolor.data.images import read_image, write_png
     from kcolor.export import export_run
+    from kcolor.export.colorize import colorize_paths
     from kcolor.export.savedmodel import SavedModelColorizer
     from kcolor.export.tflite import TFLiteColorizer
 
@@ -82,10 +84,33 @@ def test_records_train_resume_export_evaluate_on_ram(ram_root, no_local_files, c
     assert lite["path"] == f"{ram_root}/export/tflite/pix2pix.tflite" and lite["parity"]["bar_met"]
     assert TFLiteColorizer(lite["path"]).colorize(photo).shape == (20, 28, 3)
 
+    photos = f"{ram_root}/photos"
+    write_png(f"{photos}/a.png", photo)
+    write_png(f"{photos}/sub/b.png", photo[:16])
+    colorized = colorize_paths(f"{ram_root}/export/savedmodel", [photos], out_dir=f"{ram_root}/colorized")
+    assert colorized["written"] == 2 and fs.listdir(f"{ram_root}/colorized") == ["a.png", "sub"]
+    assert read_image(f"{ram_root}/colorized/sub/b.png").rgb.shape == (16, 28, 3)
+
     assert main(["evaluate", run, "--out", f"{ram_root}/eval", "--max-images", "2"]) == 0
     evaluation = fs.read_json(f"{ram_root}/eval/evaluation.json")
     assert evaluation["test_set"]["count"] == 2 and evaluation["runs"] == {"run": run}
     assert {"evaluation.md", "table.png", "grid.png"} <= set(fs.listdir(f"{ram_root}/eval"))
+
+
+def test_image_folder_on_ram_is_a_data_source(ram_root):
+    from kcolor.data.images import write_png
+    from kcolor.data.sources import load_raw
+
+    rgb = np.random.default_rng(1).random((12, 10, 3)).astype(np.float32)
+    for rel in ("a.png", "nested/b.png", ".hidden/c.png", "notes.txt"):
+        if rel.endswith(".png"):
+            write_png(f"{ram_root}/photos/{rel}", rgb)
+        else:
+            fs.write_bytes(f"{ram_root}/photos/{rel}", b"not an image")
+    raw = load_raw(f"folder:{ram_root}/photos", split=(1.0, 0.0, 0.0))
+    assert raw.counts["train"] == 2 and raw.info["folder"] == f"{ram_root}/photos"
+    ids = sorted(e["id"].decode() for e in raw.splits["train"].as_numpy_iterator())
+    assert ids == ["a.png", "nested/b.png"]
 
 
 @pytest.mark.parametrize("where", ["local", "ram"])
