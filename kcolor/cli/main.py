@@ -219,12 +219,13 @@ def _cmd_turing_test(args):
 
 
 def _cmd_turing_score(args):
+    from kcolor import fs
     from kcolor.training.history import atomic_write_json
     from kcolor.turing import format_score, score_results
 
     report = score_results(args.results)
     print(format_score(report))
-    out = args.out or os.path.join(os.path.dirname(os.path.abspath(args.results[0])), "turing-score.json")
+    out = args.out or fs.join(fs.dirname(fs.absolute(args.results[0])), "turing-score.json")
     atomic_write_json(out, report)
     print(f"wrote {out}")
     return 0
