@@ -27,6 +27,7 @@ import urllib.parse
 
 import tensorflow as tf
 
+from kcolor import fs
 from kcolor.data.sources import AUTOTUNE, SPLITS, DataSourceError, RawData, split_index
 
 CONNECT_TIMEOUT = 3.0
@@ -109,12 +110,12 @@ def _how_to_supply(name, data_dir):
 
 
 def _manual_dir(data_dir):
-    return os.path.join(data_dir, "downloads", "manual")
+    return fs.join(data_dir, "downloads", "manual")
 
 
 def _has_manual_files(builder, manual_dir):
-    return bool(getattr(builder, "MANUAL_DOWNLOAD_INSTRUCTIONS", None)) and os.path.isdir(manual_dir) and bool(
-        os.listdir(manual_dir)
+    return bool(getattr(builder, "MANUAL_DOWNLOAD_INSTRUCTIONS", None)) and fs.isdir(manual_dir) and bool(
+        fs.listdir(manual_dir)
     )
 
 
