@@ -52,8 +52,12 @@ def join(path, *parts) -> str:
 
 
 def dirname(path) -> str:
+    """The folder above `path`; on a remote filesystem never above `scheme://`."""
     path = path_str(path).rstrip("/") or "/"
-    return posixpath.dirname(path) if is_remote(path) else os.path.dirname(path)
+    if not is_remote(path):
+        return os.path.dirname(path)
+    scheme, rest = path.split("://", 1)
+    return f"{scheme}://{posixpath.dirname(rest)}"
 
 
 def basename(path) -> str:

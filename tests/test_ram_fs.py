@@ -152,5 +152,6 @@ def test_remote_paths_keep_their_scheme():
     assert expand_source("pairs:folder:gs://b/refs, gs://b/targets") == "pairs:folder:gs://b/refs,gs://b/targets"
     assert fs.join("gs://b/runs", "x", "history.json") == "gs://b/runs/x/history.json"
     assert fs.basename("gs://b/runs/x/") == "x" and fs.dirname("gs://b/runs/x") == "gs://b/runs"
+    assert fs.dirname("gs://b") == "gs://"  # never a local "gs:" folder
     assert fs.absolute("gs://b/runs/x") == "gs://b/runs/x"
     assert fs.absolute("runs/x") == os.path.abspath("runs/x")
