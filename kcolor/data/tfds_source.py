@@ -276,7 +276,7 @@ def prepare_builder(name, *, data_dir=None, download=True, stall_timeout=None):
             )
     try:
         if _download_is_real():
-            os.makedirs(data_dir, exist_ok=True)
+            fs.makedirs(data_dir)  # a gs:// data_dir too (tfds writes through gfile)
             run_watched(
                 DOWNLOAD_TARGET, [name, data_dir, manual_dir], watch_dir=data_dir, stall_timeout=stall_timeout,
                 what=f"downloading tfds dataset '{name}'",
