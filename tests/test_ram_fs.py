@@ -155,3 +155,11 @@ def test_remote_paths_keep_their_scheme():
     assert fs.dirname("gs://b") == "gs://"  # never a local "gs:" folder
     assert fs.absolute("gs://b/runs/x") == "gs://b/runs/x"
     assert fs.absolute("runs/x") == os.path.abspath("runs/x")
+
+
+def test_make_pairs_refuses_a_remote_folder_before_any_work(ram_root, tmp_path):
+    from kcolor.data.videos import make_pairs
+
+    with pytest.raises(ValueError, match=r"frames='ram://.*konvid_frames'.*local --videos and --out"):
+        make_pairs(str(tmp_path), "konvid", out_dir=f"{ram_root}/records")
+    assert not fs.exists(f"{ram_root}/records") and os.listdir(tmp_path) == []

@@ -27,6 +27,7 @@ import time
 
 import numpy as np
 
+from kcolor import fs
 from kcolor.data.images import ImageReadError, check_entry, find_entries, skip_summary
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".webm", ".mkv")
@@ -266,6 +267,13 @@ def make_pairs(
     """
     if frames_dir is None:
         frames_dir = os.path.join(out_dir, f"{name}_frames")
+    remote = [f"{what}={os.fspath(p)!r}" for what, p in (("videos", videos_dir), ("frames", frames_dir)) if fs.is_remote(p)]
+    if remote:
+        raise ValueError(
+            f"make-pairs decodes videos with ffmpeg and writes their frames on local disk; {', '.join(remote)} is not "
+            f"local. Valid: local --videos and --out folders (the frames go to OUT/{name}_frames); copy OUT/{name} "
+            "to the bucket afterwards"
+        )
     report = extract_pairs(videos_dir, frames_dir, progress=progress, summary=False)
     if report["pairs"] == 0:
         print(report["summary"], file=sys.stderr, flush=True)
