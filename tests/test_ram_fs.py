@@ -163,3 +163,13 @@ def test_make_pairs_refuses_a_remote_folder_before_any_work(ram_root, tmp_path):
     with pytest.raises(ValueError, match=r"frames='ram://.*konvid_frames'.*local --videos and --out"):
         make_pairs(str(tmp_path), "konvid", out_dir=f"{ram_root}/records")
     assert not fs.exists(f"{ram_root}/records") and os.listdir(tmp_path) == []
+
+
+def test_web_site_refuses_a_remote_model_or_folder_before_any_work(ram_root, tmp_path):
+    from kcolor.web.site import build_site
+
+    with pytest.raises(ValueError, match=r"model='ram://.*local run folder"):
+        build_site(f"{ram_root}/run", tmp_path / "site")
+    with pytest.raises(ValueError, match=r"out='ram://.*local --out"):
+        build_site(tmp_path / "run", f"{ram_root}/site")
+    assert os.listdir(tmp_path) == []

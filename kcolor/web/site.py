@@ -40,6 +40,8 @@ import tempfile
 import threading
 from pathlib import Path
 
+from kcolor import fs
+
 MAX_PIXELS = 50_000_000
 STATIC = Path(__file__).with_name("static")
 PAGE_FILES = ("index.html", "app.js", "colorize.js", "lab.js", "resize.js", "style.css")
@@ -226,6 +228,12 @@ def build_site(model, out_dir, *, quantize=None, node_modules=None, max_pixels=M
     """
     if int(max_pixels) < 1:
         raise ValueError(f"max_pixels must be a positive number of pixels. Received: max_pixels={max_pixels}")
+    remote = [f"{what}={os.fspath(p)!r}" for what, p in (("model", model), ("out", out_dir)) if fs.is_remote(p)]
+    if remote:
+        raise ValueError(
+            f"kcolor web builds a local folder for a local browser and server; {', '.join(remote)} is not local. "
+            "Valid: a local run folder or .tflite file and a local --out (copy a bucket's export down first)"
+        )
     out_dir = Path(os.fspath(out_dir)).resolve()
     _prepare_out_dir(out_dir)
     tflite = find_tflite(model, quantize)
