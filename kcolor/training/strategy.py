@@ -29,12 +29,24 @@ STRATEGIES = ("auto", "default", "one_device", "mirrored", "multiworker", "multi
 TPU_ENV = ("COLAB_TPU_ADDR", "TPU_NAME", "TPU_ACCELERATOR_TYPE")
 
 log = logging.getLogger(__name__)
+# One strategy object per name and process. Two MirroredStrategy objects number their
+# collective ops from the same start, so a second one's all-reduce can meet the first
+# one's cached instance of another shape ("Shape mismatch in the collective instance");
+# a multi-worker strategy configures the runtime's collectives once per process anyway.
+_MADE = {}
 
 
 def make_strategy(name="default"):
-    """Build the `tf.distribute.Strategy` called `name` (see the module table)."""
+    """The `tf.distribute.Strategy` called `name` (see the module table); built once per process."""
     if name not in STRATEGIES:
         raise ValueError(f"Unknown strategy '{name}'. Valid strategies: {', '.join(STRATEGIES)}")
+    name = "multiworker" if name == "multi_worker" else name
+    if name not in _MADE:
+        _MADE[name] = _make(name)
+    return _MADE[name]
+
+
+def _make(name):
     if name == "auto":
         if tpu_hint():
             try:
