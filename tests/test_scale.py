@@ -23,6 +23,7 @@ from kcolor.models.saving import save_colorizer
 from kcolor.training.loop import train
 from kcolor.training.optimizers import make_optimizer
 from kcolor.training.precision import PRECISIONS, auto_precision, cpu_bf16_flags, resolve_precision
+from kcolor.training.resume import FREE_KEYS, WEIGHT_KEYS
 from kcolor.training.steps import compile_step, gan_step
 from kcolor.training.strategy import STRATEGIES, describe_strategy, is_chief, make_strategy
 
@@ -195,3 +196,23 @@ def test_checkpoint_resumes_across_one_and_two_devices(tmp_path):
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     for direction, r in out.items():
         assert r == {"same": True, "restored_step": 2}, (direction, r)
+
+
+def test_precision_change_continues_from_a_bitwise_restore(tmp_path):
+    # mixed_precision is not a weight key: the variables are float32 under every policy.
+    assert "mixed_precision" not in WEIGHT_KEYS and "mixed_precision" not in FREE_KEYS
+    run = tmp_path / "run"
+    sets = ["model=pix2pix", "image_size=32", "batch_size=4", "base_filters=8", "sample_images=2", "epochs=1",
+            "steps_per_epoch=4", "val_steps=1"]
+    train(apply_overrides(get_config("sample"), sets + ["mixed_precision=float32"]), run_dir=run, max_steps=2, verbose=0)
+    saved = keras.saving.load_model(run / "colorizer.keras", safe_mode=True).get_weights()
+    bf16 = sets + ["mixed_precision=mixed_bfloat16"]
+    with pytest.raises(ConfigError) as err:
+        train(apply_overrides(get_config("sample"), bf16), run_dir=run, max_steps=2, verbose=0)
+    assert "mixed_precision: 'float32' -> 'mixed_bfloat16'" in str(err.value) and "resume=continue" in str(err.value)
+    # Continued at the restored step (max_steps reached at once): the colorizer is written again from the
+    # weights restored under the bfloat16 policy, bitwise those the float32 run saved.
+    result = train(apply_overrides(get_config("sample"), bf16 + ["resume=continue"]), run_dir=run, max_steps=2, verbose=0)
+    assert result["step"] == 2 and result["stopped_early"]
+    restored = keras.saving.load_model(run / "colorizer.keras", safe_mode=True).get_weights()
+    assert all(np.array_equal(a, b) for a, b in zip(saved, restored))

@@ -33,6 +33,21 @@ refused unless `resume=continue` or `resume=restart` (free keys: `resume.FREE_KE
 A NaN/Inf loss stops the run naming the step and the last good checkpoint, writing
 nothing; `on_nonfinite=skip_batch` leaves such a batch's update out (BatchNorm
 statistics restored) and counts it (`skipped_batches`).
+Multi-worker (`strategy=multiworker`, `TF_CONFIG` on every worker): every worker runs
+the same command; only the chief (task `chief`, else `worker` 0) writes the run folder
+(config, history, figures, TensorBoard, `colorizer.keras`) and its checkpoints. Every
+worker takes part in each checkpoint save, as TensorFlow's multi-worker guide asks:
+the others save into a temporary folder of their own (`tempfile.mkdtemp`), deleted
+after each save and when the run ends. All workers restore from the run folder's
+checkpoints, so on several machines it must be a path they all read (`gs://...`); a
+worker that restores another step than the chief stops the run with a message.
+Validation sums and train losses are reduced over every replica of every worker, and
+`images_per_sec` counts the global batch. Each worker reads its own share of the data
+(`kcolor.data.pipeline`: `records:` shards by file, other sources by data). BatchNorm
+moving statistics, which Keras updates per replica, are averaged over the replicas
+before each validation and checkpoint (`_Run.sync_statistics`), so every worker
+validates and saves the same weights (`weights_sha256` in the result is equal on all).
+
 Not bitwise on resume: Paper 002's noisy GAN labels draw from TensorFlow's op RNG, which
 restarts in a new process; a `datasets=` argument resumes exactly only when it yields
 the same batches on every pass.
@@ -43,8 +58,10 @@ Example:
 """
 
 import dataclasses
+import hashlib
 import json
 import math
+import tempfile
 import time
 
 import keras
@@ -64,7 +81,7 @@ from kcolor.training.history import History, atomic_write_json
 from kcolor.training.optimizers import make_optimizer
 from kcolor.training.precision import resolve_precision
 from kcolor.training.steps import compile_step, eval_step, feed, gan_step, supervised_step
-from kcolor.training.strategy import describe_strategy, make_strategy, set_threads
+from kcolor.training.strategy import describe_strategy, is_chief, make_strategy, set_threads
 
 # Loss settings of a GAN whose builder does not return a "gan_loss" entry.
 GAN_LOSS_DEFAULTS = {"adv_loss": "bce", "recon_loss": "l1", "recon_weight": 100.0}
@@ -85,13 +102,14 @@ class _Bundle:
     test: tf.data.Dataset = None
     counts: dict = dataclasses.field(default_factory=dict)
     train_from: object = None  # step -> the training stream from that batch (kcolor.data.DataBundle)
+    info: dict = dataclasses.field(default_factory=dict)
 
 
 def _as_bundle(datasets):
     if isinstance(datasets, dict):
         return _Bundle(
             datasets["train"], datasets.get("val"), datasets.get("test"), dict(datasets.get("counts") or {}),
-            datasets.get("train_from"),
+            datasets.get("train_from"), dict(datasets.get("info") or {}),
         )
     return _Bundle(
         datasets.train,
@@ -99,6 +117,7 @@ def _as_bundle(datasets):
         getattr(datasets, "test", None),
         dict(getattr(datasets, "counts", None) or {}),
         getattr(datasets, "train_from", None),
+        dict(getattr(datasets, "info", None) or {}),
     )
 
 
@@ -125,8 +144,37 @@ class _MixedPrecision:
         keras.mixed_precision.set_global_policy(self.previous)
 
 
-def _local_count(strategy, batch):
-    return sum(int(v.shape[0]) for v in strategy.experimental_local_results(batch["rgb"]))
+def _global_count(strategy, batch):
+    """Images in this step over every replica of every worker.
+
+    A worker holds only its own replicas' shares; the global count scales them up,
+    which is exact when the batch splits evenly (training batches always do: they are
+    batched with drop_remainder, in a multiple of the replicas).
+    """
+    local = strategy.experimental_local_results(batch["rgb"])
+    count = sum(int(v.shape[0]) for v in local)
+    return count * int(strategy.num_replicas_in_sync) // max(1, len(local))
+
+
+def _num_workers(strategy):
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not getattr(resolver, "task_type", None):
+        return 1
+    spec = resolver.cluster_spec().as_dict() or {}
+    return sum(len(spec.get(job, ())) for job in ("chief", "worker"))
+
+
+def weights_sha256(models) -> str:
+    """SHA-256 of every weight of `models` (a dict of Keras models), in a fixed order.
+
+    Two workers (or two runs) with the same digest hold bitwise the same weights.
+    """
+    digest = hashlib.sha256()
+    for name in sorted(models):
+        for variable in models[name].weights:
+            digest.update(variable.path.encode())
+            digest.update(np.ascontiguousarray(variable.numpy()).tobytes())
+    return digest.hexdigest()
 
 
 def _sample_batch(bundle, n):
@@ -181,19 +229,28 @@ class _EpochStats:
 class _Run:
     """State of one `train` call; `train` below is the public entry point."""
 
-    def __init__(self, cfg, run_dir, datasets, verbose):
+    def __init__(self, cfg, run_dir, datasets, verbose, strategy):
         self.cfg = cfg
         self.verbose = verbose
+        # Made by `train` before any other TensorFlow op: a multi-worker strategy
+        # configures the runtime's collectives, which it can only do at start-up.
+        self.strategy = strategy
+        self.chief = is_chief(strategy)
+        self.num_workers = _num_workers(strategy)
+        self._sync_fn = None
+        self.restored_state = {}  # what `restore` found; stays empty when nothing is restored
         self.run_dir = fs.path_str(run_dir)  # a string: Path would turn gs:// into gs:/
         self.spec = get_model(cfg.model)
         self.io = get_io(self.spec.io)
         self.bundle = _as_bundle(datasets) if datasets is not None else _build_datasets(cfg)
-        self.strategy = make_strategy(cfg.strategy)
         # mixed_precision=auto becomes the policy this device runs best (kcolor.training.precision).
         # config.json keeps the value asked for; self.precision is the policy in effect.
         self.precision, reason = resolve_precision(cfg.mixed_precision, self.strategy)
         if verbose:
             print(f"{describe_strategy(self.strategy, cfg.batch_size)}; {reason} -> {self.precision}")
+            stream = self.bundle.info.get("train_stream")
+            if self.num_workers > 1 and stream:
+                print(f"Training data: {stream}; {self.num_workers} workers")
         self._build_networks()
         self._build_checkpoint()
 
@@ -248,9 +305,22 @@ class _Run:
             step=self.step, epoch=self.epoch, epoch_step=self.epoch_step, run_state=self.state,
             seed_states=seed_states, **tracked
         )
-        self.manager = tf.train.CheckpointManager(
-            self.checkpoint, fs.join(self.run_dir, "checkpoints"), max_to_keep=max(1, int(self.cfg.keep_checkpoints))
-        )
+        keep = max(1, int(self.cfg.keep_checkpoints))
+        self.manager = tf.train.CheckpointManager(self.checkpoint, fs.join(self.run_dir, "checkpoints"), max_to_keep=keep)
+        self.worker_dir = None
+        self.save_manager = self.manager
+        if not self.chief:
+            # Every worker must take part in a save; the others write to a folder of their own.
+            resolver = self.strategy.cluster_resolver
+            self.worker_dir = tempfile.mkdtemp(prefix=f"kcolor-{resolver.task_type}{resolver.task_id}-")
+            self.save_manager = tf.train.CheckpointManager(
+                self.checkpoint, fs.join(self.worker_dir, "checkpoints"), max_to_keep=1
+            )
+            if self.verbose:
+                print(
+                    f"Task {resolver.task_type}:{resolver.task_id} is not the chief: it writes nothing to the run folder; "
+                    f"its share of each checkpoint goes to {self.worker_dir}, deleted after each save"
+                )
 
     def restore(self):
         latest = self.manager.latest_checkpoint
@@ -272,6 +342,11 @@ class _Run:
                 )
         return bool(latest)
 
+    def close(self):
+        """Delete a non-chief worker's temporary checkpoint folder."""
+        if self.worker_dir is not None:
+            fs.rmtree(self.worker_dir)
+
     def _train_stream(self):
         """The training batches from the checkpoint's global step on (exact data position).
 
@@ -281,7 +356,7 @@ class _Run:
         """
         step = int(self.step.numpy())
         if self.bundle.train_from is not None:
-            return self.bundle.train_from(step)
+            return self.bundle.train_from(step, num_workers=self.num_workers)
         return self.bundle.train.repeat().skip(step)
 
     def _datasets(self):
@@ -369,15 +444,20 @@ class _Run:
 
     def save_checkpoint(self, stats=None, history=None):
         """Write a checkpoint of the whole run state; the previous one stays latest until it is complete."""
+        self.sync_statistics()
         self._sync_state(stats, history if history is not None else self.history)
         self.kill.hit("checkpoint")
-        path = self.manager.save(checkpoint_number=int(self.step.numpy()))
+        path = self.save_manager.save(checkpoint_number=int(self.step.numpy()))
+        if self.worker_dir is not None:
+            fs.rmtree(fs.join(self.worker_dir, "checkpoints"))
         self._last_save = time.perf_counter()
         if self.verbose > 1:
             print(f"Saved checkpoint {path}")
         return path
 
     def save_colorizer(self):
+        if not self.chief:
+            return
         save_colorizer(self.colorizer, fs.join(self.run_dir, "colorizer.keras"))  # standard Keras, whole or not at all
 
     def samples(self):
@@ -392,6 +472,8 @@ class _Run:
         return gray[..., None], prediction, batch["rgb"].numpy(), colorized
 
     def write_figures(self, history, epoch):
+        if not self.chief:
+            return
         if history.rows:
             title = f"{self.cfg.model} ({self.cfg.config_name})"
             save_loss_curve(history.rows, fs.join(self.run_dir, "loss_curve.png"), title=title)
@@ -450,7 +532,7 @@ class _Run:
             bad = resume_lib.first_nonfinite(losses)
             if bad is not None and not (skipped and cfg.on_nonfinite == "skip_batch"):
                 self._nonfinite(step, bad)
-            count = _local_count(self.strategy, batch)
+            count = _global_count(self.strategy, batch)
             if self._traced:  # the first call traces the step: not throughput
                 stats.busy += dt
                 stats.images += count
@@ -474,13 +556,64 @@ class _Run:
                 progbar.update(done + ran, [*losses.items(), ("img/s", rate)])
             at_epoch_end = remaining is not None and ran >= remaining
             due = (every_steps and step % every_steps == 0) or (
-                every_seconds and time.perf_counter() - self._last_save >= every_seconds
+                every_seconds and self._any_worker(time.perf_counter() - self._last_save >= every_seconds)
             )
             if due and not at_epoch_end:  # the epoch's end writes its own checkpoint
                 self.save_checkpoint(stats)
         if stats.steps == 0 and remaining != 0 and not stats.stopped:
             raise RuntimeError("The training split yielded no batches; check the data source and batch_size")
         return stats
+
+    def sync_statistics(self):
+        """Average the networks' float non-trainable weights (BatchNorm moving statistics) over the replicas.
+
+        Keras updates such a weight on every replica from that replica's own share of the
+        batch and never reconciles the copies, so under `mirrored` or `multiworker` each
+        replica (each worker) drifts to statistics of its own. The loop averages them
+        before every validation, checkpoint and save: all workers then validate, save and
+        resume with the same weights. (For the moving mean this is the running mean of the
+        global batch; the moving variance is the mean of the replicas' variances.)
+        """
+        if self.strategy.num_replicas_in_sync == 1:
+            return
+        if self._sync_fn is None:
+            seen, variables = set(), []
+            for model in self.models.values():
+                for v in model.non_trainable_variables:
+                    if "float" in str(v.dtype) and id(v) not in seen:
+                        seen.add(id(v))
+                        variables.append(v)
+
+            def average():
+                ctx = tf.distribute.get_replica_context()
+                for v in variables:
+                    v.assign(ctx.all_reduce(tf.distribute.ReduceOp.MEAN, tf.identity(v.value)))
+
+            self._sync_fn = tf.function(lambda: self.strategy.run(average))
+        self._sync_fn()
+
+    def _gather(self, value):
+        """`value` (a float) of every replica of every worker, as a numpy array."""
+        per_replica = self.strategy.run(lambda: tf.constant([float(value)], tf.float32))
+        return self.strategy.gather(per_replica, axis=0).numpy()
+
+    def _any_worker(self, flag):
+        """True when `flag` is true on any worker (each worker's clock differs; all must save together)."""
+        if self.num_workers == 1:
+            return bool(flag)
+        return bool(self._gather(1.0 if flag else 0.0).max() > 0.5)
+
+    def _check_workers_restored_alike(self):
+        """All workers must continue from the same step (they restore from the run folder)."""
+        if self.num_workers == 1:
+            return
+        steps = self._gather(int(self.step.numpy()))
+        if steps.min() != steps.max():
+            raise resume_lib.RunFolderError(
+                f"The workers restored different steps ({int(steps.min())} to {int(steps.max())}; this one "
+                f"{int(self.step.numpy())}) from {self.run_dir}: every worker must read the same run folder (a path "
+                "they all share, such as gs://...); use --set resume=restart or another run_dir"
+            )
 
     def _nonfinite(self, step, bad):
         name, value = bad
@@ -501,6 +634,7 @@ class _Run:
         cfg = self.cfg
         history = self.history
         epoch = int(self.epoch.numpy())
+        self.sync_statistics()
         val = self.validate()
         row = {"epoch": epoch + 1, "step": int(self.step.numpy())}
         row.update({f"train_{k}": v for k, v in stats.means().items()})
@@ -530,6 +664,8 @@ class _Run:
         self._write_epoch_files(epoch + 1)
 
     def _write_epoch_files(self, epoch):
+        if not self.chief:
+            return
         self.kill.hit("history")
         self.history.save(self.run_dir)
         self.kill.hit("figures")
@@ -561,8 +697,12 @@ class _Run:
         self.kill = resume_lib.KillPoints()
         self._datasets()
         self._compile()
-        self.writer = tf.summary.create_file_writer(fs.join(self.run_dir, "tb"))
-        self._samples_batch = _sample_batch(self.bundle, max(1, int(cfg.sample_images)))
+        self._check_workers_restored_alike()
+        if self.chief:
+            self.writer = tf.summary.create_file_writer(fs.join(self.run_dir, "tb"))
+            self._samples_batch = _sample_batch(self.bundle, max(1, int(cfg.sample_images)))
+        else:
+            self.writer, self._samples_batch = tf.summary.create_noop_writer(), None
         self._train_iter, self._traced, self._consistent = None, False, True
         state = self.restored_state
         self.history = history = self._restore_history()
@@ -572,7 +712,7 @@ class _Run:
             history.rows[-1].get("wall_time", 0.0) if history.rows else 0.0
         )
         self._start = self._last_save = time.perf_counter()
-        if self.manager.latest_checkpoint and int(self.epoch_step.numpy()) == 0 and int(self.epoch.numpy()) > 0:
+        if self.chief and self.manager.latest_checkpoint and int(self.epoch_step.numpy()) == 0 and int(self.epoch.numpy()) > 0:
             if not self._epoch_files_current():
                 self._write_epoch_files(int(self.epoch.numpy()))  # a kill cut them short
         stats = _EpochStats.from_state(state.get("epoch"))
@@ -589,7 +729,7 @@ class _Run:
                 self._finish_epoch(stats)
                 stats = _EpochStats(start=time.perf_counter())
         except KeyboardInterrupt:
-            if self._consistent:
+            if self._consistent and self.num_workers == 1:  # a save needs every worker; one was interrupted
                 self.save_checkpoint(stats)
                 history.save(self.run_dir)
                 print(f"\nInterrupted: checkpoint saved at step {int(self.step.numpy())}; run the same command to resume.")
@@ -598,9 +738,10 @@ class _Run:
             raise
         if stopped:
             self.save_checkpoint(stats)
-            history.save(self.run_dir)
+            if self.chief:
+                history.save(self.run_dir)
             self.save_colorizer()
-        elif not fs.exists(fs.join(self.run_dir, "colorizer.keras")):
+        elif self.chief and not fs.exists(fs.join(self.run_dir, "colorizer.keras")):
             self.save_colorizer()
         self.writer.flush()
         last = history.rows[-1] if history.rows else {}
@@ -614,6 +755,7 @@ class _Run:
             "epoch": int(self.epoch.numpy()),
             "stopped_early": stopped,
             "skipped_batches": self.skipped,
+            "weights_sha256": weights_sha256(self.models),
         }
 
 
@@ -633,7 +775,8 @@ def train(cfg, *, run_dir=None, max_steps=None, verbose=1, datasets=None):
     Returns:
         dict with `run_dir`, `losses` (last epoch's train means), `val` (last
         validation), `history` (rows), `wall_time` (s, this call), `step`, `epoch` and
-        `stopped_early`.
+        `stopped_early`, `skipped_batches` and `weights_sha256` (a digest of every
+        network's weights: equal on every worker of a multi-worker run).
 
     Example:
         result = train(apply_overrides(get_config("sample"), ["epochs=1"]))
@@ -641,27 +784,39 @@ def train(cfg, *, run_dir=None, max_steps=None, verbose=1, datasets=None):
     """
     cfg = resolve_config(cfg)
     set_threads(cfg.intra_op_threads, cfg.inter_op_threads)  # acts before TF's first op
+    strategy = make_strategy(cfg.strategy)  # next: multi-worker collectives are set up before any op runs
+    chief = is_chief(strategy)
     keras.utils.set_random_seed(int(cfg.seed))
     run_dir = fs.path_str(run_dir or cfg.run_dir or default_run_dir(cfg))
     cfg = dataclasses.replace(cfg, run_dir=str(run_dir))
     if cfg.deterministic:
         tf.config.experimental.enable_op_determinism()
-    old_config, changed = resume_lib.check_resumable(run_dir, cfg)
-    fs.makedirs(run_dir)
-    run = _Run(cfg, run_dir, datasets, verbose)
-    run.restore()
-    if changed:  # resume=continue under a changed config: keep the weights, record it
-        run.pending_change = resume_lib.record_change(
-            run_dir, step=int(run.step.numpy()), epoch=int(run.epoch.numpy()), old=old_config, new=cfg.to_dict(), keys=changed
-        )
-        if verbose:
-            print(f"Continuing {run_dir} under a changed config: {run.pending_change}")
-    run.write_static_files()
-    result = run.run(max_steps=max_steps)
+    old_config, changed = resume_lib.check_resumable(run_dir, cfg, move=chief)  # only the chief moves files
+    if chief:
+        fs.makedirs(run_dir)
+    run = _Run(cfg, run_dir, datasets, verbose, strategy)
+    try:
+        if cfg.resume != "restart":  # restart: the chief moved the checkpoints aside (a worker may look first)
+            run.restore()
+        if changed:  # resume=continue under a changed config: keep the weights, record it
+            step, epoch = int(run.step.numpy()), int(run.epoch.numpy())
+            if chief:
+                run.pending_change = resume_lib.record_change(
+                    run_dir, step=step, epoch=epoch, old=old_config, new=cfg.to_dict(), keys=changed
+                )
+            else:
+                run.pending_change = resume_lib.describe_changes(old_config, cfg.to_dict(), changed)
+            if verbose:
+                print(f"Continuing {run_dir} under a changed config: {run.pending_change}")
+        if chief:
+            run.write_static_files()
+        result = run.run(max_steps=max_steps)
+    finally:
+        run.close()
     if verbose:
         losses = ", ".join(f"{k} {v:.4g}" for k, v in result["losses"].items())
         print(f"Run folder: {run_dir}  ({result['wall_time']:.1f} s; {losses})")
     return result
 
 
-__all__ = ["GAN_LOSS_DEFAULTS", "default_run_dir", "train"]
+__all__ = ["GAN_LOSS_DEFAULTS", "default_run_dir", "train", "weights_sha256"]

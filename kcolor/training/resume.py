@@ -69,7 +69,13 @@ FREE_KEYS = (
     "cache",
 )
 # Keys whose change makes the checkpointed weights or optimizer state not fit.
-WEIGHT_KEYS = ("model", "image_size", "options", "mixed_precision")
+# `mixed_precision` is not one: the variables stay float32 under every policy, and a
+# checkpoint written under float32 restores bitwise under mixed_bfloat16 and back
+# (tests/test_scale.py). It changes the arithmetic from there on, so it needs
+# `resume=continue` (recorded in the history). A change to or from mixed_float16 also
+# adds or drops the loss-scale optimizer's state: such a checkpoint does not restore
+# (the restore fails naming the checkpoint; use resume=restart).
+WEIGHT_KEYS = ("model", "image_size", "options")
 # History columns that are timings: they differ between any two runs.
 TIMING_KEYS = ("images_per_sec", "epoch_time", "wall_time")
 
@@ -103,12 +109,13 @@ def describe_changes(old: dict, new: dict, keys) -> str:
     return ", ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in keys)
 
 
-def check_resumable(run_dir, cfg):
+def check_resumable(run_dir, cfg, *, move=True):
     """Decide how `cfg` may resume `run_dir`; returns `(old_config, changed)`.
 
     Raises `ConfigError` (one line) when the config changed and `cfg.resume` does not say
     what to do, or when it cannot continue. With `resume=restart` the old checkpoints
-    and history are moved aside first (then nothing is resumed).
+    and history are moved aside first (then nothing is resumed); `move=False` (a
+    multi-worker run's non-chief workers) leaves that to the chief.
     """
     path = fs.join(run_dir, "config.json")
     if not fs.exists(path) or not fs.exists(fs.join(run_dir, "checkpoints")):
@@ -121,7 +128,8 @@ def check_resumable(run_dir, cfg):
         raise RunFolderError(f"{path} does not hold a kcolor config; choose another run_dir")
     new = cfg.to_dict()
     if cfg.resume == "restart":
-        move_aside(run_dir)
+        if move:
+            move_aside(run_dir)
         return None, []
     changed = changed_keys(old, new)
     if not changed:
