@@ -18,8 +18,12 @@ starts and peak resident memory is the case's own):
 - Isola's Pix2Pix at 128x128 batch 16 under `--precision` (default `auto`, resolved per
   device by `kcolor.training.precision`; the row's `policy` says what ran);
 - scaling: the same case on 2 logical CPU devices under `MirroredStrategy` (global
-  batch 16, 8 per replica). On one machine's cores this measures the strategy's
-  overhead, not a speed-up;
+  batch 16, 8 per replica), and on 2 local worker processes under
+  `MultiWorkerMirroredStrategy` (`kcolor.training.local_cluster`: 127.0.0.1, free
+  ports, one `TF_CONFIG` each; the same global batch, 8 per worker; each worker gets
+  half the intra-op threads, so the two together use the cores once). Each is reported
+  against the 1-process float32 row of the same size and batch (`scaling_summary`).
+  On one machine's cores this measures the strategies' overhead, not a speed-up;
 - the input pipeline: `kcolor.data.write_records` shards of the `sample` photos read
   back through `build_datasets` (`records:` source, training augmentation on, cache
   off, no training), in images/s.
@@ -249,9 +253,31 @@ def measure_case(case):
 # --------------------------------------------------------------------------- driver
 
 
+def _json_line(text):
+    lines = [line for line in text.splitlines() if line.startswith("{")]
+    return json.loads(lines[-1]) if lines else None
+
+
+def _run_workers(case, timeout, env):
+    """A multi-worker case: `case["workers"]` local processes; the chief's result, and each worker's images/s."""
+    from kcolor.training.local_cluster import ClusterError, run_local_cluster
+
+    command = [sys.executable, "-m", "kcolor.bench", "--case", json.dumps(case)]
+    try:
+        workers = run_local_cluster(command, workers=int(case["workers"]), timeout=timeout, env=env)
+    except ClusterError as err:
+        return {"error": str(err)}
+    results = [_json_line(w.stdout) for w in workers]
+    if any(r is None for r in results):
+        return {"error": "a worker printed no result"}
+    return {**results[0], "workers": len(results), "worker_images_per_sec": [r["images_per_sec"] for r in results]}
+
+
 def _run_child(case, timeout):
     env = dict(os.environ)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if case.get("workers"):
+        return _run_workers(case, timeout, env)
     proc = subprocess.run(
         [sys.executable, "-m", "kcolor.bench", "--case", json.dumps(case)],
         capture_output=True,
@@ -308,6 +334,8 @@ def build_cases(args):
         isola.update(size=32 if args.quick else 128, batch=4 if args.quick else 16)
         cases.append(dict(isola, label=f"pix2pix isola {args.precision}", precision=args.precision))
         cases.append(dict(isola, label="pix2pix isola 2 logical CPUs", strategy="mirrored", logical_devices=2))
+        per_worker = {"intra_op": max(1, args.intra_op // 2), "inter_op": args.inter_op}
+        cases.append(dict(isola, label="pix2pix isola 2 workers", strategy="multiworker", workers=2, **per_worker))
     if "unetpp_enc" in models:
         # KMHCNet (Paper 003) variants 2, 4 and 6 as the paper trains them: 256x256, batch 4, 1 - MS-SSIM on ab.
         for variant, encoder in ((2, "resnet50"), (4, "resnet34"), (6, "resnet18")):
@@ -371,6 +399,35 @@ def _peer_summary(results):
     summary = summarize(results)
     print("\n".join(format_summary(summary, results)))
     return summary
+
+
+def scaling_summary(results):
+    """Lines comparing each scaling row (2 logical CPUs, 2 workers) with the 1-process float32 row
+    of the same model, options, size and batch, when the run has one."""
+    def key(r):
+        return r.get("model"), r.get("options"), r.get("size"), r.get("batch")
+
+    def one_process(r):
+        return (r.get("strategy") or "default") == "default" and r.get("group") != "peer" and "error" not in r
+
+    lines = []
+    for row in results:
+        if "error" in row or one_process(row) or row.get("group") == "peer":
+            continue
+        base = next(
+            (r for r in results if one_process(r) and r.get("policy") == "float32" and r.get("replicas") == 1
+             and key(r) == key(row)),
+            None,
+        )
+        if base is None:
+            lines.append(f"{row['label']}: {row['images_per_sec']:.2f} img/s (no 1-process float32 row of that size here)")
+            continue
+        ratio = row["images_per_sec"] / base["images_per_sec"]
+        lines.append(
+            f"{row['label']}: {row['images_per_sec']:.2f} img/s against {base['images_per_sec']:.2f} for one process "
+            f"({base['label']}): x{ratio:.2f}"
+        )
+    return lines
 
 
 def _row(case, result):
@@ -455,6 +512,11 @@ def main(argv=None):
     }
     if any(r.get("group") == "peer" for r in results):
         report["peer"] = _peer_summary(results)
+    scaling = scaling_summary(results)
+    if scaling:
+        print("\nScaling (same global batch; on one machine's cores this is overhead, not speed-up):")
+        print("\n".join(f"  {line}" for line in scaling))
+        report["scaling"] = scaling
     with open(args.out, "w", encoding="utf-8") as f:
         json.dump(report, f, indent=2)
     load_after = report["load_average_after"][0]

@@ -385,6 +385,24 @@ def test_bench_measures_the_real_train_step():
     assert set(result["params"]) == {"colorizer", "discriminator"} and result["peak_rss_mb"] > 0
 
 
+def test_bench_scaling_rows_are_compared_with_one_process_of_the_same_batch():
+    from kcolor import bench
+
+    isola = {"model": "pix2pix", "options": {"preset": "isola"}, "size": 128, "batch": 16}
+    results = [
+        dict(isola, label="pix2pix isola 128/16", images_per_sec=12.0, policy="float32", replicas=1),
+        dict(isola, label="pix2pix isola auto", images_per_sec=24.0, policy="mixed_bfloat16", replicas=1),
+        {"label": "pipeline records:sample", "kind": "pipeline", "size": 256, "batch": 16, "images_per_sec": 500.0},
+        dict(isola, label="pix2pix isola 2 workers", strategy="multiworker", images_per_sec=9.0, policy="float32",
+             replicas=2),
+        dict(isola, label="pix2pix isola 2 logical CPUs", strategy="mirrored", size=32, images_per_sec=3.0,
+             policy="float32", replicas=2),
+    ]
+    lines = bench.scaling_summary(results)
+    assert lines[0] == "pix2pix isola 2 workers: 9.00 img/s against 12.00 for one process (pix2pix isola 128/16): x0.75"
+    assert lines[1] == "pix2pix isola 2 logical CPUs: 3.00 img/s (no 1-process float32 row of that size here)"
+
+
 def test_bench_cases_and_model_filter(capsys):
     from kcolor import bench
 
@@ -395,8 +413,11 @@ def test_bench_cases_and_model_filter(capsys):
     labels = [c["label"] for c in bench.build_cases(args)]
     assert labels == [
         "pix2pix", "pix2pix isola 128/16", "pix2pix isola 256/1", "pix2pix isola auto", "pix2pix isola 2 logical CPUs",
-        "pipeline records:sample",
+        "pix2pix isola 2 workers", "pipeline records:sample",
     ]
+    workers = next(c for c in bench.build_cases(args) if c["label"] == "pix2pix isola 2 workers")
+    assert workers["strategy"] == "multiworker" and workers["workers"] == 2 and workers["intra_op"] == 1
+    assert (workers["size"], workers["batch"]) == (128, 16)  # the 1-process row's global batch
     targets = {c["label"]: c.get("target_images_per_sec") for c in bench.build_cases(args)}
     assert targets["pix2pix isola 128/16"] == 8.5 and targets["pix2pix isola 256/1"] == 1.45
     with pytest.raises(SystemExit) as err:
