@@ -130,6 +130,10 @@ def test_atomic_write_replaces_whole_or_not_at_all(where, ram_root, tmp_path):
         atomic_write(path, broken)
     assert fs.read_json(path) == {"n": 2}
     assert fs.listdir(folder) == ["data.json"]  # the temporary file is gone
+    if where == "local":  # the usual mode of a new file, as open() gives it
+        umask = os.umask(0)
+        os.umask(umask)
+        assert os.stat(path).st_mode & 0o777 == 0o666 & ~umask
 
 
 def test_move_folder_on_ram_moves_every_file_marker_last(ram_root, monkeypatch):
