@@ -276,6 +276,7 @@ def _run_workers(case, timeout, env):
 def _run_child(case, timeout):
     env = dict(os.environ)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env.update(case.get("env") or {})  # a case's own environment (read before TensorFlow starts)
     if case.get("workers"):
         return _run_workers(case, timeout, env)
     proc = subprocess.run(
@@ -381,8 +382,10 @@ def _with_peer(args, cases):
             raise SystemExit(message)
         print(message + " (skipping the comparison)")
         return cases
-    if args.peer_rounds < 1:
-        raise SystemExit(f"bench: --peer-rounds must be >= 1. Received: {args.peer_rounds}")
+    if args.peer_rounds < 1 or args.peer_steps < 1:
+        raise SystemExit(
+            f"bench: --peer-rounds and --peer-steps must be >= 1. Received: {args.peer_rounds}, {args.peer_steps}"
+        )
     return cases + bench_peer.peer_cases(args, rounds=args.peer_rounds, compile_torch=args.peer_compile)
 
 
@@ -470,6 +473,7 @@ def main(argv=None):
     )
     parser.add_argument("--peer-rounds", type=int, default=1, help="interleaved rounds of the comparison rows")
     parser.add_argument("--peer-compile", action="store_true", help="add a torch.compile row to the comparison")
+    parser.add_argument("--peer-steps", type=int, default=5, help="timed steps of each comparison row (default 5)")
     parser.add_argument("--out", default="bench.json", help="where to write the results")
     parser.add_argument("--case", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -8,6 +8,7 @@ Pix2Pix at 128x128 batch 16:
 |-----------------------------------|------------------------------------------------------|
 | kcolor float32                    | `preset=isola`, the real `gan_step`, float32          |
 | kcolor auto                       | the same under `mixed_precision=auto` (the row says what it resolved to) |
+| kcolor float32 oneDNN             | float32 with `TF_ENABLE_ONEDNN_OPTS=1` in its process (TensorFlow leaves oneDNN off on x86 CPUs without AVX512-VNNI/AMX, e.g. AMD Zen 3) |
 | kcolor mixed_bfloat16             | the same under the `mixed_bfloat16` policy            |
 | torch float32 eager               | the peer (`kcolor.bench_torch`), NCHW                 |
 | torch float32 channels-last       | the peer, NHWC memory format                          |
@@ -15,8 +16,10 @@ Pix2Pix at 128x128 batch 16:
 | torch bfloat16 channels-last      | the peer under `torch.autocast("cpu", bfloat16)`      |
 | conv peaks                        | a large 3x3 conv's GFLOP/s in float32 and bfloat16 (TensorFlow, oneDNN), and the step's FLOPs |
 
-then the ratios: kcolor float32 over PyTorch's best float32 row (target >= 1.4) and
-kcolor `auto` over PyTorch's best bfloat16 row (target >= 1.5); the peak RSS of each
+each row's images/s is `batch / median step time` over `PEER_STEPS` timed steps after
+`PEER_WARMUP` (the first traces or compiles); then the ratios: kcolor float32 over
+PyTorch's best float32 row (target >= 1.4), kcolor `auto` over PyTorch's best bfloat16
+row (target >= 1.5), and the oneDNN row over PyTorch's best float32; the peak RSS of each
 against the PyTorch row it is compared with (target: not above it); each row's share of
 the conv peak of its arithmetic (the step's FLOPs from `kcolor.models.flops`, times
 images/s); and where kcolor's step time goes: a `tf.profiler` trace of a few steps of
@@ -45,7 +48,9 @@ import tempfile
 import time
 
 PEER_SIZE, PEER_BATCH = 128, 16
-RATIO_TARGETS = {"float32": 1.4, "auto": 1.5}
+RATIO_TARGETS = {"float32": 1.4, "auto": 1.5, "float32 oneDNN": 1.4}
+PEER_STEPS, PEER_WARMUP = 5, 2  # timed steps and warm-up steps of a comparison row (--peer-steps)
+ONEDNN = {"TF_ENABLE_ONEDNN_OPTS": "1"}
 BF16_EMULATED_STEPS = 2
 PEER_MODES = ("on", "off", "only")
 PEAK_CONV = dict(batch=8, size=64, channels=256, kernel=3)  # 38.7 GFLOP per call
@@ -73,8 +78,8 @@ def peer_cases(args, *, rounds=1, compile_torch=False, bf16_units=None):
         bf16_units = bool(cpu_bf16_flags())
     quick = bool(getattr(args, "quick", False))
     size, batch = (32, 4) if quick else (PEER_SIZE, PEER_BATCH)
-    steps = 3 if quick else args.steps
-    warmup = 1 if quick else args.warmup
+    steps = 3 if quick else int(getattr(args, "peer_steps", None) or PEER_STEPS)
+    warmup = 1 if quick else PEER_WARMUP
     bf16_steps = dict(steps=steps, warmup=warmup) if bf16_units or quick else dict(steps=BF16_EMULATED_STEPS, warmup=1)
     common = dict(group="peer", size=size, batch=batch, intra_op=args.intra_op, inter_op=args.inter_op)
     kcolor = dict(common, kind="train", model="pix2pix", options={"preset": "isola"}, steps=steps, warmup=warmup)
@@ -83,6 +88,7 @@ def peer_cases(args, *, rounds=1, compile_torch=False, bf16_units=None):
         dict(kcolor, label="kcolor float32", role="kcolor_float32", precision="float32"),
         dict(torch, label="torch float32 channels-last", role="torch_float32", precision="float32", channels_last=True),
         dict(kcolor, label="kcolor auto", role="kcolor_auto", precision="auto"),
+        dict(kcolor, label="kcolor float32 oneDNN", role="kcolor_float32_onednn", precision="float32", env=ONEDNN),
         dict(torch, label="torch float32 eager", role="torch_float32", precision="float32", channels_last=False),
     ]
     if compile_torch:
@@ -237,6 +243,7 @@ def summarize(results):
     for name, kcolor_role, torch_role in (
         ("float32", "kcolor_float32", "torch_float32"),
         ("auto", "kcolor_auto", "torch_bfloat16"),
+        ("float32 oneDNN", "kcolor_float32_onednn", "torch_float32"),
     ):
         per_round, rss = [], []
         for rnd in rounds:
@@ -257,7 +264,7 @@ def summarize(results):
             rss.append((mine[0]["peak_rss_mb"], best["peak_rss_mb"]))
         ratio = _median([p["ratio"] for p in per_round])
         ratios[name] = {
-            "kcolor_row": "kcolor " + ("float32" if name == "float32" else "auto"),
+            "kcolor_row": f"kcolor {name}",
             "ratio": ratio,
             "target": RATIO_TARGETS[name],
             "passed": None if ratio is None else ratio >= RATIO_TARGETS[name],
@@ -317,7 +324,7 @@ def format_summary(summary, results=()):
     """The printed lines of `summarize`'s dict (and the profile of the `auto` row)."""
     lines = ["", f"kcolor against PyTorch, Isola's Pix2Pix, median of {summary['rounds']} round(s):"]
     for name, r in summary["ratios"].items():
-        torch_kind = "float32" if name == "float32" else "bfloat16"
+        torch_kind = "bfloat16" if name == "auto" else "float32"
         if r["ratio"] is None:
             lines.append(f"  {r['kcolor_row']} / PyTorch best {torch_kind}: not measured (a row failed or was skipped)")
             continue

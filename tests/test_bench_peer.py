@@ -117,14 +117,15 @@ def test_ratios_memory_and_peak_fractions_from_the_rows():
 def test_comparison_cases_interleave_rounds_and_name_the_missing_extra(monkeypatch):
     cases = bench_peer.peer_cases(_args(), rounds=2, bf16_units=False)
     timed = [c for c in cases if c["role"] != "peaks"]
-    assert [c["round"] for c in timed] == [1] * 6 + [2] * 6 and cases[-1]["role"] == "peaks"
-    assert [c["label"] for c in timed[:6]] == [c["label"] for c in timed[6:]]
+    assert [c["round"] for c in timed] == [1] * 7 + [2] * 7 and cases[-1]["role"] == "peaks"
+    assert [c["label"] for c in timed[:7]] == [c["label"] for c in timed[7:]]
     assert {(c["size"], c["batch"]) for c in cases} == {(128, 16)}
     bf16 = [c for c in timed if c["role"] in ("kcolor_bfloat16", "torch_bfloat16")]
     assert {(c["steps"], c["warmup"]) for c in bf16} == {(bench_peer.BF16_EMULATED_STEPS, 1)}
     assert [c["label"] for c in cases if c.get("profile_steps")] == ["kcolor auto"]
     with_units = bench_peer.peer_cases(_args(), rounds=1, bf16_units=True, compile_torch=True)
-    assert {c["steps"] for c in with_units if c["role"] != "peaks"} == {10}
+    assert {c["steps"] for c in with_units if c["role"] != "peaks"} == {bench_peer.PEER_STEPS}
+    assert [c["env"] for c in cases if c.get("env")] == [{"TF_ENABLE_ONEDNN_OPTS": "1"}] * 2
     assert any(c.get("compile") for c in with_units)
 
     monkeypatch.setattr(bench_peer, "torch_available", lambda: False)
