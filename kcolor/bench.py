@@ -24,6 +24,9 @@ starts and peak resident memory is the case's own):
   half the intra-op threads, so the two together use the cores once). Each is reported
   against the 1-process float32 row of the same size and batch (`scaling_summary`).
   On one machine's cores this measures the strategies' overhead, not a speed-up;
+- with `--peer on` (the default, when PyTorch is installed) or `--peer only`: Isola's
+  Pix2Pix against its PyTorch peer at 128x128 batch 16, the ratios, peak memory, conv
+  peaks and a profile (`kcolor.bench_peer`, `kcolor.bench_torch`);
 - the input pipeline: `kcolor.data.write_records` shards of the `sample` photos read
   back through `build_datasets` (`records:` source, training augmentation on, cache
   off, no training), in images/s.
