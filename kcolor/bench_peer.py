@@ -290,7 +290,18 @@ def summarize(results):
                 "peak": dtype,
                 "fraction": achieved / peaks["conv_gflops"][dtype],
             }
+    auto = next((r for r in peer if r.get("role") == "kcolor_auto" and _ok(r)), None)
+    auto_note = None
+    if auto is not None:
+        from kcolor.training.precision import BF16_CPU_FLAGS, cpu_bf16_flags
+
+        flags = cpu_bf16_flags()
+        auto_note = f"kcolor auto ran {auto['policy']}: " + (
+            f"this CPU has bfloat16 matrix units ({', '.join(flags)})" if flags
+            else f"this CPU has no bfloat16 matrix units (none of {', '.join(BF16_CPU_FLAGS)}; no AMX)"
+        )
     return {
+        "auto": auto_note,
         "ratios": ratios,
         "memory": memory,
         "peak_fraction": fractions,
@@ -323,6 +334,8 @@ def format_row(case, result):
 def format_summary(summary, results=()):
     """The printed lines of `summarize`'s dict (and the profile of the `auto` row)."""
     lines = ["", f"kcolor against PyTorch, Isola's Pix2Pix, median of {summary['rounds']} round(s):"]
+    if summary.get("auto"):
+        lines.append(f"  {summary['auto']}")
     for name, r in summary["ratios"].items():
         torch_kind = "bfloat16" if name == "auto" else "float32"
         if r["ratio"] is None:

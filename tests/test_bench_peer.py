@@ -107,6 +107,7 @@ def test_ratios_memory_and_peak_fractions_from_the_rows():
     assert frac["torch bfloat16 channels-last"]["peak"] == "bfloat16"
     assert frac["torch bfloat16 channels-last"]["fraction"] == pytest.approx(18.0 / 50.0)
     text = "\n".join(bench_peer.format_summary(s, results))
+    assert s["auto"].startswith("kcolor auto ran float32: this CPU has")
     assert "1.15x (target >= 1.4: NO; rounds: 1.50, 0.80)" in text and "6.00x (target >= 1.5: yes" in text
 
     no_torch = bench_peer.summarize([r for r in results if not r.get("role", "").startswith("torch")])
