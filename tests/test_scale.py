@@ -182,7 +182,12 @@ TOPOLOGY_SCRIPT = textwrap.dedent(
         resumed = train(cfg(second), run_dir=run, max_steps=2, verbose=0)  # restore under the other topology
         same = all(np.array_equal(a, b) for a, b in zip(saved, weights(run)))
         out[f"{first}->{second}"] = {"same": same, "restored_step": resumed["step"]}
-    print(json.dumps(out))
+    from kcolor.errors import ConfigError
+    try:  # skipping a batch is a conditional update, which a distributed step cannot run
+        train(apply_overrides(cfg("mirrored"), ["on_nonfinite=skip_batch"]), run_dir=f"{sys.argv[1]}/skip", verbose=0)
+    except ConfigError as err:
+        refused = str(err)
+    print(json.dumps({"runs": out, "refused": refused}))
     """
 )
 
@@ -194,8 +199,10 @@ def test_checkpoint_resumes_across_one_and_two_devices(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
-    for direction, r in out.items():
+    for direction, r in out["runs"].items():
         assert r == {"same": True, "restored_step": 2}, (direction, r)
+    assert "on_nonfinite=skip_batch works on one replica only; strategy=mirrored has 2 replicas" in out["refused"]
+    assert not (tmp_path / "skip").exists()  # refused before any work
 
 
 def test_precision_change_continues_from_a_bitwise_restore(tmp_path):

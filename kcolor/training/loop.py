@@ -48,9 +48,9 @@ moving statistics, which Keras updates per replica, are averaged over the replic
 before each validation and checkpoint (`_Run.sync_statistics`), so every worker
 validates and saves the same weights (`weights_sha256` in the result is equal on all).
 
-Not bitwise on resume: Paper 002's noisy GAN labels draw from TensorFlow's op RNG, which
-restarts in a new process; a `datasets=` argument resumes exactly only when it yields
-the same batches on every pass.
+A `datasets=` argument resumes exactly only when it yields the same batches on every
+pass. `on_nonfinite=skip_batch` needs a single replica: a conditional update cannot run
+inside a distributed step, so with more replicas the run is refused before it starts.
 
 Example:
     cfg = apply_overrides(get_config("sample"), ["model=pix2pix", "epochs=2"])
@@ -70,6 +70,7 @@ import tensorflow as tf
 
 from kcolor import fs
 from kcolor.config import resolve_config
+from kcolor.errors import ConfigError
 from kcolor.models.io import get_io
 from kcolor.models.params import count_params
 from kcolor.models.registry import get_model
@@ -786,6 +787,11 @@ def train(cfg, *, run_dir=None, max_steps=None, verbose=1, datasets=None):
     set_threads(cfg.intra_op_threads, cfg.inter_op_threads)  # acts before TF's first op
     strategy = make_strategy(cfg.strategy)  # next: multi-worker collectives are set up before any op runs
     chief = is_chief(strategy)
+    if cfg.on_nonfinite == "skip_batch" and strategy.num_replicas_in_sync > 1:
+        raise ConfigError(
+            f"on_nonfinite=skip_batch works on one replica only; strategy={cfg.strategy} has "
+            f"{strategy.num_replicas_in_sync} replicas. Use on_nonfinite=stop (the default) or strategy=default"
+        )
     keras.utils.set_random_seed(int(cfg.seed))
     run_dir = fs.path_str(run_dir or cfg.run_dir or default_run_dir(cfg))
     cfg = dataclasses.replace(cfg, run_dir=str(run_dir))
