@@ -1,0 +1,91 @@
+"""The notebooks' demo settings: offline configs of the papers' models, a strategy cell, small docs files.
+
+The demo runs themselves take minutes (`make demo NOTEBOOK=00N`) and are not run here;
+these checks build nothing and train nothing.
+"""
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from kcolor.config import get_config, list_configs, resolve_config
+from kcolor.configs import cgan_lab, kmhcnet, vit_i_gan
+from kcolor.configs.demo import CGAN_DEMO_WIDTHS
+from kcolor.models.registry import get_model
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def _code(path):
+    nb = nbformat.read(path, as_version=4)
+    return nb, "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+
+
+def _demo_configs(source):
+    names = set(re.findall(r'"(\w+_demo)"', source))
+    if "kmhcnet_{v}{SUFFIX[SETTINGS]}" in source:
+        names |= {f"kmhcnet_{v}_demo" for v in kmhcnet.VARIANTS}
+    return names
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_notebook_has_a_demo_setting_of_registered_offline_configs(path):
+    nb, source = _code(path)
+    params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert '"demo"' in params[0].source, "the parameters cell names the demo setting"
+    names = _demo_configs(source)
+    assert names, "the notebook maps SETTINGS='demo' to *_demo configs"
+    registered = set(list_configs())
+    assert names <= registered, sorted(names - registered)
+    for name in names:
+        cfg = resolve_config(get_config(name))
+        assert cfg.data in ("sample", "pairs:sample"), f"{name}: data={cfg.data!r}"
+        assert "imagenet" not in repr(cfg.options) and "imagenet" not in str(cfg.loss), f"{name}: {cfg.options}"
+        offline = get_model(cfg.model).offline
+        assert all(cfg.options.get(k) == v for k, v in offline.items()), f"{name}: {cfg.options} lacks {offline}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_notebook_picks_the_strategy_and_trains_under_it(path):
+    _, source = _code(path)
+    assert re.search(r'^STRATEGY = "auto"', source, re.M)
+    assert "make_strategy(STRATEGY)" in source
+    assert source.count("kcolor.train(") >= 1 and 'f"strategy={STRATEGY}"' in source
+
+
+def test_paper_002_demo_trains_the_papers_networks_offline_at_the_documented_widths():
+    for demo, paper in (("unsplash_resnet50_demo", cgan_lab.unsplash_resnet50()),
+                        ("unsplash_unet_baseline_demo", cgan_lab.unsplash_unet_baseline())):
+        cfg = get_config(demo)
+        assert cfg.model == paper.model
+        widths = CGAN_DEMO_WIDTHS[cfg.model]
+        expected = {**paper.options, **({"weights": "none"} if "weights" in paper.options else {})}
+        assert {k: v for k, v in cfg.options.items() if k not in widths} == expected, "labels and half batch kept"
+        assert all(cfg.options[k] == v for k, v in widths.items())
+
+
+def test_paper_003_demo_keeps_each_variants_architecture_and_loss():
+    for variant, (model, _, loss, *_rest) in kmhcnet.VARIANTS.items():
+        cfg = get_config(f"kmhcnet_{variant}_demo")
+        assert cfg.model == model and cfg.loss == kmhcnet.smoke_loss(loss)
+        assert cfg.options == {"encoder": kmhcnet.SMOKE_ENCODER, "weights": "none"}
+        assert cfg.steps_per_epoch is None and cfg.val_steps is None
+
+
+def test_paper_004_demo_differs_from_the_papers_recipe_only_in_size_and_widths():
+    for demo, paper in (("vit_gan_demo", vit_i_gan.unsplash_vit_gan()), ("vit_i_gan_demo", vit_i_gan.unsplash_vit_i_gan())):
+        cfg = get_config(demo)
+        assert cfg.model == paper.model and (cfg.beta_1, cfg.beta_2) == (paper.beta_1, paper.beta_2)
+    assert get_config("vit_i_gan_demo").options["weights"] == "none"
+
+
+def test_docs_files_stay_small():
+    pngs = sorted((ROOT / "docs").glob("*.png"))
+    assert pngs
+    big = [f"{p.name}: {p.stat().st_size:,} bytes" for p in pngs if p.stat().st_size >= 500_000]
+    assert not big, f"docs PNGs must be under 500 KB: {big}"
+    notebooks = [p for p in (ROOT / "docs").glob("*.ipynb") if p.stat().st_size >= 2 * 2**20]
+    assert not notebooks, f"executed notebooks in docs/ must be under 2 MiB: {notebooks}"
