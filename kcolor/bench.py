@@ -524,8 +524,9 @@ def main(argv=None):
         print("\nScaling (same global batch; on one machine's cores this is overhead, not speed-up):")
         print("\n".join(f"  {line}" for line in scaling))
         report["scaling"] = scaling
-    with open(args.out, "w", encoding="utf-8") as f:
-        json.dump(report, f, indent=2)
+    from kcolor.training.history import atomic_write_json  # late, like _machine: TensorFlow starts after the cases ran
+
+    atomic_write_json(args.out, report)
     load_after = report["load_average_after"][0]
     print(f"\nWrote {args.out} ({report['wall_time_s']:.0f} s; load average before/after {load_before[0]:.1f}/{load_after:.1f})")
     failed = [r["label"] for r in results if "error" in r]

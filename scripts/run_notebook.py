@@ -52,10 +52,11 @@ def run(path, settings, out_dir, timeout=1800):
     nb.metadata["kcolor"]["settings"] = settings
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{path.stem}.{settings}.ipynb"
-    tmp = target.with_suffix(".ipynb.tmp")
-    nbformat.write(nb, tmp)
-    os.replace(tmp, target)
-    print(f"{path.name} ({settings}): {wall:.0f} s -> {target.relative_to(ROOT)}")
+    from kcolor.training.history import atomic_write_text  # the package's one atomic writer
+
+    atomic_write_text(target, nbformat.writes(nb))
+    shown = target.relative_to(ROOT) if target.is_relative_to(ROOT) else target
+    print(f"{path.name} ({settings}): {wall:.0f} s -> {shown}")
     return target
 
 
