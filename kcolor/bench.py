@@ -55,6 +55,32 @@ ISOLA_TARGETS = (
 )
 
 
+def time_steps(run_step, steps, batch_size):
+    """Call `run_step()` (which returns when its step is done) `steps` times and time each call.
+
+    Returns images/s (`batch_size / median step time`), the median, quartiles and fastest
+    step in ms, and `cpu_per_wall` (this process's CPU seconds per wall second: below the
+    thread count when the machine is shared). kcolor's rows and the PyTorch peer's are timed
+    by this one function.
+    """
+    times, cpu_times = [], []
+    for _ in range(int(steps)):
+        t0, c0 = time.perf_counter(), time.process_time()
+        run_step()
+        times.append(time.perf_counter() - t0)
+        cpu_times.append(time.process_time() - c0)
+    median = statistics.median(times)
+    quartiles = statistics.quantiles(times, n=4) if len(times) > 1 else [median] * 3
+    return {
+        "images_per_sec": batch_size / median,
+        "step_ms_median": 1000 * median,
+        "step_ms_q1": 1000 * quartiles[0],
+        "step_ms_q3": 1000 * quartiles[2],
+        "step_ms_min": 1000 * min(times),
+        "cpu_per_wall": sum(cpu_times) / sum(times),
+    }
+
+
 def _machine():
     import keras
     import tensorflow as tf
@@ -173,29 +199,15 @@ def measure_train(case):
     trace_time = time.perf_counter() - t0
     for _ in range(max(0, int(case["warmup"]) - 1)):
         float(next(iter(step(batch).values())))
-    times, cpu_times = [], []
-    for _ in range(int(case["steps"])):
-        t0, c0 = time.perf_counter(), time.process_time()
-        out = step(batch)
-        float(next(iter(out.values())))  # wait for the step
-        times.append(time.perf_counter() - t0)
-        cpu_times.append(time.process_time() - c0)
-    median = statistics.median(times)
-    quartiles = statistics.quantiles(times, n=4) if len(times) > 1 else [median] * 3
-    result = {
-        "images_per_sec": batch_size / median,
-        "step_ms_median": 1000 * median,
-        "step_ms_q1": 1000 * quartiles[0],
-        "step_ms_q3": 1000 * quartiles[2],
-        "step_ms_min": 1000 * min(times),
-        "cpu_per_wall": sum(cpu_times) / sum(times),
+    result = time_steps(lambda: float(next(iter(step(batch).values()))), case["steps"], batch_size)  # waits on each
+    result.update({
         "trace_s": trace_time,
         "traces": step.experimental_get_tracing_count(),
         "params": {k: count_params(v)["total"] for k, v in models.items()},
         "peak_rss_mb": _peak_rss_mb(),
         "policy": policy,
         "replicas": int(strategy.num_replicas_in_sync),
-    }
+    })
     if case.get("profile_steps"):  # where the step's time goes (kcolor.bench_peer)
         from kcolor.bench_peer import profile_by_op_type
 

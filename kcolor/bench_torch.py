@@ -35,7 +35,6 @@ Example:
     generator, discriminator = build_networks(256)   # 54.4 M and 2.77 M parameters
 """
 
-import statistics
 import time
 
 from kcolor.errors import KcolorError
@@ -58,6 +57,8 @@ def require_torch():
 
 
 def _levels(size):
+    # kcolor.models.unet.max_levels, restated: importing kcolor.models starts TensorFlow,
+    # whose memory would count against the peer's peak RSS.
     levels = 0
     while size % 2 == 0 and size > 1:
         size //= 2
@@ -222,23 +223,12 @@ def measure_train(case):
     first_step = time.perf_counter() - t0
     for _ in range(max(0, int(case["warmup"]) - 1)):
         step(rgb)
-    times, cpu_times = [], []
-    for _ in range(int(case["steps"])):
-        t0, c0 = time.perf_counter(), time.process_time()
-        step(rgb)  # eager on CPU: returns when the step is done (the losses are read)
-        times.append(time.perf_counter() - t0)
-        cpu_times.append(time.process_time() - c0)
-    median = statistics.median(times)
-    quartiles = statistics.quantiles(times, n=4) if len(times) > 1 else [median] * 3
-    from kcolor.bench import _peak_rss_mb
+    from kcolor.bench import _peak_rss_mb, time_steps  # TensorFlow-free module
 
+    # eager on CPU: a step returns when it is done (the losses are read)
+    result = time_steps(lambda: step(rgb), case["steps"], batch_size)
     return {
-        "images_per_sec": batch_size / median,
-        "step_ms_median": 1000 * median,
-        "step_ms_q1": 1000 * quartiles[0],
-        "step_ms_q3": 1000 * quartiles[2],
-        "step_ms_min": 1000 * min(times),
-        "cpu_per_wall": sum(cpu_times) / sum(times),
+        **result,
         "trace_s": first_step,
         "params": params,
         "peak_rss_mb": _peak_rss_mb(),
