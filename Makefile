@@ -75,7 +75,7 @@ train: $(STAMP)
 	$(BIN)/kcolor train --config $(CONFIG) $(OVERRIDES)
 
 test: $(STAMP) browser $(NPM_STAMP)
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile  # two workers: many tests wait on one core
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --durations=25  # two workers: many tests wait on one core; the slowest tests listed
 
 bench: $(STAMP)
 	$(if $(filter-out all peer,$(BENCH)),$(error BENCH=$(BENCH) is not valid. Valid values: all, peer))
