@@ -30,6 +30,7 @@ CGAN_DEMO_WIDTHS = {
     "cgan_resnet50": {"decoder_filters": (256, 128, 64, 32, 16), "d_base_filters": 32},
     "cgan_unet_baseline": {"base_filters": 32, "max_filters": 256, "d_filters": (32, 64, 128, 256)},
 }
+FLOWERS_DEMO_EPOCHS = 20
 VIT_DEMO_BATCH = 8
 VIT_DEMO_EPOCHS = 6
 VIT_DEMO_WIDTHS = {"encoder_filters": (16, 32, 64, 128, 256), "decoder_filters": (128, 64, 32, 16)}
@@ -37,17 +38,23 @@ VIT_DEMO_WIDTHS = {"encoder_filters": (16, 32, 64, 128, 256), "decoder_filters":
 
 @register_config("flowers_demo")
 def flowers_demo():
-    """Paper 001's laptop recipe (`flowers_small`) on the offline `sample` photos at 32 px, 12 full epochs.
+    """Paper 001's laptop recipe (`flowers_small`) on the offline `sample` photos at 32 px, 20 full epochs.
 
     kcolor train --config flowers_demo --set model=pix2pix
 
     Adam 1e-3, MSE, hue shift, the narrow widths of `flowers_small`; 336 training crops
     per epoch at batch 16 (21 steps), the whole validation split; one checkpoint, at the
     end (the per-epoch files are written every epoch all the same).
+
+    Length chosen on the validation split, for Pix2Pix (one of the two models the paper
+    found to work, and the slowest to settle): validation MSE 0.0072 after 12 epochs,
+    0.0053 after 20, 0.0062 after 24. At 12 epochs its test PSNR, 13.52 dB, was below the
+    gray baseline's 14.09. Twenty epochs of all six models took 2.7 minutes on an idle
+    2-core AMD EPYC (Zen 4), and all six beat the gray baseline.
     """
     return dataclasses.replace(
-        flowers_small(), data="sample", image_size=32, batch_size=16, epochs=12, sample_images=4,
-        checkpoint_every=12, keep_checkpoints=1,
+        flowers_small(), data="sample", image_size=32, batch_size=16, epochs=FLOWERS_DEMO_EPOCHS, sample_images=4,
+        checkpoint_every=FLOWERS_DEMO_EPOCHS, keep_checkpoints=1,
     )
 
 
