@@ -1,6 +1,6 @@
 """Multi-worker training: two local workers (`MultiWorkerMirroredStrategy`) on records shards.
 
-One test, three subprocess stages (each bounded in time, every worker process killed
+One test, four subprocess stages (each bounded in time, every worker process killed
 whatever happens, by `kcolor.training.local_cluster`):
 
 1. two workers on 127.0.0.1 (`TF_CONFIG`, `--set strategy=multiworker`) train the
@@ -9,7 +9,8 @@ whatever happens, by `kcolor.training.local_cluster`):
 2. the run folder holds the chief's files only, and the worker's temporary
    checkpoint folder is gone;
 3. one process: a reference run with the same global batch, fed the same examples in
-   the same grouping, and the 2-worker checkpoint resumed under the default strategy.
+   the same grouping, and the 2-worker checkpoint resumed under the default strategy;
+4. the reference's 1-process checkpoint resumed by two workers for one more step.
 
 The reference runs `MirroredStrategy` over 2 logical CPUs, because what a replica
 computes depends on its own share of the batch: BatchNorm normalises each replica's 2
@@ -52,11 +53,11 @@ WORKER = textwrap.dedent(
     from kcolor.config import apply_overrides, get_config
     from kcolor.training.loop import train
 
-    records, run_dir, sets = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+    records, run_dir, sets, max_steps = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), int(sys.argv[4])
     cfg = apply_overrides(get_config("sample"), sets + ["strategy=multiworker", f"data=records:{records}"])
-    result = train(cfg, run_dir=run_dir, max_steps=%d, verbose=1)
+    result = train(cfg, run_dir=run_dir, max_steps=max_steps, verbose=1)
     print("RESULT " + json.dumps({k: result[k] for k in ("step", "history", "weights_sha256")}))
-    """ % STEPS
+    """
 )
 
 REFERENCE = textwrap.dedent(
@@ -117,7 +118,7 @@ def test_two_workers_train_like_one_process_and_only_the_chief_writes(tmp_path):
     worker_tmp.mkdir()
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "TMPDIR": str(worker_tmp), "KCOLOR_TEST_KILL_AT": ""}
     results = run_local_cluster(
-        [sys.executable, "-c", WORKER, records, run, json.dumps(COMMON)], workers=2, timeout=300, env=env
+        [sys.executable, "-c", WORKER, records, run, json.dumps(COMMON), str(STEPS)], workers=2, timeout=300, env=env
     )
     chief, worker = (_result(r.stdout) for r in results)
 
@@ -152,3 +153,18 @@ def test_two_workers_train_like_one_process_and_only_the_chief_writes(tmp_path):
     ref_val, chief_val = out["ref_history"][0]["val_loss"], chief["history"][0]["val_loss"]
     np.testing.assert_allclose(chief_val, ref_val, rtol=1e-5)
     assert out["resumed_step"] == STEPS and out["resumed_same"]
+
+    # The other way: the 1-process checkpoint (the reference's, 2 logical CPUs) resumed by
+    # two workers for one more step. Both restore it and end on the same weights.
+    ref_run = str(tmp_path / "ref")
+    results = run_local_cluster(
+        [sys.executable, "-c", WORKER, records, ref_run, json.dumps(COMMON), str(STEPS + 1)], workers=2,
+        timeout=300, env=env,
+    )
+    for r in results:  # each worker restored the 1-process checkpoint (a fresh start would print nothing)
+        assert f": step {STEPS}, epoch 1" in r.stdout, r.stdout[-2000:]
+    first, second = (_result(r.stdout) for r in results)
+    assert first["step"] == second["step"] == STEPS + 1
+    assert first["weights_sha256"] == second["weights_sha256"]
+    assert _untimed(first["history"])[0] == _untimed(out["ref_history"])[0]  # epoch 1 came from the checkpoint
+    assert list(worker_tmp.iterdir()) == []
