@@ -100,9 +100,10 @@ compare: $(STAMP)
 	$(BIN)/python -m kcolor.compare --config $(CONFIG) --models "$(MODELS)" $(if $(DATA),--data $(DATA)) $(foreach s,$(SET),--set $(s))
 
 # Not CI: executes notebooks/$(NOTEBOOK)_*.ipynb with SETTINGS="demo" (minutes) into
-# $(DOCS)/<notebook>.demo.ipynb, outputs kept; its run folders go to runs/notebook-$(NOTEBOOK)-demo/.
+# $(DOCS)/<notebook>.demo.ipynb, outputs kept; its run folders go to runs/notebook-$(NOTEBOOK)-demo/,
+# deleted first (a demo runs from scratch).
 demo: $(STAMP)
-	$(BIN)/python scripts/run_notebook.py $(NOTEBOOK) --settings demo --out $(DOCS)
+	$(BIN)/python scripts/run_notebook.py $(NOTEBOOK) --settings demo --out $(DOCS) --fresh
 
 # The README's pictures, each made by kcolor's own commands: the default run's sample
 # grid, notebook 001's demo comparison grid and table, and a full-resolution photo that
