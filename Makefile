@@ -6,7 +6,7 @@
 #   make web RUN=runs/sample-pix2pix QUANTIZE=int8         # the browser page for a TFLite export, served
 #   make demo NOTEBOOK=001                         # a notebook in its demo setting, saved with outputs in docs/
 #   make bench BENCH=peer                          # kcolor against its PyTorch peer only (pip install -e .[bench])
-#   make docs-figures                              # the README's pictures in docs/ (4.6 minutes on an idle 2-core CPU)
+#   make docs-figures                              # the README's pictures in docs/ (about 7.5 minutes on an idle 2-core CPU)
 #
 # Variables: MODEL, CONFIG, DATA, SET="key=value key=value", RUN, FORMAT, QUANTIZE, INPUT, OUT,
 # SOURCE, NAME, REF (a color reference image for reference-guided models), VIDEOS, SITE (kcolor web's folder),

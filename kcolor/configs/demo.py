@@ -49,7 +49,7 @@ def flowers_demo():
     Length chosen on the validation split, for Pix2Pix (one of the two models the paper
     found to work, and the slowest to settle): validation MSE 0.0072 after 12 epochs,
     0.0053 after 20, 0.0062 after 24. At 12 epochs its test PSNR, 13.52 dB, was below the
-    gray baseline's 14.09. Twenty epochs of all six models took 2.7 minutes on an idle
+    gray baseline's 14.09. Twenty epochs of all six models took 5.7 minutes on an idle
     2-core AMD EPYC (Zen 4), and all six beat the gray baseline.
     """
     return dataclasses.replace(
