@@ -67,6 +67,27 @@ def _noise(rng, height, width):
     return rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
 
 
+def _write_entries(folder, files, ext, *, loop_ext=None) -> dict:
+    """Write `files` (`{name: (bytes, reason)}`) into `folder`, then the four entries that
+    are not regular files, named with `ext`: a folder, a dangling link, a link loop (named
+    with `loop_ext`, default `ext`) and a named pipe. Returns `{name: reason}`."""
+    out = {}
+    for name, (data, reason) in files.items():
+        with open(os.path.join(folder, name), "wb") as fh:
+            fh.write(data)
+        out[name] = reason
+    os.makedirs(os.path.join(folder, f"folder{ext}"), exist_ok=True)
+    out[f"folder{ext}"] = "a folder"
+    os.symlink(os.path.join(folder, f"no_such_target{ext}"), os.path.join(folder, f"dangling{ext}"))
+    out[f"dangling{ext}"] = "dangling link"
+    loop = f"loop{loop_ext or ext}"
+    os.symlink(loop, os.path.join(folder, loop))
+    out[loop] = "link loop"
+    os.mkfifo(os.path.join(folder, f"pipe{ext}"))  # reading it would block forever
+    out[f"pipe{ext}"] = "not a regular file"
+    return out
+
+
 def write_bad_files(folder, *, seed=0) -> dict:
     """Write one bad entry per case into `folder`; returns `{name: reason}`.
 
@@ -91,19 +112,7 @@ def write_bad_files(folder, *, seed=0) -> dict:
         "bad_crc.png": (bytes(bad_crc), "bad checksum"),
         "bomb.png": (bomb_png(), "too large"),
     }
-    out = {}
-    for name, (data, reason) in files.items():
-        with open(os.path.join(folder, name), "wb") as fh:
-            fh.write(data)
-        out[name] = reason
-    os.makedirs(os.path.join(folder, "folder.png"), exist_ok=True)
-    out["folder.png"] = "a folder"
-    os.symlink(os.path.join(folder, "no_such_target.png"), os.path.join(folder, "dangling.png"))
-    out["dangling.png"] = "dangling link"
-    os.symlink("loop.png", os.path.join(folder, "loop.png"))
-    out["loop.png"] = "link loop"
-    os.mkfifo(os.path.join(folder, "pipe.png"))  # reading it would block forever
-    out["pipe.png"] = "not a regular file"
+    out = _write_entries(folder, files, ".png")
     if unreadable_case_meaningful():
         path = os.path.join(folder, "locked.png")
         with open(path, "wb") as fh:
@@ -213,17 +222,4 @@ def write_bad_videos(folder, *, seed=0) -> dict:
         "random.mp4": (rng.bytes(4096), "cannot decode"),
         "notes.avi": (b"A text file that calls itself a video.\n" * 20, "cannot decode"),
     }
-    out = {}
-    for name, (data, reason) in files.items():
-        with open(os.path.join(folder, name), "wb") as fh:
-            fh.write(data)
-        out[name] = reason
-    os.makedirs(os.path.join(folder, "folder.mp4"), exist_ok=True)
-    out["folder.mp4"] = "a folder"
-    os.symlink(os.path.join(folder, "gone.mp4"), os.path.join(folder, "dangling.mp4"))
-    out["dangling.mp4"] = "dangling link"
-    os.symlink("loop.mkv", os.path.join(folder, "loop.mkv"))
-    out["loop.mkv"] = "link loop"
-    os.mkfifo(os.path.join(folder, "pipe.mp4"))
-    out["pipe.mp4"] = "not a regular file"
-    return out
+    return _write_entries(folder, files, ".mp4", loop_ext=".mkv")
