@@ -28,7 +28,11 @@ from kcolor.training.steps import compile_step, gan_step
 from kcolor.training.strategy import STRATEGIES, describe_strategy, is_chief, make_strategy
 
 PARITY_STEPS = 150
-PARITY_RTOL = 0.05  # mixed_bfloat16 ends within 5% of float32's validation loss
+# mixed_bfloat16 ends within 10% of float32's validation loss at the same seed. Measured on a
+# CPU with bfloat16 units (AVX512-BF16, Zen 4), seeds 3/4/5: 6.9%, 3.1%, 1.1% apart; float32
+# alone ends at 0.0126, 0.0115 and 0.0134 on those seeds (16% apart), so 5% was inside the
+# noise of 150 GAN steps. A policy that breaks training lands far outside 10%.
+PARITY_RTOL = 0.10
 
 
 def _cpuinfo(tmp_path, flags):
