@@ -38,6 +38,7 @@ Example:
 import time
 
 from kcolor.errors import KcolorError
+from kcolor.shapes import max_levels
 
 LUMA_601 = (0.299, 0.587, 0.114)  # kcolor.color.rgb_to_gray's weights (ITU-R 601)
 PRECISIONS = ("float32", "bfloat16")
@@ -56,16 +57,6 @@ def require_torch():
     return torch
 
 
-def _levels(size):
-    # kcolor.models.unet.max_levels, restated: importing kcolor.models starts TensorFlow,
-    # whose memory would count against the peer's peak RSS.
-    levels = 0
-    while size % 2 == 0 and size > 1:
-        size //= 2
-        levels += 1
-    return levels
-
-
 def build_networks(image_size, *, base_filters=64, max_filters=512, dropout=0.5, dropout_levels=3):
     """`(generator, discriminator)`: torch modules of Isola's Pix2Pix at `image_size`.
 
@@ -74,7 +65,7 @@ def build_networks(image_size, *, base_filters=64, max_filters=512, dropout=0.5,
     """
     torch = require_torch()
     nn = torch.nn
-    levels = _levels(int(image_size))
+    levels = max_levels(int(image_size))
     if levels < 2:
         raise ValueError(f"bench_torch: image_size={image_size} must halve at least twice (e.g. 128 or 256)")
     filters = [min(base_filters * 2**i, max_filters) for i in range(levels)]

@@ -25,6 +25,7 @@ import keras
 from keras import layers
 
 from kcolor.models.layers import FusedBatchNormalization
+from kcolor.shapes import max_levels
 
 ENCODER_ACTIVATIONS = ("relu", "leaky_relu")
 OUTPUT_ACTIVATIONS = ("sigmoid", "tanh")
@@ -34,15 +35,6 @@ def _choice(name, value, choices):
     if value not in choices:
         raise ValueError(f"U-Net generator: unknown {name} {value!r}. Valid choices: {', '.join(map(str, choices))}")
     return value
-
-
-def max_levels(image_size):
-    """How many stride-2 levels fit: the number of times `image_size` halves exactly."""
-    levels = 0
-    while image_size % 2 == 0 and image_size > 1:
-        image_size //= 2
-        levels += 1
-    return levels
 
 
 def _activation(kind, name):
