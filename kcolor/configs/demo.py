@@ -36,6 +36,23 @@ VIT_DEMO_EPOCHS = 6
 VIT_DEMO_WIDTHS = {"encoder_filters": (16, 32, 64, 128, 256), "decoder_filters": (128, 64, 32, 16)}
 
 
+def _offline_demo(cfg, *, image_size, batch_size, epochs, options=None):
+    """`cfg` on the built-in `sample` photos for `epochs` full epochs: a 60/20/20 split, four
+    sample images, one checkpoint (at the end); `options` are laid over the config's own."""
+    return dataclasses.replace(
+        cfg,
+        data="sample",
+        image_size=image_size,
+        batch_size=batch_size,
+        epochs=epochs,
+        split=(0.6, 0.2, 0.2),
+        sample_images=4,
+        checkpoint_every=epochs,
+        keep_checkpoints=1,
+        options={**cfg.options, **(options or {})},
+    )
+
+
 @register_config("flowers_demo")
 def flowers_demo():
     """Paper 001's laptop recipe (`flowers_small`) on the offline `sample` photos at 32 px, 20 full epochs.
@@ -52,10 +69,7 @@ def flowers_demo():
     gray baseline's 14.09. Twenty epochs of all six models took 5.7 minutes on an idle
     2-core AMD EPYC (Zen 4), and all six beat the gray baseline.
     """
-    return dataclasses.replace(
-        flowers_small(), data="sample", image_size=32, batch_size=16, epochs=FLOWERS_DEMO_EPOCHS, sample_images=4,
-        checkpoint_every=FLOWERS_DEMO_EPOCHS, keep_checkpoints=1,
-    )
+    return _offline_demo(flowers_small(), image_size=32, batch_size=16, epochs=FLOWERS_DEMO_EPOCHS)
 
 
 def _stable_demo(cfg):
@@ -133,18 +147,7 @@ def unsplash_unet_baseline_demo():
 
 
 def _cgan_demo(cfg, options):
-    return dataclasses.replace(
-        cfg,
-        data="sample",
-        image_size=64,
-        batch_size=16,
-        epochs=CGAN_DEMO_EPOCHS,
-        split=(0.6, 0.2, 0.2),
-        sample_images=4,
-        checkpoint_every=CGAN_DEMO_EPOCHS,
-        keep_checkpoints=1,
-        options={**cfg.options, **options},
-    )
+    return _offline_demo(cfg, image_size=64, batch_size=16, epochs=CGAN_DEMO_EPOCHS, options=options)
 
 
 # --------------------------------------------------------------------------- Paper 003
@@ -181,17 +184,9 @@ for _variant in kmhcnet.VARIANTS:
 
 
 def _vit_demo(cfg, options):
-    return dataclasses.replace(
-        cfg,
-        data="sample",
-        image_size=64,
-        batch_size=VIT_DEMO_BATCH,
-        epochs=VIT_DEMO_EPOCHS,
-        split=(0.6, 0.2, 0.2),
-        sample_images=4,
-        checkpoint_every=VIT_DEMO_EPOCHS,
-        keep_checkpoints=1,
-        options={**cfg.options, **SMALL_VIT, **VIT_DEMO_WIDTHS, **options},
+    return _offline_demo(
+        cfg, image_size=64, batch_size=VIT_DEMO_BATCH, epochs=VIT_DEMO_EPOCHS,
+        options={**SMALL_VIT, **VIT_DEMO_WIDTHS, **options},
     )
 
 
