@@ -45,6 +45,8 @@ def _offline_demo(cfg, *, image_size, batch_size, epochs, options=None):
         image_size=image_size,
         batch_size=batch_size,
         epochs=epochs,
+        steps_per_epoch=None,
+        val_steps=None,
         split=(0.6, 0.2, 0.2),
         sample_images=4,
         checkpoint_every=epochs,
@@ -155,11 +157,8 @@ def _cgan_demo(cfg, options):
 
 def kmhcnet_demo(variant):
     """KMHCNet `variant`'s architecture and loss on the offline sample photos: 32 px, ResNet18, random weights."""
-    cfg = kmhcnet.kmhcnet_smoke(variant)
-    return dataclasses.replace(
-        cfg, epochs=10, steps_per_epoch=None, val_steps=None, batch_size=16, learning_rate=1e-3,
-        checkpoint_every=10, keep_checkpoints=1,
-    )
+    cfg = dataclasses.replace(kmhcnet.kmhcnet_smoke(variant), learning_rate=1e-3)
+    return _offline_demo(cfg, image_size=32, batch_size=16, epochs=10)
 
 
 def _register_kmhcnet(variant):
