@@ -15,7 +15,7 @@ Example:
 
 import importlib
 
-__version__ = "0.1.0"
+from kcolor._version import __version__  # noqa: F401
 
 _LAZY = {
     "TrainConfig": "kcolor.config",

@@ -536,7 +536,7 @@ def main(argv=None):
         print("\nScaling (same global batch; on one machine's cores this is overhead, not speed-up):")
         print("\n".join(f"  {line}" for line in scaling))
         report["scaling"] = scaling
-    from kcolor.training.history import atomic_write_json  # late, like _machine: TensorFlow starts after the cases ran
+    from kcolor.fs import atomic_write_json  # late, like _machine: TensorFlow starts after the cases ran
 
     atomic_write_json(args.out, report)
     load_after = report["load_average_after"][0]

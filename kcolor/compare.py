@@ -49,7 +49,8 @@ def main(argv=None):
     parser.add_argument("--max-images", type=int, default=None)
     args = parser.parse_args(argv)
     from kcolor.cli.main import _is_user_error
-    from kcolor.config import expand_path, expand_source
+    from kcolor.config import expand_source
+    from kcolor.fs import expand_path
 
     models = [m for m in args.models.replace(",", " ").split() if m]
     try:

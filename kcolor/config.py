@@ -30,6 +30,7 @@ import os
 from typing import Any, Callable, Optional, Union
 
 from kcolor.errors import ConfigError
+from kcolor.fs import expand_path
 from kcolor.models.registry import get_model, list_models
 
 _CONFIGS: dict = {}
@@ -117,17 +118,6 @@ class TrainConfig:
 # --------------------------------------------------------------------------- paths
 
 
-def expand_path(path):
-    """`path` with `~` and `$VARS` expanded (None stays None); the one helper for user paths.
-
-    An unset variable is left as written, so the error that follows names it.
-
-    Example:
-        expand_path("~/photos/$USER")   # "/home/me/photos/me"
-    """
-    if path is None:
-        return None
-    return os.path.expanduser(os.path.expandvars(os.fspath(path)))
 
 
 def expand_source(source):

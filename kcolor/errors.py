@@ -18,4 +18,8 @@ class ConfigError(KcolorError, ValueError):
     """A config field or model option has a value that is not valid."""
 
 
-__all__ = ["ConfigError", "KcolorError"]
+class RunFolderError(KcolorError):
+    """A run folder or checkpoint that this kcolor cannot resume or load."""
+
+
+__all__ = ["ConfigError", "KcolorError", "RunFolderError"]

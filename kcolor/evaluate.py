@@ -43,7 +43,7 @@ from kcolor.data.images import resize, to_uint8
 from kcolor.errors import KcolorError
 from kcolor.metrics import MetricTotals
 from kcolor.metrics.fid import FIDSets, format_fid
-from kcolor.training.history import atomic_write_json, atomic_write_text
+from kcolor.fs import atomic_write_json, atomic_write_text
 
 TABLE_METRICS = ("colorfulness", "psnr", "ssim", "ms_ssim", "mse", "mae")
 GRAY_BASELINE = "gray baseline"

@@ -7,8 +7,16 @@ paths (`str` or `pathlib.Path`) behave as before. A remote path is a string with
 scheme (`gs://bucket/runs/x`); never pass one through `pathlib.Path`, which collapses
 `gs://` to `gs:/`. Join paths with `join` (`os.path.join` rules, which keep schemes).
 
-The atomic writers (write whole or not at all) build on these and live in
-`kcolor.training.history`.
+Every file kcolor writes whole (run folders, records manifests, exports, evaluations,
+figures) goes through `atomic_write`: the data goes to a hidden temporary file beside
+the target (`.NAME.tmp-XXXXXXXX`), which is then renamed over it with
+`tf.io.gfile.rename(..., overwrite=True)`. So an interrupted run never leaves a
+half-written `history.json`, `config.json` or `colorizer.keras` behind, on local disk
+(one `rename(2)`, atomic, as `os.replace`) or on any other TensorFlow filesystem
+(`gs://`, `ram://`), where a reader sees the old file or the new one.
+
+This module is on the lowest floor (ARCHITECTURE.md): it imports nothing of kcolor, and
+TensorFlow only on first use.
 
 Example:
     makedirs("gs://my-bucket/runs/x")
@@ -19,6 +27,7 @@ Example:
 import json
 import os
 import posixpath
+import uuid
 
 
 class _GFile:
@@ -203,3 +212,68 @@ __all__ = [
     "join", "listdir", "makedirs", "move", "mtime", "open", "path_str", "read_bytes", "read_json", "read_text", "remove",
     "rename", "rmtree", "size", "walk", "write_bytes",
 ]
+
+def expand_path(path):
+    """`path` with `~` and `$VARS` expanded (None stays None); the one helper for user paths.
+
+    An unset variable is left as written, so the error that follows names it.
+
+    Example:
+        expand_path("~/photos/$USER")   # "/home/me/photos/me"
+    """
+    if path is None:
+        return None
+    return os.path.expanduser(os.path.expandvars(os.fspath(path)))
+
+
+# --------------------------------------------------------------------------- atomic writes
+
+
+def atomic_write(path, writer, *, suffix=None):
+    """Call `writer(tmp_path)` on a temporary path beside `path`, then move it into place.
+
+    `tmp_path` is on the same filesystem as `path` (a `gs://` path for a `gs://` target),
+    so `writer` must write through `tf.io.gfile` (`kcolor.fs.open`) or a library that
+    does (Keras `model.save`); it ends in `suffix` (default: `path`'s own extension).
+    Returns `path`. Folders above `path` are created.
+    """
+    path = path_str(path)
+    name = basename(path)
+    folder = dirname(path)
+    if folder:
+        makedirs(folder)
+    extension = name[name.rfind("."):] if "." in name.lstrip(".") else ""
+    tmp = join(folder, f".{name}.tmp-{uuid.uuid4().hex[:8]}{extension if suffix is None else suffix}")
+    try:
+        writer(tmp)
+        rename(tmp, path, overwrite=True)
+    finally:
+        if exists(tmp):
+            remove(tmp)
+    return path
+
+
+def atomic_write_bytes(path, data: bytes):
+    """Write `data` to `path`, whole or not at all (see `atomic_write`)."""
+
+    def write(tmp):
+        with open(tmp, "wb") as f:
+            f.write(data)
+
+    return atomic_write(path, write)
+
+
+def atomic_write_text(path, text):
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_json(path, data):
+    return atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True, default=_json_default) + "\n")
+
+
+def _json_default(value):
+    if hasattr(value, "item"):  # NumPy scalars
+        return value.item()
+    if isinstance(value, (tuple, set)):
+        return list(value)
+    return str(value)

@@ -59,7 +59,7 @@ def run(path, settings, out_dir, timeout=1800, fresh=False):
     nb.metadata["kcolor"]["settings"] = settings
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{path.stem}.{settings}.ipynb"
-    from kcolor.training.history import atomic_write_text  # the package's one atomic writer
+    from kcolor.fs import atomic_write_text  # the package's one atomic writer
 
     atomic_write_text(target, nbformat.writes(nb))
     shown = target.relative_to(ROOT) if target.is_relative_to(ROOT) else target

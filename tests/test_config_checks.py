@@ -4,16 +4,8 @@ import dataclasses
 
 import pytest
 
-from kcolor.config import (
-    FIELD_CHECKS,
-    TrainConfig,
-    apply_overrides,
-    build_options,
-    expand_path,
-    expand_source,
-    get_config,
-    resolve_config,
-)
+from kcolor.config import FIELD_CHECKS, TrainConfig, apply_overrides, build_options, expand_source, get_config, resolve_config
+from kcolor.fs import expand_path
 from kcolor.errors import ConfigError, KcolorError
 from kcolor.models.params import count_params
 from kcolor.models.registry import ModelSpec, build_model

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from kcolor import fs
-from kcolor.training.history import atomic_write, atomic_write_json
+from kcolor.fs import atomic_write, atomic_write_json
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from kcolor.errors import RunFolderError
 from kcolor.training import resume as resume_lib
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -178,7 +179,7 @@ def test_nan_loss_stops_naming_the_step_and_writes_nothing(tmp_path):
 
 def test_checkpoint_from_a_newer_kcolor_fails_with_a_message():
     state = json.dumps({"format": resume_lib.STATE_FORMAT + 1, "kcolor": "9.0"})
-    with pytest.raises(resume_lib.RunFolderError, match="kcolor 9.0.*upgrade kcolor"):
+    with pytest.raises(RunFolderError, match="kcolor 9.0.*upgrade kcolor"):
         resume_lib.decode_state(state, "ckpt-1")
 
 
@@ -208,7 +209,7 @@ def test_tampered_keras_file_with_a_lambda_layer_is_refused(tmp_path):
                 data = json.dumps(config)
             dst.writestr(item, data)
     assert load_keras_colorizer(good).output.shape[-1] == 3
-    with pytest.raises(resume_lib.RunFolderError) as err:
+    with pytest.raises(RunFolderError) as err:
         load_keras_colorizer(bad)
     assert "evil_lambda" in str(err.value) and "Lambda" in str(err.value)
     assert not marker.exists()

@@ -29,7 +29,8 @@ _NOT_PATHS = {"summary": ("model",)}  # there `model` is a registry name
 
 
 def _expand_args(args):
-    from kcolor.config import expand_path, expand_source
+    from kcolor.config import expand_source
+    from kcolor.fs import expand_path
 
     skip = _NOT_PATHS.get(args.command, ())
     for name in _PATH_ARGS + _SOURCE_ARGS:
@@ -220,7 +221,7 @@ def _cmd_turing_test(args):
 
 def _cmd_turing_score(args):
     from kcolor import fs
-    from kcolor.training.history import atomic_write_json
+    from kcolor.fs import atomic_write_json
     from kcolor.turing import format_score, score_results
 
     report = score_results(args.results)

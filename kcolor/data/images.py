@@ -477,7 +477,7 @@ def write_png(path, rgb, alpha=None) -> str:
     `alpha` (H, W), as RGBA."""
     from PIL import Image
 
-    from kcolor.training.history import atomic_write_bytes
+    from kcolor.fs import atomic_write_bytes
 
     pixels = to_uint8(np.asarray(rgb))
     if alpha is not None:
@@ -531,7 +531,7 @@ def find_images(inputs) -> list:
     so a bad file is reported rather than silently dropped.
     """
     from kcolor import fs
-    from kcolor.config import expand_path
+    from kcolor.fs import expand_path
 
     found = []
     for item in inputs:

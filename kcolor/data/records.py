@@ -376,7 +376,7 @@ def write_records(
         "seed": seed,
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
-    from kcolor.training.history import atomic_write_json
+    from kcolor.fs import atomic_write_json
 
     atomic_write_json(fs.join(folder, MANIFEST), manifest)
     if verbose:

@@ -35,7 +35,7 @@ from typing import Optional
 import tensorflow as tf
 
 from kcolor import fs
-from kcolor.config import expand_path
+from kcolor.fs import expand_path
 from kcolor.data.images import IMAGE_EXTENSIONS
 from kcolor.errors import KcolorError
 

@@ -220,7 +220,7 @@ def extract_pairs(videos_dir, frames_dir, *, progress=True, summary=True):
         "reference_dir": ref_dir,
         "target_dir": tgt_dir,
     }
-    from kcolor.training.history import atomic_write_json
+    from kcolor.fs import atomic_write_json
 
     atomic_write_json(os.path.join(frames_dir, "extraction.json"), report)
     if summary:

@@ -164,7 +164,7 @@ def _export_into(staging, out_dir, run, keras_colorizer, batches, data_note, for
     from kcolor.export import heldout, parity
     from kcolor.export.savedmodel import SavedModelColorizer, export_savedmodel
     from kcolor.export.tflite import TFLiteColorizer, convert_tflite, op_report
-    from kcolor.training.history import atomic_write_json
+    from kcolor.fs import atomic_write_json
 
     ops, calibration = None, None
     if format == "savedmodel":

@@ -81,7 +81,7 @@ def load_keras_colorizer(path):
     import keras
 
     import kcolor.models  # noqa: F401  (registers the custom layers the file may use)
-    from kcolor.training.resume import RunFolderError
+    from kcolor.errors import RunFolderError
 
     path = fs.path_str(path)
     try:
@@ -130,7 +130,7 @@ def load_run(run_dir) -> Run:
         from kcolor.config import TrainConfig
 
         from kcolor.errors import ConfigError
-        from kcolor.training.resume import RunFolderError
+        from kcolor.errors import RunFolderError
 
         try:
             config = TrainConfig.from_dict(fs.read_json(config_path))
@@ -213,7 +213,7 @@ def save_run(run_dir, colorizer, *, model_name: str, io: str, image_size: int, o
                  model_name="pix2pix", io="gray_rgb", image_size=64, config=TrainConfig())
     """
     from kcolor.models.saving import save_colorizer
-    from kcolor.training.history import atomic_write_json, atomic_write_text
+    from kcolor.fs import atomic_write_json, atomic_write_text
 
     run_dir = fs.path_str(run_dir)
     graph.check_colorizer_inputs(colorizer, get_io(io))

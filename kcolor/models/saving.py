@@ -93,7 +93,7 @@ def save_colorizer(model, path) -> str:
     zips a remote `.keras` file in memory and writes it with gfile, so no local file is
     made; the temporary file is then renamed into place (`kcolor.training.history`).
     """
-    from kcolor.training.history import atomic_write
+    from kcolor.fs import atomic_write
 
     plain = standard_keras(model)
     atomic_write(path, lambda tmp: plain.save(tmp), suffix=".keras")

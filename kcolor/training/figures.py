@@ -24,7 +24,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from kcolor.export.graph import finish
-from kcolor.training.history import atomic_write_bytes
+from kcolor.fs import atomic_write_bytes
 
 _SKIP = ("epoch", "step", "images_per_sec", "epoch_time", "wall_time")
 

@@ -1,12 +1,5 @@
-"""A run's per-epoch history and the atomic file writes of kcolor.
-
-Every file kcolor writes whole (run folders, records manifests, exports, evaluations,
-figures) goes through `atomic_write`: the data goes to a hidden temporary file beside
-the target (`.NAME.tmp-XXXXXXXX`), which is then renamed over it with
-`tf.io.gfile.rename(..., overwrite=True)`. So an interrupted run never leaves a
-half-written `history.json`, `config.json` or `colorizer.keras` behind, on local disk
-(one `rename(2)`, atomic, as `os.replace`) or on any other TensorFlow filesystem
-(`gs://`, `ram://`; `kcolor.fs`), where a reader sees the old file or the new one.
+"""A run's per-epoch history (`history.csv` and `history.json`), written whole by
+`kcolor.fs.atomic_write_*`.
 
 Example:
     history = History.load(run_dir)
@@ -16,60 +9,9 @@ Example:
 
 import csv
 import io
-import json
-import uuid
 
 from kcolor import fs
-
-
-def atomic_write(path, writer, *, suffix=None):
-    """Call `writer(tmp_path)` on a temporary path beside `path`, then move it into place.
-
-    `tmp_path` is on the same filesystem as `path` (a `gs://` path for a `gs://` target),
-    so `writer` must write through `tf.io.gfile` (`kcolor.fs.open`) or a library that
-    does (Keras `model.save`); it ends in `suffix` (default: `path`'s own extension).
-    Returns `path`. Folders above `path` are created.
-    """
-    path = fs.path_str(path)
-    name = fs.basename(path)
-    folder = fs.dirname(path)
-    if folder:
-        fs.makedirs(folder)
-    extension = name[name.rfind("."):] if "." in name.lstrip(".") else ""
-    tmp = fs.join(folder, f".{name}.tmp-{uuid.uuid4().hex[:8]}{extension if suffix is None else suffix}")
-    try:
-        writer(tmp)
-        fs.rename(tmp, path, overwrite=True)
-    finally:
-        if fs.exists(tmp):
-            fs.remove(tmp)
-    return path
-
-
-def atomic_write_bytes(path, data: bytes):
-    """Write `data` to `path`, whole or not at all (see `atomic_write`)."""
-
-    def write(tmp):
-        with fs.open(tmp, "wb") as f:
-            f.write(data)
-
-    return atomic_write(path, write)
-
-
-def atomic_write_text(path, text):
-    return atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def atomic_write_json(path, data):
-    return atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True, default=_json_default) + "\n")
-
-
-def _json_default(value):
-    if hasattr(value, "item"):  # NumPy scalars
-        return value.item()
-    if isinstance(value, (tuple, set)):
-        return list(value)
-    return str(value)
+from kcolor.fs import atomic_write_json, atomic_write_text
 
 
 class History:
@@ -116,4 +58,4 @@ class History:
         atomic_write_text(fs.join(run_dir, "history.csv"), self.to_csv())
 
 
-__all__ = ["History", "atomic_write", "atomic_write_bytes", "atomic_write_json", "atomic_write_text"]
+__all__ = ["History"]

@@ -70,7 +70,7 @@ import tensorflow as tf
 
 from kcolor import fs
 from kcolor.config import resolve_config
-from kcolor.errors import ConfigError
+from kcolor.errors import ConfigError, RunFolderError
 from kcolor.models.io import get_io
 from kcolor.models.params import count_params
 from kcolor.models.registry import get_model
@@ -78,7 +78,8 @@ from kcolor.models.saving import save_colorizer
 from kcolor.training import resume as resume_lib
 from kcolor.training import tb
 from kcolor.training.figures import as_colorized, grid_image, save_loss_curve, save_sample_grid
-from kcolor.training.history import History, atomic_write_json
+from kcolor.training.history import History
+from kcolor.fs import atomic_write_json
 from kcolor.training.optimizers import make_optimizer
 from kcolor.training.precision import resolve_precision
 from kcolor.training.steps import compile_step, eval_step, feed, gan_step, supervised_step
@@ -331,7 +332,7 @@ class _Run:
                 self.checkpoint.restore(latest).assert_existing_objects_matched()
             except (AssertionError, ValueError, tf.errors.OpError) as err:
                 first = str(err).strip().splitlines()[0][:300]
-                raise resume_lib.RunFolderError(
+                raise RunFolderError(
                     f"The checkpoint {latest} does not fit this model or kcolor version ({first}); "
                     "use --set resume=restart or another run_dir"
                 ) from None
@@ -610,7 +611,7 @@ class _Run:
             return
         steps = self._gather(int(self.step.numpy()))
         if steps.min() != steps.max():
-            raise resume_lib.RunFolderError(
+            raise RunFolderError(
                 f"The workers restored different steps ({int(steps.min())} to {int(steps.max())}; this one "
                 f"{int(self.step.numpy())}) from {self.run_dir}: every worker must read the same run folder (a path "
                 "they all share, such as gs://...); use --set resume=restart or another run_dir"

@@ -39,10 +39,10 @@ import time
 
 import tensorflow as tf
 
-import kcolor
 from kcolor import fs
-from kcolor.errors import ConfigError, KcolorError
-from kcolor.training.history import atomic_write_json
+from kcolor._version import __version__
+from kcolor.errors import ConfigError, KcolorError, RunFolderError
+from kcolor.fs import atomic_write_json
 
 # Bumped when a checkpoint's contents change meaning; a newer one is refused.
 STATE_FORMAT = 1
@@ -87,10 +87,6 @@ RUN_FILES_MOVED_ON_RESTART = (
 
 class NonFiniteLossError(KcolorError):
     """A training loss came out NaN or infinite (`on_nonfinite=stop`)."""
-
-
-class RunFolderError(KcolorError):
-    """A run folder or checkpoint that this kcolor cannot resume or load."""
 
 
 def _jsonable(value):
@@ -183,7 +179,7 @@ def encode_state(*, epoch_stats, history_rows, skipped, wall_time, pending_chang
     return json.dumps(
         {
             "format": STATE_FORMAT,
-            "kcolor": kcolor.__version__,
+            "kcolor": __version__,
             "epoch": epoch_stats,
             "history": history_rows,
             "skipped_batches": int(skipped),
@@ -206,7 +202,7 @@ def decode_state(text, where) -> dict:
     if not isinstance(fmt, int) or fmt > STATE_FORMAT:
         raise RunFolderError(
             f"The checkpoint {where} was written by kcolor {state.get('kcolor', '?')} (state format {fmt!r}); "
-            f"this kcolor {kcolor.__version__} reads format {STATE_FORMAT} or older: upgrade kcolor, "
+            f"this kcolor {__version__} reads format {STATE_FORMAT} or older: upgrade kcolor, "
             "or use --set resume=restart"
         )
     return state
@@ -260,7 +256,6 @@ __all__ = [
     "FREE_KEYS",
     "KillPoints",
     "NonFiniteLossError",
-    "RunFolderError",
     "TIMING_KEYS",
     "WEIGHT_KEYS",
     "changed_keys",

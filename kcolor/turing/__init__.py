@@ -142,7 +142,7 @@ def build_page(run_dir, *, data=None, split="test", n=PROTOCOL["n"], practice=PR
         `{"path", "page", "pairs", "protocol", "source"}`.
     """
     from kcolor.export.run import load_run
-    from kcolor.training.history import atomic_write_json, atomic_write_text
+    from kcolor.fs import atomic_write_json, atomic_write_text
 
     _check_protocol(n, practice, show_ms, feedback_ms, display_px)
     seed = int(seed)
