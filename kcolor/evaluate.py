@@ -11,7 +11,7 @@ path of `kcolor.data.images`:
   `--data`. With `data=`, that source is used for every run.
 - Images are decoded at one evaluation size (`image_size=`, default the largest of the
   runs' sizes). A model trained at another size sees the images resized to its own size
-  with `kcolor.data.images.resize`, and its prediction is resized back the same way.
+  with `kcolor.pixels.resize`, and its prediction is resized back the same way.
 - `evaluation.json` records the set as `test_set`: `{"source", "split", "fractions",
   "image_size", "count", "ids", "digest"}`, where `digest` is a SHA-256 over the ids and
   the decoded uint8 pixels (targets, and references for pair data). Two evaluations with
@@ -38,8 +38,8 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from kcolor import color, fs
-from kcolor.data.images import resize, to_uint8
+from kcolor import color, fs, pictures
+from kcolor.pixels import resize, to_uint8
 from kcolor.errors import KcolorError
 from kcolor.metrics import MetricTotals
 from kcolor.metrics.fid import FIDSets, format_fid
@@ -292,7 +292,7 @@ def evaluate_runs(
     if grid_ref:
         columns.insert(0, ("reference", grid_ref))
     columns += [(name, grid[name]) for name in names] + [(GROUND_TRUTH, grid_truth)]
-    save_grid(columns, fs.join(out_dir, "grid.png"))
+    pictures.save_image_grid(columns, fs.join(out_dir, "grid.png"))
     return {"out_dir": out_dir, "evaluation": evaluation, "table_markdown": table}
 
 
@@ -332,47 +332,6 @@ def _fmt(value):
 
 def save_table_figure(results, path, title=""):
     """Render the per-image means as a table figure (PNG)."""
-    from matplotlib.figure import Figure
-
     rows = list(results)
-    cells = [
-        [_fmt(results[r][m]["mean"]) if m in results[r] else "–" for m in TABLE_METRICS] for r in rows
-    ]
-    fig = Figure(figsize=(1.6 * (len(TABLE_METRICS) + 2), 0.5 * (len(rows) + 2)))
-    ax = fig.subplots()
-    ax.axis("off")
-    table = ax.table(cellText=cells, rowLabels=rows, colLabels=[f"{m} (mean)" for m in TABLE_METRICS], loc="center")
-    table.auto_set_font_size(False)
-    table.set_fontsize(9)
-    table.scale(1.0, 1.3)
-    if title:
-        ax.set_title(title, fontsize=9)
-    _save_figure(fig, path)
-
-
-def save_grid(columns, path):
-    """`columns`: list of (title, list of HxWx3 images); one row per image."""
-    from matplotlib.figure import Figure
-
-    n_rows = min((len(images) for _, images in columns if images), default=0)
-    if n_rows == 0:
-        return
-    n_cols = len(columns)
-    fig = Figure(figsize=(2.0 * n_cols, 2.0 * n_rows))
-    axes = fig.subplots(n_rows, n_cols, squeeze=False)
-    for c, (title, images) in enumerate(columns):
-        for r in range(n_rows):
-            ax = axes[r][c]
-            ax.imshow(np.clip(images[r], 0.0, 1.0), interpolation="nearest")  # the model's own pixels, as the sample grid draws them
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if r == 0:
-                ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    _save_figure(fig, path)
-
-
-def _save_figure(fig, path):
-    from kcolor.training.figures import save_figure
-
-    save_figure(fig, path)
+    cells = [[_fmt(results[r][m]["mean"]) if m in results[r] else "–" for m in TABLE_METRICS] for r in rows]
+    pictures.save_table_figure(rows, [f"{m} (mean)" for m in TABLE_METRICS], cells, path, title=title)

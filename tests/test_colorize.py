@@ -12,7 +12,7 @@ from skimage import data as skdata
 
 from kcolor.cli.main import main
 from kcolor.export import export_run
-from kcolor.export import graph
+from kcolor import inference
 from kcolor.export.colorize import colorize_paths, load_colorizer
 from kcolor.data.images import ImageReadError, read_image
 from kcolor.export.run import save_run
@@ -121,9 +121,9 @@ def test_unreadable_files_raise_naming_the_file(odd_inputs, name):
 def test_chroma_transfer_restores_a_photo_from_low_resolution_chroma():
     """Chroma from a 64x64 copy on the full-res L gives the photo back; L is untouched."""
     rgb = tf.constant(skdata.astronaut()[:300, :200] / 255.0, tf.float32)
-    small = graph.resize(rgb[None], [64, 64])
-    _, ab_small = graph.color.rgb_to_lab_normalized(small)
-    out = graph.transfer_chroma(rgb, ab_small[0]).numpy()
+    small = inference.resize(rgb[None], [64, 64])
+    _, ab_small = inference.color.rgb_to_lab_normalized(small)
+    out = inference.transfer_chroma(rgb, ab_small[0]).numpy()
     assert out.shape == (300, 200, 3)
     mse = np.mean((out - rgb.numpy()) ** 2)
     assert 10 * np.log10(1 / mse) > 30.0

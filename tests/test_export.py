@@ -15,7 +15,7 @@ from skimage import data as skdata
 from kcolor.cli.main import main
 from kcolor.config import TrainConfig
 from kcolor.export import ParityError, default_export_dir, export_run, parity
-from kcolor.data.images import to_uint8
+from kcolor.pixels import to_uint8
 from kcolor.export.run import KerasColorizer, load_run, save_run
 from kcolor.export.savedmodel import SavedModelColorizer
 from kcolor.export.tflite import TFLiteColorizer

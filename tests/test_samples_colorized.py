@@ -1,5 +1,5 @@
 """The run folder's sample grid has an "as colorized" column: the prediction's chroma on the
-input's own lightness, exactly what `kcolor colorize` delivers (`kcolor.export.graph`)."""
+input's own lightness, exactly what `kcolor colorize` delivers (`kcolor.inference`)."""
 
 import numpy as np
 import pytest
@@ -8,10 +8,11 @@ import tensorflow as tf
 import keras
 from kcolor import color
 from kcolor.config import apply_overrides, get_config
-from kcolor.export.graph import call_colorizer, colorize_rgb
+from kcolor.inference import call_colorizer, colorize_rgb
 from kcolor.models.io import get_io
 from kcolor.training import loop as loop_lib
-from kcolor.training.figures import as_colorized, grid_image
+from kcolor.pictures import grid_image
+from kcolor.training.figures import as_colorized
 
 SIZE = 32
 

@@ -1,7 +1,7 @@
 """kcolor web: the page's JavaScript against kcolor's Python, and the page in headless Chromium.
 
 - lab.js, resize.js and colorize.js run in Node against `kcolor.color`, the one resize
-  (`kcolor.data.images.resize`) and the full-resolution path of `kcolor.export.graph`,
+  (`kcolor.data.images.resize`) and the full-resolution path of `kcolor.inference`,
   for every io kind.
 - The site of an fp32 and an int8 export of a tiny trained Pix2Pix, served on
   127.0.0.1, colorizes a held-out photo at its own size in Chromium; the downloaded PNG
@@ -28,8 +28,9 @@ from skimage import data as skdata
 from kcolor import color
 from kcolor.cli.main import main
 from kcolor.config import TrainConfig
-from kcolor.data.images import resize, to_uint8
-from kcolor.export import export_run, graph
+from kcolor.pixels import resize, to_uint8
+from kcolor import inference
+from kcolor.export import export_run
 from kcolor.export.parity import psnr
 from kcolor.export.run import save_run
 from kcolor.models import build_model, get_model
@@ -168,11 +169,11 @@ write("run", run.rgba);
     alpha = rgba[..., 3:] / np.float32(255)
     rgb = (rgba[..., :3] / np.float32(255)) * alpha + (1 - alpha)  # transparency seen on white
     reference = ref[..., :3] / np.float32(255) if io.uses_reference else None
-    expected_inputs = graph.prepare(tf.constant(rgb), io, SIZE, None if reference is None else tf.constant(reference))
+    expected_inputs = inference.prepare(tf.constant(rgb), io, SIZE, None if reference is None else tf.constant(reference))
     for name, tensor in expected_inputs.items():
         got = _load(tmp_path, f"in_{name}", tensor.shape)
         np.testing.assert_allclose(got, tensor.numpy(), atol=2e-5, err_msg=name)
-    expected = to_uint8(graph.finish(tf.constant(rgb), expected_inputs, tf.constant(output[None], tf.float32), io))
+    expected = to_uint8(inference.finish(tf.constant(rgb), expected_inputs, tf.constant(output[None], tf.float32), io))
     got = _load(tmp_path, "result", (h, w, 4))
     assert np.abs(got[..., :3] - expected.numpy().astype(np.float32)).max() <= 1  # rounding of the last level
     np.testing.assert_array_equal(got[..., 3], rgba[..., 3])  # alpha comes back unchanged

@@ -23,7 +23,7 @@ Example:
 
 import tensorflow as tf
 
-from kcolor.data.images import to_float
+from kcolor.pixels import to_float
 
 AUGMENTATIONS = ("hue", "contrast", "flip", "crop")
 CROP_MARGIN = 1.125  # crop: resize to 12.5% more than the training size, then crop

@@ -25,6 +25,7 @@ import numpy as np
 import tensorflow as tf
 
 from kcolor import color
+from kcolor import pixels
 from kcolor.data import images
 
 THUMBNAIL = 64
@@ -50,8 +51,8 @@ def is_gray(rgb, threshold=2.0):
 def _gray_flags(split, threshold):
     def flag(element):
         value = element["image"]
-        rgb = images.decode_tf(value) if value.dtype == tf.string else images.to_float(value)
-        thumb = images.resize(rgb, THUMBNAIL)
+        rgb = images.decode_tf(value) if value.dtype == tf.string else pixels.to_float(value)
+        thumb = pixels.resize(rgb, THUMBNAIL)
         return is_gray(thumb[None], threshold)[0]
 
     flags = split.map(flag, num_parallel_calls=tf.data.AUTOTUNE).batch(256)

@@ -1,10 +1,10 @@
-"""The one image path of kcolor: decode, resize, convert — for training and for serving.
+"""The one image path of kcolor: decode and find images — for training and for serving.
 
 Every place that turns a file into model pixels uses these functions: the `tf.data`
 pipeline (folders, TFRecord shards, tensorflow-datasets), `kcolor make-records`,
 `kcolor evaluate`, the export parity checks, `kcolor colorize`, and the in-graph
-preprocessing of an exported SavedModel (`resize`). So a model is served exactly the
-pixels it was trained on.
+preprocessing of an exported SavedModel (`kcolor.pixels.resize`). So a model is served
+exactly the pixels it was trained on.
 
 Decoding (`decode`, `read_image`; Pillow):
 
@@ -27,7 +27,7 @@ Skipping: every command that reads many images skips the unreadable ones, prints
 line per skipped entry (`skipped PATH: why`) and ends with one summary line
 (`skip_summary`): `skipped 9 of 21 images: 3 truncated, 2 not an image, ...`.
 
-Resizing (`resize`): bilinear with antialiasing (`tf.image.resize(..., "bilinear",
+Resizing (`kcolor.pixels.resize`, one floor below): bilinear with antialiasing (`tf.image.resize(..., "bilinear",
 antialias=True)`): a triangle filter widened by the scale factor when shrinking, plain
 half-pixel-centre bilinear when enlarging. Training squashes images to `S x S` as the
 papers do ("resized to 128x128"); serving resizes the photo to `S x S` with the same
@@ -35,7 +35,7 @@ function and upsamples the predicted chroma back with it.
 
 Example:
     image = read_image("photo.jpg")                 # image.rgb: float32 (H, W, 3) in [0, 1]
-    small = to_uint8(resize(image.rgb, 64))         # uint8 (64, 64, 3)
+    small = kcolor.pixels.to_uint8(kcolor.pixels.resize(image.rgb, 64))   # uint8 (64, 64, 3)
 """
 
 import collections
@@ -51,6 +51,7 @@ import numpy as np
 import tensorflow as tf
 
 from kcolor.errors import ConfigError, KcolorError
+from kcolor.pixels import to_uint8
 
 # File extensions picked up when a folder is searched for images (case-insensitive).
 IMAGE_EXTENSIONS = (
@@ -434,42 +435,6 @@ def decode_tf(data):
 
     rgb = tf.numpy_function(_decode, [data], tf.float32, stateful=False)
     return tf.ensure_shape(rgb, [None, None, 3])
-
-
-def resize(images, size):
-    """The one resize of kcolor: bilinear with antialiasing, (H, W, C) or (B, H, W, C).
-
-    Args:
-        images: float images.
-        size: an int (a square `size x size`) or `[height, width]` (ints or a tensor).
-    """
-    if isinstance(size, (int, np.integer)):
-        size = [int(size), int(size)]
-    return tf.image.resize(tf.cast(images, tf.float32), size, method="bilinear", antialias=True)
-
-
-def resize_shorter_side(rgb, size):
-    """Shrink float RGB (H, W, 3) so its shorter side is `size`, keeping the aspect (never enlarges)."""
-    shape = tf.shape(rgb)
-    height, width = tf.cast(shape[0], tf.float64), tf.cast(shape[1], tf.float64)
-    scale = tf.minimum(tf.constant(1.0, tf.float64), float(size) / tf.minimum(height, width))
-    new_h = tf.maximum(1, tf.cast(tf.round(height * scale), tf.int32))
-    new_w = tf.maximum(1, tf.cast(tf.round(width * scale), tf.int32))
-    return tf.cond(scale < 1.0, lambda: resize(rgb, tf.stack([new_h, new_w])), lambda: tf.cast(rgb, tf.float32))
-
-
-def to_uint8(rgb):
-    """Float RGB in [0, 1] → uint8, rounded to the nearest level (NumPy in, NumPy out)."""
-    if isinstance(rgb, np.ndarray) or np.isscalar(rgb):
-        return np.clip(np.round(np.asarray(rgb, np.float32) * 255.0), 0, 255).astype(np.uint8)
-    return tf.cast(tf.round(tf.clip_by_value(tf.cast(rgb, tf.float32), 0.0, 1.0) * 255.0), tf.uint8)
-
-
-def to_float(image):
-    """uint8 (or float) image → float32 in [0, 1]."""
-    if image.dtype == tf.uint8:
-        return tf.cast(image, tf.float32) / 255.0
-    return tf.cast(image, tf.float32)
 
 
 def write_png(path, rgb, alpha=None) -> str:

@@ -63,6 +63,7 @@ from typing import Callable, Optional
 import tensorflow as tf
 
 from kcolor.data import augment as augment_lib
+from kcolor import pixels
 from kcolor.data import images
 from kcolor.data import records as records_lib
 from kcolor.data.gray_filter import drop_gray
@@ -210,15 +211,15 @@ def _prepare(size, keys, keep_id=False):
         out = {"id": element["id"]} if keep_id else {}
         for key in keys:
             value = element[key]
-            value = images.decode_tf(value) if value.dtype == tf.string else images.to_float(value)
-            out["rgb" if key == "image" else key] = images.to_uint8(images.resize(value, size))
+            value = images.decode_tf(value) if value.dtype == tf.string else pixels.to_float(value)
+            out["rgb" if key == "image" else key] = pixels.to_uint8(pixels.resize(value, size))
         return out
 
     return prepare
 
 
 def _to_float(example):
-    return {key: value if key == "id" else images.to_float(value) for key, value in example.items()}
+    return {key: value if key == "id" else pixels.to_float(value) for key, value in example.items()}
 
 
 def _self_reference(example):

@@ -57,6 +57,7 @@ import numpy as np
 import tensorflow as tf
 
 from kcolor import fs
+from kcolor import pixels
 from kcolor.data import images
 from kcolor.data.sources import (
     AUTOTUNE,
@@ -97,7 +98,7 @@ class _Encoder:
         self.image_size = image_size
         if image_size:
             self._shrink = tf.function(
-                lambda rgb: images.to_uint8(images.resize_shorter_side(rgb, image_size)),
+                lambda rgb: pixels.to_uint8(pixels.resize_shorter_side(rgb, image_size)),
                 input_signature=[tf.TensorSpec([None, None, 3], tf.float32)],
             )
 
@@ -113,12 +114,12 @@ class _Encoder:
             rgb = images.decode(data, label=label).rgb  # the pipeline's own decoder: what it reads back
             if not self.image_size and fmt in ("jpeg", "png"):
                 return data, fmt, int(rgb.shape[0]), int(rgb.shape[1])
-            pixels = self._shrink(tf.constant(rgb)) if self.image_size else images.to_uint8(tf.constant(rgb))
+            pixels = self._shrink(tf.constant(rgb)) if self.image_size else pixels.to_uint8(tf.constant(rgb))
         else:
             fmt = "array"
             pixels = tf.convert_to_tensor(np.asarray(value, np.uint8))
             if self.image_size:
-                pixels = self._shrink(images.to_float(pixels))
+                pixels = self._shrink(pixels.to_float(pixels))
         if fmt == "jpeg":
             encoded, out_fmt = tf.io.encode_jpeg(pixels, quality=JPEG_QUALITY), "jpeg"
         else:

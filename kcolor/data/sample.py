@@ -106,7 +106,7 @@ def _centre_box(width, height):
 
 
 def _crop(image, box, size, flip=False):
-    from kcolor.data.images import resize, to_uint8
+    from kcolor.pixels import resize, to_uint8
 
     x0, y0, side = box
     array = to_uint8(resize(image[y0 : y0 + side, x0 : x0 + side], size).numpy())

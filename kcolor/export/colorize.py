@@ -3,7 +3,7 @@
 The model is a run folder, an exported SavedModel folder, a `.tflite` file or a
 `.keras` file (`load_colorizer`). Each input (a file, or every image in a folder,
 recursively) is read in whatever mode it has (`kcolor.export.images`), colorized at
-its own size (`kcolor.export.graph`: the model sees a resized copy; its chroma is
+its own size (`kcolor.inference`: the model sees a resized copy; its chroma is
 upsampled onto the input's own lightness), and written as `<out>/<name>.png`, with
 the alpha channel kept. `compare=True` adds `<out>/<name>_compare.png`, the gray
 input beside the colorization. A file that cannot be read is reported (`skipped PATH:
@@ -20,15 +20,16 @@ import sys
 import numpy as np
 
 from kcolor import fs
-from kcolor.export import graph
+from kcolor import inference
 from kcolor.data.images import ImageReadError, find_images, read_image, skip_summary, write_png
+from kcolor.pictures import save_image_grid
 
 MODEL_KINDS = "a run folder (model.json + colorizer.keras), a SavedModel folder, a .tflite file or a .keras file"
 
 
-def load_colorizer(model) -> graph.Colorizer:
+def load_colorizer(model) -> inference.Colorizer:
     """Load a colorizer from a path (see `MODEL_KINDS`); a `Colorizer` is returned as is."""
-    if isinstance(model, graph.Colorizer):
+    if isinstance(model, inference.Colorizer):
         return model
     from kcolor.export.run import KerasColorizer, is_run_dir
 
@@ -54,23 +55,10 @@ def load_colorizer(model) -> graph.Colorizer:
 
 def compare_figure(path, gray, colorized, *, title=""):
     """Write a side-by-side figure: the input in gray | the colorization."""
-    from matplotlib.figure import Figure
-
-    from kcolor.training.figures import save_figure
-
     h, w = gray.shape[:2]
-    panel_w = 5.0
-    panel_h = max(1.5, min(12.0, panel_w * h / w))
-    fig = Figure(figsize=(2 * panel_w, panel_h + 0.5), dpi=100)
-    for i, (image, label) in enumerate(((gray, "input (gray)"), (colorized, "colorized"))):
-        ax = fig.add_subplot(1, 2, i + 1)
-        ax.imshow(np.clip(image, 0.0, 1.0), cmap="gray" if image.ndim == 2 else None, vmin=0.0, vmax=1.0)
-        ax.set_title(label)
-        ax.axis("off")
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return save_figure(fig, path)
+    panel = (5.0, max(1.5, min(12.0, 5.0 * h / w)))
+    columns = [("input (gray)", [gray]), ("colorized", [colorized])]
+    return save_image_grid(columns, path, title=title or None, panel=panel, interpolation="antialiased")
 
 
 def _unique(stem, used):

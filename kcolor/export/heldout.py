@@ -17,7 +17,7 @@ import dataclasses
 import numpy as np
 import tensorflow as tf
 
-from kcolor.data.images import resize
+from kcolor.pixels import resize
 
 
 def _as_float(x):

@@ -30,7 +30,7 @@ from typing import Optional
 import numpy as np
 import tensorflow as tf
 
-from kcolor.data.images import resize, to_uint8
+from kcolor.pixels import resize, to_uint8
 from kcolor.errors import KcolorError
 
 BARS_DB = {

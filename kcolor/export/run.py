@@ -19,7 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from kcolor import fs
-from kcolor.export import graph
+from kcolor import inference
 from kcolor.models.io import IOSpec, get_io
 
 RUN_FILES = ("model.json", "config.json", "colorizer.keras")
@@ -141,7 +141,7 @@ def load_run(run_dir) -> Run:
             ) from None
     colorizer = load_keras_colorizer(fs.join(run_dir, "colorizer.keras"))
     io = get_io(info["io"])
-    graph.check_colorizer_inputs(colorizer, io)
+    inference.check_colorizer_inputs(colorizer, io)
     return Run(
         run_dir=run_dir,
         model_name=info["model"],
@@ -153,7 +153,7 @@ def load_run(run_dir) -> Run:
     )
 
 
-class KerasColorizer(graph.Colorizer):
+class KerasColorizer(inference.Colorizer):
     """The trained Keras colorizer of a run folder (or a `.keras` file), ready to colorize.
 
     Example:
@@ -164,13 +164,13 @@ class KerasColorizer(graph.Colorizer):
     kind = "keras"
 
     def __init__(self, model, io: IOSpec, image_size: int, *, model_name: str = "", source: str = ""):
-        graph.check_colorizer_inputs(model, io)
+        inference.check_colorizer_inputs(model, io)
         self.model = model
         self.io = io
         self.image_size = int(image_size)
         self.model_name = model_name or model.name
         self.source = source
-        self._call = tf.function(lambda inputs: graph.call_colorizer(model, inputs, training=False))
+        self._call = tf.function(lambda inputs: inference.call_colorizer(model, inputs, training=False))
 
     @classmethod
     def from_run(cls, run: Run) -> "KerasColorizer":
@@ -184,7 +184,7 @@ class KerasColorizer(graph.Colorizer):
             return cls.from_run(load_run(path))
         model = load_keras_colorizer(path)
         channels = {t.name: int(t.shape[-1]) for t in model.inputs}
-        io = graph.infer_io(channels, int(model.outputs[0].shape[-1]))
+        io = inference.infer_io(channels, int(model.outputs[0].shape[-1]))
         size = int(model.inputs[0].shape[1])
         return cls(model, io, size, source=path)
 
@@ -216,7 +216,7 @@ def save_run(run_dir, colorizer, *, model_name: str, io: str, image_size: int, o
     from kcolor.fs import atomic_write_json, atomic_write_text
 
     run_dir = fs.path_str(run_dir)
-    graph.check_colorizer_inputs(colorizer, get_io(io))
+    inference.check_colorizer_inputs(colorizer, get_io(io))
     fs.makedirs(run_dir)
     save_colorizer(colorizer, fs.join(run_dir, "colorizer.keras"))
     info = {"model": model_name, "image_size": int(image_size), "options": dict(options or {}), "io": io}

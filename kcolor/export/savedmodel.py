@@ -2,7 +2,7 @@
 
 The exported folder is a plain TensorFlow SavedModel. Loading and calling it needs
 TensorFlow only (no kcolor, no custom layers): resizing, color conversion and chroma
-upsampling (`kcolor.export.graph`) are traced into the graph next to the model.
+upsampling (`kcolor.inference`) are traced into the graph next to the model.
 
 Signatures:
 
@@ -24,7 +24,7 @@ import numpy as np
 import tensorflow as tf
 
 from kcolor import fs
-from kcolor.export import graph
+from kcolor import inference
 from kcolor.models.io import IOSpec, get_io
 
 SIGNATURES = ("serving_default", "colorize_float", "predict", "preprocess", "metadata")
@@ -58,40 +58,40 @@ def build_archive(model, io: IOSpec, image_size: int, *, model_name: str = "", p
     """
     import keras
 
-    graph.check_colorizer_inputs(model, io)
+    inference.check_colorizer_inputs(model, io)
     names = list(io.input_shapes(image_size))
 
     def predict_fn(inputs):
-        return graph.call_colorizer(model, inputs, training=False)
+        return inference.call_colorizer(model, inputs, training=False)
 
     def colorize(image, reference=None):
-        rgb = graph.to_float_rgb(image)
-        ref = graph.to_float_rgb(reference) if reference is not None else None
-        return graph.colorize_rgb(rgb, predict_fn, io, image_size, ref)
+        rgb = inference.to_float_rgb(image)
+        ref = inference.to_float_rgb(reference) if reference is not None else None
+        return inference.colorize_rgb(rgb, predict_fn, io, image_size, ref)
 
     if io.uses_reference:
 
         def serve(image, reference):
-            return {"colorized": graph.to_uint8(colorize(image, reference))}
+            return {"colorized": inference.to_uint8(colorize(image, reference))}
 
         def serve_float(image, reference):
             return {"colorized": colorize(image, reference)}
 
         def preprocess(image, reference):
-            return graph.prepare(graph.to_float_rgb(image), io, image_size, graph.to_float_rgb(reference))
+            return inference.prepare(inference.to_float_rgb(image), io, image_size, inference.to_float_rgb(reference))
 
         uint8_specs = [_image_spec(tf.uint8, "image"), _image_spec(tf.uint8, "reference")]
         float_specs = [_image_spec(tf.float32, "image"), _image_spec(tf.float32, "reference")]
     else:
 
         def serve(image):
-            return {"colorized": graph.to_uint8(colorize(image))}
+            return {"colorized": inference.to_uint8(colorize(image))}
 
         def serve_float(image):
             return {"colorized": colorize(image)}
 
         def preprocess(image):
-            return graph.prepare(graph.to_float_rgb(image), io, image_size)
+            return inference.prepare(inference.to_float_rgb(image), io, image_size)
 
         uint8_specs = [_image_spec(tf.uint8, "image")]
         float_specs = [_image_spec(tf.float32, "image")]
@@ -131,7 +131,7 @@ def export_savedmodel(model, io: IOSpec, image_size: int, path, *, model_name: s
     return path
 
 
-class SavedModelColorizer(graph.Colorizer):
+class SavedModelColorizer(inference.Colorizer):
     """A colorizer loaded from an exported SavedModel folder.
 
     `colorize` runs the in-graph full-resolution path (`colorize_float`), `predict`

@@ -4,7 +4,7 @@ The `.tflite` file holds the bare colorizer at its training size S, batch 1, wit
 signature `predict` whose inputs are the model's Keras Input names (`gray`, `L`,
 `rgb`, `reference`) and whose output is `output`. TFLite cannot take the arbitrary
 image sizes the SavedModel takes, so the caller resizes: `TFLiteColorizer.colorize`
-runs the shared full-resolution path of `kcolor.export.graph` around the interpreter.
+runs the shared full-resolution path of `kcolor.inference` around the interpreter.
 
 Only TFLite builtin ops are allowed (no Flex/Select TF ops), so the file runs on the
 standalone LiteRT interpreter (`ai-edge-litert`). Full int8 calibrates on a
@@ -33,7 +33,7 @@ import numpy as np
 import tensorflow as tf
 
 from kcolor import fs
-from kcolor.export import graph
+from kcolor import inference
 from kcolor.models.io import IOSpec
 
 QUANTIZE = ("none", "float16", "dynamic", "int8")
@@ -133,7 +133,7 @@ def op_report(model_path=None, model_content=None) -> dict:
     return {"ops": dict(sorted(counts.items())), "int8_ops": int8_ops, "float_ops": float_ops, "custom_ops": custom}
 
 
-class TFLiteColorizer(graph.Colorizer):
+class TFLiteColorizer(inference.Colorizer):
     """A `.tflite` colorizer run by the LiteRT interpreter.
 
     The io kind and training size are read from the `predict` signature: its input
@@ -167,7 +167,7 @@ class TFLiteColorizer(graph.Colorizer):
         out_details = self._runner.get_output_details()
         channels = {name: int(d["shape"][-1]) for name, d in in_details.items()}
         self.input_shapes = {name: tuple(int(v) for v in d["shape"]) for name, d in in_details.items()}
-        self.io = graph.infer_io(channels, int(out_details["output"]["shape"][-1]))
+        self.io = inference.infer_io(channels, int(out_details["output"]["shape"][-1]))
         self.image_size = int(next(iter(self.input_shapes.values()))[1])
 
     def predict(self, inputs: dict) -> np.ndarray:

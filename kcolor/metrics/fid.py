@@ -87,7 +87,7 @@ def _feature_network(weights):
     """The pool-feature network and its compiled forward pass (traced once per process)."""
     import tensorflow as tf
 
-    from kcolor.data.images import resize
+    from kcolor.pixels import resize
     from kcolor.models.inception import build_inception_v3
 
     network = build_inception_v3(include_top=False, weights=weights, pooling="avg", name="fid_inception_v3")

@@ -77,7 +77,8 @@ from kcolor.models.registry import get_model
 from kcolor.models.saving import save_colorizer
 from kcolor.training import resume as resume_lib
 from kcolor.training import tb
-from kcolor.training.figures import as_colorized, grid_image, save_loss_curve, save_sample_grid
+from kcolor.pictures import grid_image, save_loss_curve, save_sample_grid
+from kcolor.training.figures import as_colorized
 from kcolor.training.history import History
 from kcolor.fs import atomic_write_json
 from kcolor.training.optimizers import make_optimizer

@@ -63,7 +63,7 @@ Z95 = 1.959963984540054  # the 97.5% standard normal quantile
 def _png(rgb):
     from PIL import Image
 
-    from kcolor.data.images import to_uint8
+    from kcolor.pixels import to_uint8
 
     buffer = _io.BytesIO()
     Image.fromarray(to_uint8(np.asarray(rgb))).save(buffer, format="PNG")

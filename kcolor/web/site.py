@@ -7,7 +7,7 @@ files are copied from `node_modules` into the site. The page (`static/`, plain E
 modules, no bundler) resizes the photo to the model's input, runs it, and puts the
 upsampled chroma onto the photo's own full-resolution lightness, with the same resize
 (`resize.js`: TensorFlow's antialiased bilinear) and Lab maths (`lab.js`) as
-`kcolor.export.graph`, so it gives what `kcolor colorize --model FILE.tflite` gives.
+`kcolor.inference`, so it gives what `kcolor colorize --model FILE.tflite` gives.
 
 Site layout:
 

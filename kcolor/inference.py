@@ -14,7 +14,7 @@ and needs no kcolor import once exported:
    full-resolution lightness L. The result keeps every detail of the original, and
    a gray input's lightness comes back unchanged.
 
-The resize is `kcolor.data.images.resize`, the one the training pipeline uses (bilinear with
+The resize is `kcolor.pixels.resize`, the one the training pipeline uses (bilinear with
 antialiasing). The
 S x S copy is stretched, not cropped: upsampling the chroma undoes the stretch, so each
 output pixel takes the chroma predicted for its own location.
@@ -27,7 +27,7 @@ Example:
 import tensorflow as tf
 
 from kcolor import color
-from kcolor.data.images import resize, to_uint8  # noqa: F401  (the one resize; to_uint8 for the signatures)
+from kcolor.pixels import resize, to_uint8  # noqa: F401  (the one resize; to_uint8 for the signatures)
 from kcolor.models.io import IOSpec
 
 
