@@ -20,8 +20,8 @@ from kcolor._version import __version__  # noqa: F401
 _LAZY = {
     "TrainConfig": "kcolor.config",
     "apply_overrides": "kcolor.config",
-    "get_config": "kcolor.config",
-    "list_configs": "kcolor.config",
+    "get_config": "kcolor.configs",
+    "list_configs": "kcolor.configs",
     "resolve_config": "kcolor.config",
     "build_model": "kcolor.models.registry",
     "get_model": "kcolor.models.registry",

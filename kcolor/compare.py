@@ -16,7 +16,8 @@ import sys
 
 def compare(config, models, *, data=None, overrides=(), out_dir=None, max_images=None):
     """Train every model in `models` under `config` and evaluate them; returns evaluate's result."""
-    from kcolor.config import apply_overrides, get_config
+    from kcolor.config import apply_overrides
+    from kcolor.configs import get_config
     from kcolor.evaluate import evaluate_runs
     from kcolor.training.loop import train
 

@@ -18,7 +18,7 @@ Paths (`data`'s folders and records, `data_dir`, `run_dir`, and options named
 `*_from`, `*_dir`, `*_path`, `*_file`) get `~` and `$VARS` expanded by `expand_path`.
 
 Example:
-    cfg = get_config("sample")
+    cfg = get_config("sample")         # kcolor.configs.get_config: the registry of named configs
     cfg = apply_overrides(cfg, ["model=pix2pix", "epochs=3", "adv_loss=bce"])
     cfg = resolve_config(cfg)          # raises ConfigError naming a bad value
 """
@@ -26,14 +26,12 @@ Example:
 import dataclasses
 import json
 import math
-import os
 from typing import Any, Callable, Optional, Union
 
+from kcolor import specs
 from kcolor.errors import ConfigError
 from kcolor.fs import expand_path
 from kcolor.models.registry import get_model, list_models
-
-_CONFIGS: dict = {}
 
 # Used when neither the config nor the model's registered defaults set a recipe field.
 RECIPE_FALLBACKS = {"learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.999, "loss": "mse"}
@@ -123,7 +121,7 @@ class TrainConfig:
 def expand_source(source):
     """A data source string with `~` and `$VARS` expanded in its paths.
 
-    The source grammar is `kcolor.data.sources.parse_source`'s, which expands the paths
+    The source grammar is `kcolor.specs.parse_source`'s, which expands the paths
     (`folder:PATH`, `records:PATH`, `pairs:folder:REF_DIR,TGT_DIR`, `pairs:records:PATH`);
     this gives back its canonical string. A string it refuses comes back unchanged, for
     the `data` field check to name what is wrong.
@@ -133,10 +131,8 @@ def expand_source(source):
     """
     if not isinstance(source, str):
         return source
-    from kcolor.data.sources import parse_source
-
     try:
-        return str(parse_source(source))
+        return str(specs.parse_source(source))
     except ValueError:
         return source
 
@@ -248,9 +244,7 @@ def one_of(choices, *, optional=False) -> FieldCheck:
 
 
 def _losses():
-    from kcolor.training.losses import LOSSES
-
-    return sorted(LOSSES)
+    return sorted(specs.LOSS_NAMES)
 
 
 def _is_loss(v):
@@ -259,52 +253,45 @@ def _is_loss(v):
         return True
     if not isinstance(v, str) or "@" not in v:
         return False
-    from kcolor.training.losses import parse_color_loss
+    from kcolor.models.encoders import EMBEDDINGS
 
     try:
-        parse_color_loss(v)
+        specs.parse_color_loss_name(v, embeddings=tuple(EMBEDDINGS))
     except ValueError:
         return False
     return True
 
 
 def _strategies():
-    from kcolor.training.strategy import STRATEGIES
-
-    return STRATEGIES
+    return specs.STRATEGIES
 
 
 def _augmentations():
-    from kcolor.data.augment import AUGMENTATIONS
-
-    return AUGMENTATIONS
+    return specs.AUGMENTATIONS
 
 
 def _source_forms():
-    from kcolor.data.sources import VALID_FORMS
-
-    return VALID_FORMS
+    return specs.SOURCE_FORMS
 
 
 def _is_source(v):
     if not isinstance(v, str) or not v.strip():
         return False
-    from kcolor.data.sources import parse_source
-
     try:
-        parse_source(v)
-    except Exception:  # the data layer's own error; the message below lists the valid forms
+        specs.parse_source(v)
+    except ValueError:  # the message of the field check lists the valid forms
         return False
     return True
 
 
 def _is_split(v):
-    return (
-        isinstance(v, (tuple, list))
-        and len(v) in (2, 3)
-        and all(_is_number(x) and x >= 0 for x in v)
-        and v[0] > 0
-    )
+    if not isinstance(v, (tuple, list)) or not all(_is_number(x) for x in v):
+        return False
+    try:
+        specs.normalize_split(v)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_augment(v):
@@ -316,19 +303,15 @@ def _is_contrast_range(v):
 
 
 def _is_lr_schedule(v):
-    from kcolor.training.optimizers import parse_lr_schedule
-
     try:
-        parse_lr_schedule(v)
+        specs.parse_lr_schedule(v)
     except ValueError:
         return False
     return True
 
 
 def _lr_schedule_forms():
-    from kcolor.training.optimizers import LR_SCHEDULE_FORMS
-
-    return " or ".join(LR_SCHEDULE_FORMS) + " (e.g. piecewise:59000:2e-4,2e-5), or none"
+    return " or ".join(specs.LR_SCHEDULE_FORMS) + " (e.g. piecewise:59000:2e-4,2e-5), or none"
 
 
 def _is_options(v):
@@ -450,41 +433,6 @@ def validate_config(cfg, fields=None):
             if message:
                 raise ConfigError(message)
     return cfg
-
-
-def register_config(name):
-    """Register a config factory `() -> TrainConfig`; a name registered twice is an error."""
-
-    def decorator(fn):
-        if name in _CONFIGS:
-            raise ValueError(f"Config '{name}' is already registered")
-        _CONFIGS[name] = fn
-        return fn
-
-    return decorator
-
-
-def _load_builtin_configs():
-    import kcolor.configs  # noqa: F401
-
-
-def list_configs() -> list:
-    _load_builtin_configs()
-    return sorted(_CONFIGS)
-
-
-def get_config(name: str) -> TrainConfig:
-    _load_builtin_configs()
-    if name not in _CONFIGS:
-        raise ConfigError(f"Unknown config '{name}'. Valid configs: {', '.join(sorted(_CONFIGS))}")
-    cfg = _CONFIGS[name]()
-    cfg.config_name = name
-    return cfg
-
-
-def config_doc(name: str) -> str:
-    _load_builtin_configs()
-    return (_CONFIGS[name].__doc__ or "").strip()
 
 
 def _parse_value(text: str, current):

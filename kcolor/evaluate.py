@@ -59,7 +59,7 @@ class TestSetMismatch(KcolorError, ValueError):
 
 def _test_set_key(cfg):
     """What defines a run's own test set: the source, the fractions, and the sample seed."""
-    from kcolor.data.sources import normalize_split, parse_source
+    from kcolor.specs import normalize_split, parse_source
 
     spec = parse_source(cfg.data)
     key = {"source": str(spec), "fractions": [round(f, 6) for f in normalize_split(cfg.split)]}
@@ -116,7 +116,7 @@ def _gray_rgb(rgb):
 
 def predict_rgb(run, batch, eval_size):
     """The run's colorization (RGB in [0, 1]) of `batch` given at `eval_size`, back at `eval_size`."""
-    from kcolor.training.steps import feed
+    from kcolor.models.io import feed
 
     size = run.image_size
     if size != eval_size:
@@ -181,7 +181,7 @@ def evaluate_runs(
     """
     from kcolor.config import TrainConfig
     from kcolor.data import build_eval_split
-    from kcolor.data.sources import parse_source
+    from kcolor.specs import parse_source
 
     if not runs:
         raise ValueError("evaluate_runs needs at least one run folder")

@@ -28,7 +28,7 @@ import tensorflow as tf
 
 from kcolor import color
 from kcolor.pixels import resize, to_uint8  # noqa: F401  (the one resize; to_uint8 for the signatures)
-from kcolor.models.io import IOSpec
+from kcolor.models.io import IOSpec, feed
 
 
 def expected_input_names(io: IOSpec) -> tuple:
@@ -48,10 +48,8 @@ def check_colorizer_inputs(model, io: IOSpec) -> None:
 
 
 def call_colorizer(model, inputs: dict, training=False):
-    """Call a colorizer on a dict of inputs keyed by Input name (one tensor for one input)."""
-    if len(model.inputs) == 1 and not isinstance(model.input, dict):
-        return model(inputs[model.inputs[0].name], training=training)
-    return model(inputs, training=training)
+    """Call a colorizer on a dict of inputs keyed by Input name (`kcolor.models.io.feed`)."""
+    return model(feed(model, inputs), training=training)
 
 
 def to_float_rgb(image):

@@ -306,7 +306,7 @@ def test_lab_model_exports_to_savedmodel_and_colorizes_full_resolution(tmp_path)
 
 
 def test_paper002_configs_build_the_papers_setting_and_smoke_runs_offline():
-    from kcolor.config import get_config
+    from kcolor.configs import get_config
 
     resnet, baseline = get_config("unsplash_resnet50"), get_config("unsplash_unet_baseline")
     assert (resnet.model, resnet.image_size, resnet.batch_size) == ("cgan_resnet50", 224, 32)

@@ -4,7 +4,8 @@ import dataclasses
 
 import pytest
 
-from kcolor.config import FIELD_CHECKS, TrainConfig, apply_overrides, build_options, expand_source, get_config, resolve_config
+from kcolor.config import FIELD_CHECKS, TrainConfig, apply_overrides, build_options, expand_source, resolve_config
+from kcolor.configs import get_config
 from kcolor.fs import expand_path
 from kcolor.errors import ConfigError, KcolorError
 from kcolor.models.params import count_params
@@ -17,7 +18,8 @@ def test_every_config_field_has_a_check():
 
 
 def test_the_defaults_and_every_registered_config_pass_the_checks():
-    from kcolor.config import list_configs, validate_config
+    from kcolor.config import validate_config
+    from kcolor.configs import list_configs
 
     validate_config(resolve_config(TrainConfig()))
     for name in list_configs():

@@ -11,12 +11,14 @@ from PIL import Image
 
 from kcolor import color
 from kcolor.config import TrainConfig
-from kcolor.data import DataSourceError, build_datasets, load_raw, parse_source, sample, split_index
+from kcolor.data import DataSourceError, build_datasets, load_raw, sample, split_index
+from kcolor.specs import parse_source
 from kcolor.data import tfds_source
 from kcolor.data.augment import make_augment
 from kcolor.data import images
 from kcolor.data.images import decode
-from kcolor.data.sources import VALID_FORMS, split_ids
+from kcolor.data.sources import split_ids
+from kcolor.specs import SOURCE_FORMS
 
 
 def _cfg(**kw):
@@ -88,7 +90,7 @@ def test_parse_source_errors_name_spec_and_list_valid_forms(bad):
         parse_source(bad)
     message = str(err.value)
     assert f"'{bad}'" in message
-    for form in VALID_FORMS:
+    for form in SOURCE_FORMS:
         assert form in message
 
 

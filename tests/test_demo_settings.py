@@ -11,7 +11,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from kcolor.config import get_config, list_configs, resolve_config
+from kcolor.config import resolve_config
+from kcolor.configs import get_config, list_configs
 from kcolor.configs import cgan_lab, kmhcnet, vit_i_gan
 from kcolor.configs.demo import CGAN_DEMO_WIDTHS, VIT_DEMO_WIDTHS
 from kcolor.models.registry import get_model

@@ -9,7 +9,8 @@ import tensorflow as tf
 from skimage import data, transform
 
 from kcolor import color
-from kcolor.config import apply_overrides, get_config
+from kcolor.config import apply_overrides
+from kcolor.configs import get_config
 from kcolor.models import build_model, get_model
 from kcolor.models import flowers
 from kcolor.models.params import count_params

@@ -14,7 +14,8 @@ import tensorflow as tf
 from skimage import color as skcolor
 
 from kcolor import color
-from kcolor.config import apply_overrides, get_config, list_configs, resolve_config
+from kcolor.config import apply_overrides, resolve_config
+from kcolor.configs import get_config, list_configs
 from kcolor.configs.kmhcnet import VARIANTS, kmhcnet_smoke
 from kcolor.data.gray_filter import is_gray
 from kcolor.models import build_model

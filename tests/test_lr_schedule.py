@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from kcolor.training.optimizers import make_optimizer, parse_lr_schedule
+from kcolor.training.optimizers import make_optimizer
+from kcolor.specs import parse_lr_schedule
 
 
 def test_parse_the_coco_recipe():
@@ -58,7 +59,8 @@ def test_the_fused_update_applies_the_scheduled_rate():
 
 
 def test_the_config_field_is_checked_with_one_clear_line():
-    from kcolor.config import apply_overrides, get_config
+    from kcolor.config import apply_overrides
+    from kcolor.configs import get_config
     from kcolor.errors import ConfigError
 
     cfg = apply_overrides(get_config("sample"), ["lr_schedule=piecewise:100:1e-3,1e-4"])

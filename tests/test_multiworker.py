@@ -50,7 +50,8 @@ CHIEF_FILES = {
 WORKER = textwrap.dedent(
     """
     import json, sys
-    from kcolor.config import apply_overrides, get_config
+    from kcolor.config import apply_overrides
+    from kcolor.configs import get_config
     from kcolor.training.loop import train
 
     records, run_dir, sets, max_steps = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), int(sys.argv[4])
@@ -69,7 +70,8 @@ REFERENCE = textwrap.dedent(
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     import keras
     from tensorflow.python.data.experimental.ops.distribute import _AutoShardDataset
-    from kcolor.config import apply_overrides, get_config
+    from kcolor.config import apply_overrides
+    from kcolor.configs import get_config
     from kcolor.data import build_datasets
     from kcolor.training.loop import train
 

@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 TRAIN_SCRIPT = textwrap.dedent(
     """
     import sys
-    from kcolor.config import apply_overrides, get_config
+    from kcolor.config import apply_overrides
+    from kcolor.configs import get_config
     from kcolor.training.loop import train
     cfg = apply_overrides(get_config("sample"), [
         "model=pix2pix", "image_size=32", "batch_size=4", "base_filters=8", "epochs=2", "steps_per_epoch=4",
@@ -118,7 +119,8 @@ def test_sigkill_anywhere_then_rerun_ends_bitwise_equal(tmp_path):
 
 
 def _cfg(*overrides):
-    from kcolor.config import apply_overrides, get_config
+    from kcolor.config import apply_overrides
+    from kcolor.configs import get_config
 
     return apply_overrides(
         get_config("sample"),

@@ -7,7 +7,8 @@ import tensorflow as tf
 
 import keras
 from kcolor import color
-from kcolor.config import apply_overrides, get_config
+from kcolor.config import apply_overrides
+from kcolor.configs import get_config
 from kcolor.inference import call_colorizer, colorize_rgb
 from kcolor.models.io import get_io
 from kcolor.training import loop as loop_lib

@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from kcolor.config import ConfigError, apply_overrides, get_config
+from kcolor.config import ConfigError, apply_overrides
+from kcolor.configs import get_config
 from kcolor.data import build_datasets
 from kcolor.models.io import get_io
 from kcolor.models.registry import build_model, get_model
@@ -25,7 +26,8 @@ from kcolor.training.optimizers import make_optimizer
 from kcolor.training.precision import PRECISIONS, auto_precision, cpu_bf16_flags, resolve_precision
 from kcolor.training.resume import FREE_KEYS, WEIGHT_KEYS
 from kcolor.training.steps import compile_step, gan_step
-from kcolor.training.strategy import STRATEGIES, describe_strategy, is_chief, make_strategy
+from kcolor.training.strategy import describe_strategy, is_chief, make_strategy
+from kcolor.specs import STRATEGIES
 
 PARITY_STEPS = 150
 # mixed_bfloat16 ends within 10% of float32's validation loss at the same seed. Measured on a
@@ -167,7 +169,8 @@ TOPOLOGY_SCRIPT = textwrap.dedent(
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     import keras
-    from kcolor.config import apply_overrides, get_config
+    from kcolor.config import apply_overrides
+    from kcolor.configs import get_config
     from kcolor.training.loop import train
 
     def cfg(strategy):

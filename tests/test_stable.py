@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from kcolor.config import apply_overrides, get_config, resolve_config
+from kcolor.config import apply_overrides, resolve_config
+from kcolor.configs import get_config
 from kcolor.models import stable
 from kcolor.models.io import get_io
 from kcolor.models.params import count_params

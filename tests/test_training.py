@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from kcolor.config import TrainConfig, apply_overrides, get_config
+from kcolor.config import TrainConfig, apply_overrides
+from kcolor.configs import get_config
 from kcolor.models.io import get_io
 from kcolor.models.registry import build_model
 from kcolor.training import loop as loop_lib
@@ -21,7 +22,8 @@ from kcolor import metrics
 from kcolor.training.losses import ADV_LOSSES, LOSSES, get_loss, register_loss
 from kcolor.training.optimizers import FusedAdam
 from kcolor.training.steps import compile_step, gan_step, supervised_step
-from kcolor.training.strategy import STRATEGIES, make_strategy
+from kcolor.training.strategy import make_strategy
+from kcolor.specs import STRATEGIES
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -179,7 +179,8 @@ def test_both_gans_train_a_step_and_every_trainable_weight_moves(name):
 
 
 def test_paper_configs_build_the_paper_setting():
-    from kcolor.config import get_config, resolve_config
+    from kcolor.config import resolve_config
+    from kcolor.configs import get_config
 
     for name, model in (("unsplash_vit_i_gan", "vit_i_gan"), ("unsplash_vit_gan", "vit_gan")):
         cfg = resolve_config(get_config(name))

@@ -21,6 +21,8 @@ import argparse
 import os
 import sys
 
+from kcolor.specs import parse_fractions
+
 
 # Arguments that hold paths or data sources: `~` and `$VARS` are expanded in all of them.
 _PATH_ARGS = ("run_dir", "out", "videos", "model", "inputs", "runs", "reference", "results", "node_modules", "serve")
@@ -79,7 +81,7 @@ def _cmd_list_models(args):
 
 
 def _cmd_list_configs(args):
-    from kcolor.config import config_doc, list_configs
+    from kcolor.configs import config_doc, list_configs
 
     for name in list_configs():
         first = (config_doc(name).splitlines() or [""])[0]
@@ -88,7 +90,8 @@ def _cmd_list_configs(args):
 
 
 def _cmd_summary(args):
-    from kcolor.config import TrainConfig, apply_overrides, build_options, get_config
+    from kcolor.config import TrainConfig, apply_overrides, build_options
+    from kcolor.configs import get_config
     from kcolor.models.params import count_params
     from kcolor.models.registry import get_model
 
@@ -120,7 +123,8 @@ def _cmd_summary(args):
 
 
 def _cmd_train(args):
-    from kcolor.config import apply_overrides, get_config
+    from kcolor.config import apply_overrides
+    from kcolor.configs import get_config
     from kcolor.training.loop import train
 
     cfg = get_config(args.config)
@@ -136,7 +140,7 @@ def _cmd_train(args):
 def _cmd_make_records(args):
     from kcolor.data import write_records
 
-    split = tuple(float(x) for x in args.split.split(",")) if args.split else (0.6, 0.2, 0.2)
+    split = parse_fractions(args.split, option="--split") if args.split else (0.6, 0.2, 0.2)
     manifest = write_records(
         args.source,
         args.name,
@@ -153,7 +157,7 @@ def _cmd_make_records(args):
 def _cmd_make_pairs(args):
     from kcolor.data.videos import make_pairs
 
-    split = tuple(float(x) for x in args.split.split(",")) if args.split else (0.8, 0.2, 0.0)
+    split = parse_fractions(args.split, option="--split") if args.split else (0.8, 0.2, 0.0)
     manifest = make_pairs(args.videos, args.name, out_dir=args.out, image_size=args.image_size, split=split)
     counts = ", ".join(f"{k} {v}" for k, v in manifest["counts"].items())
     print(f"wrote {os.path.join(args.out, args.name)} ({counts})")
@@ -163,12 +167,7 @@ def _cmd_make_pairs(args):
 def _cmd_evaluate(args):
     from kcolor.evaluate import evaluate_runs
 
-    fractions = None
-    if args.split_fractions:
-        try:
-            fractions = tuple(float(v) for v in args.split_fractions.split(","))
-        except ValueError:
-            raise ValueError(f"--split-fractions must be 2 or 3 numbers like 0.6,0.2,0.2. Received: {args.split_fractions}")
+    fractions = parse_fractions(args.split_fractions, option="--split-fractions") if args.split_fractions else None
     result = evaluate_runs(
         args.runs,
         data=args.data,

@@ -3,7 +3,8 @@
     make train MODEL=pix2pix            # = kcolor train --config sample --set model=pix2pix
 """
 
-from kcolor.config import TrainConfig, register_config
+from kcolor.config import TrainConfig
+from kcolor.configs.registry import register_config
 
 
 @register_config("sample")

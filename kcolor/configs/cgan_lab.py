@@ -35,7 +35,8 @@ and narrow networks, 3 epochs of 3 steps (seconds to a minute on a CPU), one che
     kcolor train --config unsplash_resnet50_smoke
 """
 
-from kcolor.config import TrainConfig, register_config
+from kcolor.config import TrainConfig
+from kcolor.configs.registry import register_config
 
 UNSPLASH_DIR = "folder:~/data/unsplash"
 SPLIT = (0.9, 0.05, 0.05)

@@ -17,7 +17,7 @@ that the models learn (they beat the gray baseline where the paper's models work
 
 import dataclasses
 
-from kcolor.config import register_config
+from kcolor.configs.registry import register_config
 from kcolor.configs import cgan_lab, kmhcnet, vit_i_gan
 from kcolor.configs.flowers import flowers_small
 from kcolor.configs.stable import ref_autoencoder_sample, ref_unet_sample, stable_sample

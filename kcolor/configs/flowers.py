@@ -62,7 +62,8 @@ that train on a laptop CPU; `flowers_smoke` runs that on the built-in offline
 
 import dataclasses
 
-from kcolor.config import TrainConfig, register_config
+from kcolor.config import TrainConfig
+from kcolor.configs.registry import register_config
 
 # Paper 001's stated widths (Sections 4.4-4.6); the other models use their builders' layouts.
 PAPER_MODEL_OPTIONS = {

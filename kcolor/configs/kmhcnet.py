@@ -78,7 +78,8 @@ embedding), two steps — seconds on a CPU:
 
 import dataclasses
 
-from kcolor.config import TrainConfig, register_config
+from kcolor.config import TrainConfig
+from kcolor.configs.registry import register_config
 
 DATA = "folder:~/data/image-colorization"
 GRAY_CHROMA = 2.0

@@ -36,7 +36,8 @@ Every remaining deviation from the paper, and why:
 
 import dataclasses
 
-from kcolor.config import TrainConfig, register_config
+from kcolor.config import TrainConfig
+from kcolor.configs.registry import register_config
 
 PAPER_SPLIT = (0.8, 0.2, 0.0)  # the paper's 80/20 train/validation split
 AUTOENCODER_RUN = "runs/ref_autoencoder_coco-ref_autoencoder"  # default run folder of step 1

@@ -35,7 +35,8 @@ photos at 64 px, with random InceptionV3 weights (`weights=none`), a small ViT (
     kcolor train --config vit_i_gan_smoke
 """
 
-from kcolor.config import TrainConfig, register_config
+from kcolor.config import TrainConfig
+from kcolor.configs.registry import register_config
 from kcolor.models.vit_i_gan import SMALL_VIT
 
 UNSPLASH_DIR = "folder:~/data/unsplash"

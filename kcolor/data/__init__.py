@@ -23,17 +23,15 @@ Example:
 
 from kcolor.data.pipeline import DataBundle, build_datasets, build_eval_split  # noqa: F401
 from kcolor.data.records import load_records, read_manifest, write_records  # noqa: F401
-from kcolor.data.sources import DataSourceError, SourceSpec, load_raw, parse_source, split_index  # noqa: F401
+from kcolor.data.sources import DataSourceError, load_raw, split_index  # noqa: F401
 
 __all__ = [
     "DataBundle",
     "DataSourceError",
-    "SourceSpec",
     "build_datasets",
     "build_eval_split",
     "load_raw",
     "load_records",
-    "parse_source",
     "read_manifest",
     "split_index",
     "write_records",

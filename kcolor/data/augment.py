@@ -24,38 +24,14 @@ Example:
 import tensorflow as tf
 
 from kcolor.pixels import to_float
+from kcolor.specs import check_augment
 
-AUGMENTATIONS = ("hue", "contrast", "flip", "crop")
 CROP_MARGIN = 1.125  # crop: resize to 12.5% more than the training size, then crop
 
 
 def crop_size(size) -> int:
     """The size a training image is resized to before a random `size x size` crop."""
     return max(size + 1, int(round(size * CROP_MARGIN)))
-
-
-def check_augment(names, hue_delta=0.1, contrast_range=(0.7, 1.3)) -> tuple:
-    """Validate augmentation names and ranges; returns the names as a tuple."""
-    if isinstance(names, str):
-        names = tuple(n for n in names.replace(";", ",").split(",") if n)
-    names = tuple(str(n).strip() for n in (names or ()) if str(n).strip() and str(n).strip() != "none")
-    unknown = [n for n in names if n not in AUGMENTATIONS]
-    if unknown:
-        raise ValueError(f"Unknown augmentation {unknown}. Valid choices: {', '.join(AUGMENTATIONS)} (or none)")
-    if "hue" in names and not 0.0 <= float(hue_delta) <= 0.5:
-        raise ValueError(f"hue_delta must be in [0, 0.5] (a fraction of a hue turn). Received: hue_delta={hue_delta}")
-    if "contrast" in names:
-        try:
-            lower, upper = (float(v) for v in contrast_range)
-        except (TypeError, ValueError):
-            raise ValueError(
-                f"contrast_range must be two numbers (lower, upper). Received: contrast_range={contrast_range!r}"
-            ) from None
-        if not 0.0 <= lower < upper:
-            raise ValueError(
-                f"contrast_range must satisfy 0 <= lower < upper. Received: contrast_range={contrast_range!r}"
-            )
-    return names
 
 
 def make_augment(names, *, size, hue_delta=0.1, contrast_range=(0.7, 1.3), image_keys=("rgb",)):

@@ -67,7 +67,8 @@ from kcolor import pixels
 from kcolor.data import images
 from kcolor.data import records as records_lib
 from kcolor.data.gray_filter import drop_gray
-from kcolor.data.sources import AUTOTUNE, SPLITS, load_raw, normalize_split, parse_source
+from kcolor.data.sources import AUTOTUNE, load_raw
+from kcolor.specs import SPLITS, check_augment, normalize_split, parse_source
 
 REFERENCE_MODES = ("pair", "self")
 SHARD_FILE = tf.data.experimental.AutoShardPolicy.FILE
@@ -262,7 +263,7 @@ def build_datasets(cfg) -> DataBundle:
     _check_config(cfg)
     spec = parse_source(cfg.data)
     fractions = normalize_split(cfg.split)
-    names = augment_lib.check_augment(cfg.augment, cfg.hue_delta, cfg.contrast_range)
+    names = check_augment(cfg.augment, cfg.hue_delta, cfg.contrast_range)
     size = int(cfg.image_size)
     train_size = augment_lib.crop_size(size) if "crop" in names else size
     sizes = {"train": train_size, "val": size, "test": size}

@@ -59,16 +59,8 @@ import tensorflow as tf
 from kcolor import fs
 from kcolor import pixels
 from kcolor.data import images
-from kcolor.data.sources import (
-    AUTOTUNE,
-    SPLITS,
-    DataSourceError,
-    RawData,
-    load_raw,
-    normalize_split,
-    parse_source,
-    split_index,
-)
+from kcolor.data.sources import AUTOTUNE, DataSourceError, RawData, load_raw, split_index
+from kcolor.specs import SPLITS, normalize_split, parse_source
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -114,17 +106,17 @@ class _Encoder:
             rgb = images.decode(data, label=label).rgb  # the pipeline's own decoder: what it reads back
             if not self.image_size and fmt in ("jpeg", "png"):
                 return data, fmt, int(rgb.shape[0]), int(rgb.shape[1])
-            pixels = self._shrink(tf.constant(rgb)) if self.image_size else pixels.to_uint8(tf.constant(rgb))
+            image = self._shrink(tf.constant(rgb)) if self.image_size else pixels.to_uint8(tf.constant(rgb))
         else:
             fmt = "array"
-            pixels = tf.convert_to_tensor(np.asarray(value, np.uint8))
+            image = tf.convert_to_tensor(np.asarray(value, np.uint8))
             if self.image_size:
-                pixels = self._shrink(pixels.to_float(pixels))
+                image = self._shrink(pixels.to_float(image))
         if fmt == "jpeg":
-            encoded, out_fmt = tf.io.encode_jpeg(pixels, quality=JPEG_QUALITY), "jpeg"
+            encoded, out_fmt = tf.io.encode_jpeg(image, quality=JPEG_QUALITY), "jpeg"
         else:
-            encoded, out_fmt = tf.io.encode_png(pixels), "png"
-        return encoded.numpy(), out_fmt, int(pixels.shape[0]), int(pixels.shape[1])
+            encoded, out_fmt = tf.io.encode_png(image), "png"
+        return encoded.numpy(), out_fmt, int(image.shape[0]), int(image.shape[1])
 
 
 class _Progress:

@@ -38,7 +38,8 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from kcolor.data.sources import SPLITS, DataSourceError, RawData, normalize_split
+from kcolor.data.sources import DataSourceError, RawData
+from kcolor.specs import SPLITS, normalize_split
 
 TRAIN_PHOTOS = (
     "astronaut.png",

@@ -24,32 +24,21 @@ A loader returns `RawData`: per split, a `tf.data.Dataset` of `{"id", "image"}` 
 array; `kcolor.data.pipeline` decodes, resizes, caches and augments them.
 
 Example:
-    spec = parse_source("pairs:folder:refs,targets")
+    spec = parse_source("pairs:folder:refs,targets")     # the grammar: kcolor.specs
     raw = load_raw(spec, split=(0.8, 0.2, 0.0))
 """
 
 import dataclasses
 import os
-from typing import Optional
 
 import tensorflow as tf
 
 from kcolor import fs
-from kcolor.fs import expand_path
 from kcolor.data.images import IMAGE_EXTENSIONS
 from kcolor.errors import KcolorError
+from kcolor.specs import SPLITS, bad_source, normalize_split, parse_source
 
 AUTOTUNE = tf.data.AUTOTUNE
-SPLITS = ("train", "val", "test")
-VALID_FORMS = (
-    "sample",
-    "folder:PATH",
-    "tfds:NAME[:split]",
-    "records:PATH",
-    "pairs:folder:REF_DIR,TGT_DIR",
-    "pairs:records:PATH",
-    "pairs:sample",
-)
 _HASH_BUCKETS = 1_000_000
 
 
@@ -57,98 +46,7 @@ class DataSourceError(KcolorError, RuntimeError):
     """A data source names data that is not there (missing folder, no shards, offline tfds)."""
 
 
-@dataclasses.dataclass(frozen=True)
-class SourceSpec:
-    """A parsed data source. `str(spec)` gives back the canonical spec string."""
-
-    kind: str  # sample | folder | tfds | records
-    pairs: bool = False
-    path: Optional[str] = None  # folder / records
-    reference_dir: Optional[str] = None  # pairs:folder
-    target_dir: Optional[str] = None  # pairs:folder
-    name: Optional[str] = None  # tfds dataset name
-    tfds_split: Optional[str] = None  # tfds split, None: all splits
-
-    def __str__(self):
-        prefix = "pairs:" if self.pairs else ""
-        if self.kind == "sample":
-            return prefix + "sample"
-        if self.kind == "tfds":
-            return f"tfds:{self.name}" + (f":{self.tfds_split}" if self.tfds_split else "")
-        if self.kind == "folder" and self.pairs:
-            return f"pairs:folder:{self.reference_dir},{self.target_dir}"
-        return f"{prefix}{self.kind}:{self.path}"
-
-
-def _bad_spec(spec, why):
-    return ValueError(
-        f"Unknown data source '{spec}' ({why}). Valid forms: {', '.join(VALID_FORMS)}"
-    )
-
-
-def parse_source(spec) -> SourceSpec:
-    """Parse a data source string (see the module docstring for the valid forms).
-
-    `~` and `$VARS` in its paths are expanded (`kcolor.config.expand_path`).
-
-    Example:
-        parse_source("tfds:oxford_flowers102:train")  # SourceSpec(kind="tfds", ...)
-    """
-    if isinstance(spec, SourceSpec):
-        return spec
-    if not isinstance(spec, str) or not spec.strip():
-        raise _bad_spec(spec, "empty")
-    text = spec.strip()
-    pairs = text.startswith("pairs:")
-    body = text[len("pairs:") :] if pairs else text
-    kind, _, rest = body.partition(":")
-    if kind == "sample":
-        if rest:
-            raise _bad_spec(spec, "'sample' takes no argument")
-        return SourceSpec("sample", pairs=pairs)
-    if kind == "records":
-        if not rest:
-            raise _bad_spec(spec, "records needs a folder: records:PATH")
-        return SourceSpec("records", pairs=pairs, path=expand_path(rest))
-    if kind == "folder" and not pairs:
-        if not rest:
-            raise _bad_spec(spec, "folder needs a path: folder:PATH")
-        return SourceSpec("folder", path=expand_path(rest))
-    if kind == "folder" and pairs:
-        parts = rest.split(",")
-        if len(parts) != 2 or not all(p.strip() for p in parts):
-            raise _bad_spec(spec, "pairs:folder needs two folders: pairs:folder:REF_DIR,TGT_DIR")
-        return SourceSpec(
-            "folder", pairs=True, reference_dir=expand_path(parts[0].strip()), target_dir=expand_path(parts[1].strip())
-        )
-    if kind == "tfds" and not pairs:
-        name, _, split = rest.partition(":")
-        if not name:
-            raise _bad_spec(spec, "tfds needs a dataset name: tfds:NAME[:split]")
-        return SourceSpec("tfds", name=name, tfds_split=split or None)
-    if kind == "tfds" and pairs:
-        raise _bad_spec(spec, "tfds datasets are single images; pairs come from folders, records or sample")
-    raise _bad_spec(spec, f"unknown kind '{kind}'")
-
-
 # --------------------------------------------------------------------------- splits
-
-
-def normalize_split(split) -> tuple:
-    """Train/val/test fractions as a 3-tuple summing to 1 (a 2-tuple means no test split)."""
-    try:
-        values = tuple(float(v) for v in split)
-    except (TypeError, ValueError):
-        raise ValueError(f"split must be 2 or 3 fractions (train, val[, test]). Received: split={split!r}") from None
-    if len(values) == 2:
-        values = values + (0.0,)
-    if len(values) != 3 or any(v < 0 for v in values) or sum(values) <= 0 or values[0] <= 0:
-        raise ValueError(
-            f"split must be 2 or 3 non-negative fractions (train, val[, test]) with train > 0. "
-            f"Received: split={split!r}"
-        )
-    total = sum(values)
-    return tuple(v / total for v in values)
 
 
 def split_index(ids, split):
@@ -229,7 +127,7 @@ def load_raw(spec, *, split=(0.6, 0.2, 0.2), sizes=None, seed=0, data_dir=None, 
         from kcolor.data import tfds_source
 
         return tfds_source.load_tfds(spec.name, spec.tfds_split, split=split, data_dir=data_dir, download=download)
-    raise _bad_spec(str(spec), f"unknown kind '{spec.kind}'")
+    raise bad_source(str(spec), f"unknown kind '{spec.kind}'")
 
 
 def list_images(root) -> list:

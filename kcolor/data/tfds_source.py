@@ -28,7 +28,8 @@ import urllib.parse
 import tensorflow as tf
 
 from kcolor import fs
-from kcolor.data.sources import AUTOTUNE, SPLITS, DataSourceError, RawData, split_index
+from kcolor.data.sources import AUTOTUNE, DataSourceError, RawData, split_index
+from kcolor.specs import SPLITS
 
 CONNECT_TIMEOUT = 3.0
 STALL_TIMEOUT_S = 30.0  # a download making no progress this long is stopped

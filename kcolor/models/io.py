@@ -84,3 +84,20 @@ def get_io(name: str) -> IOSpec:
     if name not in IO_SPECS:
         raise ValueError(f"Unknown io '{name}'. Valid: {', '.join(IO_SPECS)}")
     return IO_SPECS[name]
+
+
+def feed(model, inputs):
+    """Arrange an `io.inputs` dict the way `model` was built: a tensor, list or dict.
+
+    Functional models built on one Input take the tensor itself (a one-key dict works
+    but makes Keras warn), several Inputs take their own structure, matched by name.
+    """
+    try:
+        structure = model.input  # a functional model's Input structure
+    except (AttributeError, ValueError):
+        return inputs
+    if structure is None or isinstance(structure, dict):
+        return inputs
+    if isinstance(structure, (list, tuple)):
+        return type(structure)(inputs[t.name] for t in structure)
+    return inputs[structure.name]

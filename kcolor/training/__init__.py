@@ -16,4 +16,4 @@ from kcolor.training.losses import ADV_LOSSES, LOSSES, get_adv_loss, get_loss, r
 from kcolor.training.loop import train  # noqa: F401
 from kcolor.training.optimizers import FusedAdam, make_optimizer  # noqa: F401
 from kcolor.training.steps import compile_step, eval_step, gan_step, supervised_step  # noqa: F401
-from kcolor.training.strategy import STRATEGIES, make_strategy, set_threads  # noqa: F401
+from kcolor.training.strategy import make_strategy, set_threads  # noqa: F401

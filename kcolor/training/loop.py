@@ -83,7 +83,8 @@ from kcolor.training.history import History
 from kcolor.fs import atomic_write_json
 from kcolor.training.optimizers import make_optimizer
 from kcolor.training.precision import resolve_precision
-from kcolor.training.steps import compile_step, eval_step, feed, gan_step, supervised_step
+from kcolor.models.io import feed
+from kcolor.training.steps import compile_step, eval_step, gan_step, supervised_step
 from kcolor.training.strategy import describe_strategy, is_chief, make_strategy, set_threads
 
 # Loss settings of a GAN whose builder does not return a "gan_loss" entry.

@@ -32,6 +32,7 @@ import tensorflow as tf
 
 from kcolor import color
 from kcolor.metrics import quality
+from kcolor.specs import add_loss_name, parse_color_loss_name
 
 LOSSES: dict = {}
 ADV_LOSSES: dict = {}
@@ -52,6 +53,8 @@ def register_loss(name, table=None):
         if name in table:
             raise ValueError(f"Loss '{name}' is already registered")
         table[name] = fn
+        if table is LOSSES:
+            add_loss_name(name)
         return fn
 
     return decorator
@@ -163,9 +166,7 @@ ADV_LOSSES["bce"] = AdversarialLoss(
 
 # ---------------------------------------------------------------------------- KMHCNet's composable losses
 
-COLOR_SPACES = ("lab", "rgb")
 _EMBEDDING_NETWORKS: dict = {}
-COLOR_BASES = ("mse", "ms_ssim", "mse_ms_ssim")
 
 
 class ColorLoss:
@@ -211,19 +212,10 @@ class ColorLoss:
     uses_inputs = True
 
     def __init__(self, base="ms_ssim", space="lab", embedding=None, layer=None, weights="imagenet"):
-        if base not in COLOR_BASES:
-            raise ValueError(f"Unknown KMHCNet loss {base!r}. Valid choices: {', '.join(COLOR_BASES)}")
-        if space not in COLOR_SPACES:
-            raise ValueError(f"Unknown loss color space {space!r}. Valid choices: {', '.join(COLOR_SPACES)}")
-        if embedding is not None and base == "ms_ssim":
-            raise ValueError(
-                f"An embedding ({embedding}) changes only the MSE term; use mse or mse_ms_ssim with it, not {base}"
-            )
-        if embedding is not None:
-            from kcolor.models.encoders import EMBEDDINGS
+        from kcolor.models.encoders import EMBEDDINGS
 
-            if embedding not in EMBEDDINGS:
-                raise ValueError(f"Unknown embedding {embedding!r}. Valid embeddings: {', '.join(EMBEDDINGS)}")
+        name = f"{base}@{space}" + (f"+{embedding}" if embedding is not None else "")
+        parse_color_loss_name(name, embeddings=tuple(EMBEDDINGS))
         self.base, self.space, self.embedding, self.layer, self.weights = base, space, embedding, layer, weights
         self._network = None
 
@@ -285,15 +277,7 @@ _COLOR_LOSSES: dict = {}
 def parse_color_loss(name):
     """`"<loss>@<space>[+<embedding>[/<layer>][:<weights>]]"` → a `ColorLoss` (one per name)."""
     if name not in _COLOR_LOSSES:
-        head, _, tail = name.partition("+")
-        base, _, space = head.partition("@")
-        embedding, layer, weights = None, None, "imagenet"
-        if tail:
-            embedding, _, weights_text = tail.partition(":")
-            embedding, _, layer = embedding.partition("/")
-            layer = layer or None
-            weights = weights_text or "imagenet"
-        _COLOR_LOSSES[name] = ColorLoss(base, space, embedding, layer, weights)
+        _COLOR_LOSSES[name] = ColorLoss(*parse_color_loss_name(name))
     return _COLOR_LOSSES[name]
 
 

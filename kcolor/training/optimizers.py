@@ -23,6 +23,8 @@ Example:
 import keras
 import tensorflow as tf
 
+from kcolor.specs import parse_lr_schedule
+
 
 def _tf_variable(variable):
     # A Keras variable on the TensorFlow backend wraps a tf.Variable in `.value`.
@@ -66,42 +68,6 @@ class FusedAdam(keras.optimizers.Adam):
         )
 
 
-LR_SCHEDULE_FORMS = ("piecewise:B1[,B2...]:V0,V1[,...]",)
-
-
-def parse_lr_schedule(text):
-    """`"piecewise:59000:2e-4,2e-5"` → `("piecewise", (59000,), (2e-4, 2e-5))`; None stays None.
-
-    Raises a ValueError naming the bad value and the valid form.
-    """
-    if text is None:
-        return None
-
-    def bad(why):
-        return ValueError(
-            f"lr_schedule={text!r} is not valid ({why}). Valid: {' or '.join(LR_SCHEDULE_FORMS)}, "
-            "e.g. piecewise:59000:2e-4,2e-5 (59k steps at 2e-4, then 2e-5), or none"
-        )
-
-    parts = str(text).strip().split(":")
-    if parts[0] != "piecewise":
-        raise bad(f"unknown kind {parts[0]!r}")
-    if len(parts) != 3:
-        raise bad("expected piecewise:BOUNDARIES:VALUES")
-    try:
-        boundaries = tuple(int(b) for b in parts[1].split(","))
-        values = tuple(float(v) for v in parts[2].split(","))
-    except ValueError:
-        raise bad("boundaries must be integers and values numbers") from None
-    if len(values) != len(boundaries) + 1:
-        raise bad(f"{len(boundaries)} boundaries need {len(boundaries) + 1} values, got {len(values)}")
-    if any(b < 1 for b in boundaries) or any(b >= c for b, c in zip(boundaries, boundaries[1:])):
-        raise bad("boundaries must be positive and increasing")
-    if any(not v > 0 for v in values):
-        raise bad("learning rates must be positive")
-    return ("piecewise", boundaries, values)
-
-
 def make_learning_rate(learning_rate, lr_schedule=None):
     """A constant `learning_rate`, or the Keras schedule that `lr_schedule` describes."""
     schedule = parse_lr_schedule(lr_schedule)
@@ -124,4 +90,4 @@ def make_optimizer(learning_rate, *, beta_1=0.9, beta_2=0.999, mixed_precision=N
     return optimizer
 
 
-__all__ = ["LR_SCHEDULE_FORMS", "FusedAdam", "make_learning_rate", "make_optimizer", "parse_lr_schedule"]
+__all__ = ["FusedAdam", "make_learning_rate", "make_optimizer"]

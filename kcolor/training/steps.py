@@ -25,24 +25,8 @@ import functools
 
 import tensorflow as tf
 
+from kcolor.models.io import feed
 from kcolor.training.losses import call_loss, get_adv_loss, get_loss, mae, mse, per_example_mean
-
-
-def feed(model, inputs):
-    """Arrange an `io.inputs` dict the way `model` was built: a tensor, list or dict.
-
-    Functional models built on one Input take the tensor itself (a one-key dict works
-    but makes Keras warn), several Inputs take their own structure, matched by name.
-    """
-    try:
-        structure = model.input  # a functional model's Input structure
-    except (AttributeError, ValueError):
-        return inputs
-    if structure is None or isinstance(structure, dict):
-        return inputs
-    if isinstance(structure, (list, tuple)):
-        return type(structure)(inputs[t.name] for t in structure)
-    return inputs[structure.name]
 
 
 def _global_batch_size(batch):

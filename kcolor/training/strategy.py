@@ -24,7 +24,7 @@ import logging
 
 import tensorflow as tf
 
-STRATEGIES = ("auto", "default", "one_device", "mirrored", "multiworker", "multi_worker", "tpu")
+from kcolor.specs import STRATEGIES
 # Environment variables that say a TPU is attached (Colab, Cloud TPU VMs).
 TPU_ENV = ("COLAB_TPU_ADDR", "TPU_NAME", "TPU_ACCELERATOR_TYPE")
 

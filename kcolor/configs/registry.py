@@ -1,0 +1,48 @@
+"""The registry of named experiment configs: `register_config`, `get_config`, `list_configs`.
+
+A config is a factory `() -> TrainConfig` (`kcolor.config`) registered by name; the
+built-in ones are the modules of `kcolor.configs`, which register themselves when the
+package is imported (so `from kcolor.configs import get_config` sees them all). A name
+registered twice is an error; an unknown name raises with the list of valid ones.
+
+Example:
+    @register_config("my_experiment")
+    def my_experiment():
+        return TrainConfig(model="pix2pix", data="folder:~/photos", epochs=20)
+"""
+
+from kcolor.config import TrainConfig
+from kcolor.errors import ConfigError
+
+_CONFIGS: dict = {}
+
+
+def register_config(name):
+    """Register a config factory `() -> TrainConfig`; a name registered twice is an error."""
+
+    def decorator(fn):
+        if name in _CONFIGS:
+            raise ValueError(f"Config '{name}' is already registered")
+        _CONFIGS[name] = fn
+        return fn
+
+    return decorator
+
+
+def list_configs() -> list:
+    return sorted(_CONFIGS)
+
+
+def get_config(name: str) -> TrainConfig:
+    if name not in _CONFIGS:
+        raise ConfigError(f"Unknown config '{name}'. Valid configs: {', '.join(sorted(_CONFIGS))}")
+    cfg = _CONFIGS[name]()
+    cfg.config_name = name
+    return cfg
+
+
+def config_doc(name: str) -> str:
+    return (_CONFIGS[name].__doc__ or "").strip()
+
+
+__all__ = ["config_doc", "get_config", "list_configs", "register_config"]
