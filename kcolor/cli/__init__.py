@@ -1,0 +1,1 @@
+"""The `kcolor` command line (`kcolor.cli.main`) and its helpers."""
