@@ -1,7 +1,7 @@
 """kcolor web: the page's JavaScript against kcolor's Python, and the page in headless Chromium.
 
 - lab.js, resize.js and colorize.js run in Node against `kcolor.color`, the one resize
-  (`kcolor.data.images.resize`) and the full-resolution path of `kcolor.inference`,
+  (`kcolor.pixels.resize`) and the full-resolution path of `kcolor.inference`,
   for every io kind.
 - The site of an fp32 and an int8 export of a tiny trained Pix2Pix, served on
   127.0.0.1, colorizes a held-out photo at its own size in Chromium; the downloaded PNG
