@@ -19,6 +19,7 @@ from kcolor.pixels import to_uint8
 from kcolor.export.run import KerasColorizer, load_run, save_run
 from kcolor.export.savedmodel import SavedModelColorizer
 from kcolor.export.tflite import TFLiteColorizer
+from kcolor.metrics import quality
 from kcolor.models import build_model, get_model, list_models
 
 SIZE = 32
@@ -189,10 +190,14 @@ def test_a_documented_reason_excuses_a_missed_bar():
         parity.check_bar(dict(report))
 
 
-def test_psnr():
+def test_psnr_is_one_formula_with_one_cap():
     a = np.zeros((4, 4, 3))
-    assert parity.psnr(a, a) == parity.PSNR_CAP_DB
-    assert parity.psnr(a, a + 0.1) == pytest.approx(20.0)
+    assert quality.array_psnr(a, a) == quality.PSNR_CAP_DB
+    assert quality.array_psnr(a, a + 0.1) == pytest.approx(20.0)
+    batch = np.stack([a, a + 0.1]).astype(np.float32)
+    tf_psnr = quality.psnr(batch, np.zeros_like(batch)).numpy()
+    assert tf_psnr[0] == quality.PSNR_CAP_DB  # identical images: the cap, never inf
+    assert tf_psnr[1] == pytest.approx(20.0, abs=1e-4)
 
 
 @pytest.mark.parametrize(

@@ -31,7 +31,7 @@ from kcolor.config import TrainConfig
 from kcolor.pixels import resize, to_uint8
 from kcolor import inference
 from kcolor.export import export_run
-from kcolor.export.parity import psnr
+from kcolor.metrics.quality import array_psnr as psnr
 from kcolor.export.run import save_run
 from kcolor.models import build_model, get_model
 from kcolor.models.io import IO_SPECS

@@ -15,7 +15,7 @@ every model is measured on the same scale):
 Bars (`BARS_DB`): SavedModel ≥ 60 dB, TFLite float32 ≥ 50, float16 ≥ 40, dynamic and
 int8 ≥ 28. Below the bar `check_bar` raises `ParityError`, unless `known_limit` gives
 a documented reason, which is then written into `parity.json` beside the numbers.
-PSNR of identical outputs is reported as `PSNR_CAP_DB`.
+PSNR of identical outputs is reported as `kcolor.metrics.quality.PSNR_CAP_DB` (200 dB).
 
 Example:
     report = measure_parity(keras_colorizer, exported, batches, format="tflite", quantize="int8")
@@ -32,6 +32,7 @@ import tensorflow as tf
 
 from kcolor.pixels import resize, to_uint8
 from kcolor.errors import KcolorError
+from kcolor.metrics.quality import array_psnr, psnr_from_mse
 
 BARS_DB = {
     ("savedmodel", "none"): 60.0,
@@ -40,25 +41,10 @@ BARS_DB = {
     ("tflite", "dynamic"): 28.0,
     ("tflite", "int8"): 28.0,
 }
-PSNR_CAP_DB = 200.0
 
 
 class ParityError(KcolorError, ValueError):
     """An export whose output differs from the Keras model's by more than its bar allows."""
-
-
-def psnr_from_mse(mse: float) -> float:
-    """PSNR in dB for signals in [0, 1]; identical signals give `PSNR_CAP_DB`."""
-    if mse <= 10.0 ** (-PSNR_CAP_DB / 10.0):
-        return PSNR_CAP_DB
-    return float(10.0 * np.log10(1.0 / mse))
-
-
-def psnr(a, b) -> float:
-    """PSNR in dB between two arrays in [0, 1]."""
-    a = np.asarray(a, np.float64)
-    b = np.asarray(b, np.float64)
-    return psnr_from_mse(float(np.mean((a - b) ** 2)))
 
 
 def known_limit(model, format: str, quantize: str) -> Optional[str]:
@@ -115,7 +101,7 @@ class _Accumulator:
             self.sq_sum += float(np.sum(d * d))
             self.count += d.size
             self.max_abs = max(self.max_abs, float(np.max(np.abs(d))))
-            self.per_image.append(psnr(x, y))
+            self.per_image.append(array_psnr(x, y))
 
     def result(self) -> dict:
         mse = self.sq_sum / max(self.count, 1)

@@ -7,7 +7,8 @@ Paper 003's accuracy metric.
 
 - `mse`, `mae`: mean over pixels and channels, on the [0, 1] scale. These and `ms_ssim`
   are also the training losses of the same names (`kcolor.training.losses`): one definition.
-- `psnr`: 10 log10(1 / MSE) in dB (`max_val` 1); infinite for identical images.
+- `psnr`: 10 log10(1 / MSE) in dB (`max_val` 1), at most `PSNR_CAP_DB` (200 dB, what
+  identical images score: a finite number that JSON and tables can hold).
 - `ssim`: `tf.image.ssim` (Wang et al. 2004: 11x11 Gaussian window, sigma 1.5,
   K1 0.01, K2 0.03, averaged over the valid window positions and the channels).
   Images need at least 11 px per side.
@@ -22,6 +23,9 @@ Example:
     psnr(pred, target)                          # tf.Tensor [B]
 """
 
+import math
+
+import numpy as np
 import tensorflow as tf
 
 # Wang, Simoncelli & Bovik (2003): the five-scale MS-SSIM exponents, finest scale first.
@@ -54,10 +58,35 @@ def mae(pred, target):
     return tf.reduce_mean(tf.abs(pred - target), axis=[1, 2, 3])
 
 
+PSNR_CAP_DB = 200.0
+
+
+def psnr_from_mse(mse):
+    """The one PSNR of kcolor: 10 log10(1 / MSE) in dB for signals in [0, 1], at most `PSNR_CAP_DB`.
+
+    A tensor gives a float32 tensor (identical images: MSE 0, 200 dB); a Python or NumPy
+    number gives a float.
+    """
+    if tf.is_tensor(mse):
+        mse = tf.cast(mse, tf.float32)
+        return tf.minimum(10.0 * (tf.math.log(1.0 / mse) / tf.math.log(10.0)), PSNR_CAP_DB)
+    mse = float(mse)
+    if mse <= 10.0 ** (-PSNR_CAP_DB / 10.0):
+        return PSNR_CAP_DB
+    return float(10.0 * math.log10(1.0 / mse))
+
+
 def psnr(pred, target):
-    """Peak signal-to-noise ratio per image in dB, peak 1 → [B] (inf where pred == target)."""
+    """Peak signal-to-noise ratio per image in dB, peak 1 → [B] (`psnr_from_mse`, capped)."""
     pred, target = _pair(pred, target, "psnr")
-    return tf.image.psnr(pred, target, max_val=1.0)
+    return psnr_from_mse(tf.reduce_mean(tf.square(pred - target), axis=[1, 2, 3]))
+
+
+def array_psnr(a, b) -> float:
+    """PSNR in dB between two arrays in [0, 1] of any shape, as one signal (float64 MSE)."""
+    a = np.asarray(a, np.float64)
+    b = np.asarray(b, np.float64)
+    return psnr_from_mse(float(np.mean((a - b) ** 2)))
 
 
 def ssim(pred, target):
