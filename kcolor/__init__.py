@@ -6,6 +6,8 @@ export path shared by all of them.
 
 The names below are loaded on first use, so `import kcolor` alone does not import
 TensorFlow (the command line quiets TensorFlow's start-up logs before it does).
+The package is built in floors, each importing only from those below it:
+ARCHITECTURE.md at the repository root draws them and says what each module owns.
 
 Example:
     import kcolor
