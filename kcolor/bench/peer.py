@@ -10,7 +10,7 @@ Pix2Pix at 128x128 batch 16:
 | kcolor auto                       | the same under `mixed_precision=auto` (the row says what it resolved to) |
 | kcolor float32 oneDNN             | float32 with `TF_ENABLE_ONEDNN_OPTS=1` in its process (TensorFlow leaves oneDNN off on x86 CPUs without AVX512-VNNI/AMX, e.g. AMD Zen 3) |
 | kcolor mixed_bfloat16             | the same under the `mixed_bfloat16` policy            |
-| torch float32 eager               | the peer (`kcolor.bench_torch`), NCHW                 |
+| torch float32 eager               | the peer (`kcolor.bench.torch_peer`), NCHW            |
 | torch float32 channels-last       | the peer, NHWC memory format                          |
 | torch float32 channels-last compiled | the same under `torch.compile` (`--peer-compile`)  |
 | torch bfloat16 channels-last      | the peer under `torch.autocast("cpu", bfloat16)`      |
@@ -46,6 +46,8 @@ import re
 import statistics
 import tempfile
 import time
+
+from kcolor.bench.stats import peak_rss_mb
 
 PEER_SIZE, PEER_BATCH = 128, 16
 RATIO_TARGETS = {"float32": 1.4, "auto": 1.5, "float32 oneDNN": 1.4}
@@ -148,7 +150,6 @@ def measure_peaks(case):
         medians[name] = flops / statistics.median(times) / 1e9
     nets = build_model("pix2pix", int(case["size"]), preset="isola")
     step = gan_step_flops(nets["colorizer"], nets["discriminator"])
-    from kcolor.bench import _peak_rss_mb
 
     return {
         "conv_gflops": peaks,
@@ -156,7 +157,7 @@ def measure_peaks(case):
         "conv_shape": p,
         "step_gflop_per_image": step["total"] / 1e9,
         "step_flops": step,
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 
