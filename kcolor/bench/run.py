@@ -51,6 +51,7 @@ import sys
 import time
 
 from kcolor.bench import peer
+from kcolor.bench.cluster import ClusterError, run_local_cluster
 from kcolor.bench.cases import measure_case
 from kcolor.bench.torch_peer import INSTALL_HINT
 
@@ -100,8 +101,6 @@ def _json_line(text):
 
 def _run_workers(case, timeout, env):
     """A multi-worker case: `case["workers"]` local processes; the chief's result, and each worker's images/s."""
-    from kcolor.training.local_cluster import ClusterError, run_local_cluster
-
     command = [sys.executable, "-m", "kcolor.bench", "--case", json.dumps(case)]
     try:
         workers = run_local_cluster(command, workers=int(case["workers"]), timeout=timeout, env=env)
