@@ -13,7 +13,7 @@ import os
 import tempfile
 import time
 
-from kcolor.bench.stats import peak_rss_mb, time_steps
+from kcolor.bench.stats import peak_rss_mb, time_train
 
 
 def measure_train(case):
@@ -89,15 +89,11 @@ def measure_train(case):
             loss_fn=case.get("loss", "mse"),
             io=io,
         )
-    t0 = time.perf_counter()
-    first = step(batch)
-    float(next(iter(first.values())))
-    trace_time = time.perf_counter() - t0
-    for _ in range(max(0, int(case["warmup"]) - 1)):
+    def run_step():  # reading a loss waits for the step to finish
         float(next(iter(step(batch).values())))
-    result = time_steps(lambda: float(next(iter(step(batch).values()))), case["steps"], batch_size)  # waits on each
+
+    result = time_train(run_step, batch_size, steps=case["steps"], warmup=case["warmup"])
     result.update({
-        "trace_s": trace_time,
         "traces": step.experimental_get_tracing_count(),
         "params": {k: count_params(v)["total"] for k, v in models.items()},
         "peak_rss_mb": peak_rss_mb(),
@@ -107,7 +103,7 @@ def measure_train(case):
     if case.get("profile_steps"):  # where the step's time goes (kcolor.bench.peer)
         from kcolor.bench.peer import profile_by_op_type
 
-        result["profile"] = profile_by_op_type(lambda: float(next(iter(step(batch).values()))), case["profile_steps"])
+        result["profile"] = profile_by_op_type(run_step, case["profile_steps"])
     return result
 
 

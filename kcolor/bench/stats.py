@@ -7,33 +7,41 @@ function. TensorFlow-free: the peer's process imports it without loading TensorF
 
 import statistics
 import sys
-import time
+
+from kcolor.timing import time_calls
 
 
-def time_steps(run_step, steps, batch_size):
-    """Call `run_step()` (which returns when its step is done) `steps` times and time each call.
+def time_steps(run_step, steps, batch_size, *, warmup=0):
+    """Call `run_step()` (which returns when its step is done) `warmup` times untimed, then
+    `steps` times timed (`kcolor.timing.time_calls`, the one way kcolor times calls).
 
     Returns images/s (`batch_size / median step time`), the median, quartiles and fastest
     step in ms, and `cpu_per_wall` (this process's CPU seconds per wall second: below the
     thread count when the machine is shared). kcolor's rows and the PyTorch peer's are timed
     by this one function.
     """
-    times, cpu_times = [], []
-    for _ in range(int(steps)):
-        t0, c0 = time.perf_counter(), time.process_time()
-        run_step()
-        times.append(time.perf_counter() - t0)
-        cpu_times.append(time.process_time() - c0)
-    median = statistics.median(times)
-    quartiles = statistics.quantiles(times, n=4) if len(times) > 1 else [median] * 3
+    wall, cpu = time_calls(run_step, steps, warmup=warmup)
+    median = statistics.median(wall)
+    quartiles = statistics.quantiles(wall, n=4) if len(wall) > 1 else [median] * 3
     return {
         "images_per_sec": batch_size / median,
         "step_ms_median": 1000 * median,
         "step_ms_q1": 1000 * quartiles[0],
         "step_ms_q3": 1000 * quartiles[2],
-        "step_ms_min": 1000 * min(times),
-        "cpu_per_wall": sum(cpu_times) / sum(times),
+        "step_ms_min": 1000 * min(wall),
+        "cpu_per_wall": sum(cpu) / sum(wall),
     }
+
+
+def time_train(run_step, batch_size, *, steps, warmup):
+    """A train step's row: its first call timed alone (`trace_s`: it traces or compiles the
+    step), `warmup - 1` more calls untimed, then `time_steps` over `steps` calls.
+
+    kcolor's step (`kcolor.bench.cases`) and the PyTorch peer's (`kcolor.bench.torch_peer`)
+    both go through it, so their rows count warm-up and trace the same way.
+    """
+    (first,), _ = time_calls(run_step, 1)
+    return {**time_steps(run_step, steps, batch_size, warmup=max(0, int(warmup) - 1)), "trace_s": first}
 
 
 def peak_rss_mb():
@@ -44,4 +52,4 @@ def peak_rss_mb():
     return peak / 1024.0 if sys.platform != "darwin" else peak / 2**20
 
 
-__all__ = ["peak_rss_mb", "time_steps"]
+__all__ = ["peak_rss_mb", "time_steps", "time_train"]

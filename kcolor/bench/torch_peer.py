@@ -35,9 +35,7 @@ Example:
     generator, discriminator = build_networks(256)   # 54.4 M and 2.77 M parameters
 """
 
-import time
-
-from kcolor.bench.stats import peak_rss_mb, time_steps  # TensorFlow-free, as this process must stay
+from kcolor.bench.stats import peak_rss_mb, time_train  # TensorFlow-free, as this process must stay
 from kcolor.errors import KcolorError
 from kcolor.shapes import max_levels
 
@@ -210,16 +208,10 @@ def measure_train(case):
     if case.get("compile"):
         generator, discriminator = torch.compile(generator), torch.compile(discriminator)
     step = make_step(generator, discriminator, g_opt, d_opt, precision=precision)
-    t0 = time.perf_counter()
-    step(rgb)
-    first_step = time.perf_counter() - t0
-    for _ in range(max(0, int(case["warmup"]) - 1)):
-        step(rgb)
     # eager on CPU: a step returns when it is done (the losses are read)
-    result = time_steps(lambda: step(rgb), case["steps"], batch_size)
+    result = time_train(lambda: step(rgb), batch_size, steps=case["steps"], warmup=case["warmup"])
     return {
         **result,
-        "trace_s": first_step,
         "params": params,
         "peak_rss_mb": peak_rss_mb(),
         "policy": precision,
