@@ -280,7 +280,8 @@ def _row(case, result):
     )
 
 
-def main(argv=None):
+def _parser():
+    """The command line of `python -m kcolor.bench` (`--case` is the child process's, hidden)."""
     parser = argparse.ArgumentParser(prog="python -m kcolor.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smoke run: tiny sizes, 5 steps, no targets")
     parser.add_argument("--models", default=None, help="comma-separated registered models (default: all)")
@@ -308,6 +309,11 @@ def main(argv=None):
     parser.add_argument("--peer-steps", type=int, default=5, help="timed steps of each comparison row (default 5)")
     parser.add_argument("--out", default="bench.json", help="where to write the results")
     parser.add_argument("--case", help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv=None):
+    parser = _parser()
     args = parser.parse_args(argv)
 
     if args.case:  # child process: one case, one JSON line
