@@ -1,6 +1,6 @@
 """Image-size arithmetic shared by the Keras builders and the PyTorch benchmark peer.
 
-TensorFlow-free: `kcolor.bench_torch` imports it inside the peer's own process, where
+TensorFlow-free: `kcolor.bench.torch_peer` imports it inside the peer's own process, where
 starting TensorFlow would count against the peer's peak memory.
 """
 

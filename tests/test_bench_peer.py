@@ -10,7 +10,8 @@ import sys
 
 import pytest
 
-from kcolor import bench, bench_peer
+from kcolor.bench import peer as bench_peer
+from kcolor.bench import run as bench_run
 
 
 def _args(**kw):
@@ -22,7 +23,7 @@ def _args(**kw):
 # (SIGSEGV) in a process that has already loaded TensorFlow.
 _PEER_SCRIPT = """
 import json, torch
-from kcolor.bench_torch import build_networks, count_parameters, make_step
+from kcolor.bench.torch_peer import build_networks, count_parameters, make_step
 g, d = build_networks(256)
 out = {"g": count_parameters(g), "d": count_parameters(d)}
 torch.manual_seed(0)
@@ -131,9 +132,9 @@ def test_comparison_cases_interleave_rounds_and_name_the_missing_extra(monkeypat
 
     monkeypatch.setattr(bench_peer, "torch_available", lambda: False)
     with pytest.raises(SystemExit) as err:
-        bench.main(["--peer", "only", "--out", "/dev/null"])
+        bench_run.main(["--peer", "only", "--out", "/dev/null"])
     assert "pip install -e .[bench]" in str(err.value)
-    assert bench._with_peer(_args(peer="on"), ["x"]) == ["x"]  # on: the other cases still run
+    assert bench_run._with_peer(_args(peer="on"), ["x"]) == ["x"]  # on: the other cases still run
 
 
 def test_profile_summary_sums_op_events_by_type():

@@ -1,7 +1,7 @@
 """Multi-worker training: two local workers (`MultiWorkerMirroredStrategy`) on records shards.
 
 One test, four subprocess stages (each bounded in time, every worker process killed
-whatever happens, by `kcolor.training.local_cluster`):
+whatever happens, by `kcolor.bench.cluster`):
 
 1. two workers on 127.0.0.1 (`TF_CONFIG`, `--set strategy=multiworker`) train the
    default Pix2Pix at 32 px for 3 GAN steps (one epoch of 2 steps with validation,
@@ -33,7 +33,7 @@ import textwrap
 import numpy as np
 
 from kcolor.data import write_records
-from kcolor.training.local_cluster import run_local_cluster
+from kcolor.bench.cluster import run_local_cluster
 from kcolor.training.resume import TIMING_KEYS
 
 STEPS = 3

@@ -377,7 +377,7 @@ def test_gan_step_with_loss_scaling_under_mixed_float16():
 
 
 def test_bench_measures_the_real_train_step():
-    from kcolor import bench
+    from kcolor.bench import cases as bench
 
     result = bench.measure_train(
         {"model": "pix2pix", "size": 32, "batch": 2, "steps": 3, "warmup": 1, "options": {"base_filters": 8}}
@@ -388,7 +388,7 @@ def test_bench_measures_the_real_train_step():
 
 
 def test_bench_scaling_rows_are_compared_with_one_process_of_the_same_batch():
-    from kcolor import bench
+    from kcolor.bench import run as bench
 
     isola = {"model": "pix2pix", "options": {"preset": "isola"}, "size": 128, "batch": 16}
     results = [
@@ -406,7 +406,7 @@ def test_bench_scaling_rows_are_compared_with_one_process_of_the_same_batch():
 
 
 def test_bench_cases_and_model_filter(capsys):
-    from kcolor import bench
+    from kcolor.bench import run as bench
 
     args = bench.argparse.Namespace(
         models="pix2pix", quick=False, steps=20, warmup=3, size=64, batch=8, intra_op=2, inter_op=2,

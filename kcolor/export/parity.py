@@ -23,8 +23,6 @@ Example:
 """
 
 import dataclasses
-import statistics
-import time
 from typing import Optional
 
 import numpy as np
@@ -33,6 +31,7 @@ import tensorflow as tf
 from kcolor.pixels import resize, to_uint8
 from kcolor.errors import KcolorError
 from kcolor.metrics.quality import array_psnr, psnr_from_mse
+from kcolor.timing import median_ms
 
 BARS_DB = {
     ("savedmodel", "none"): 60.0,
@@ -75,15 +74,9 @@ def _all_layers(model):
 
 
 def latency_ms(fn, *, repeats=10, warmup=2) -> float:
-    """Median wall time of `fn()` in milliseconds, after `warmup` untimed calls."""
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return 1000.0 * statistics.median(times)
+    """Median wall time of `fn()` in milliseconds, after `warmup` untimed calls (kcolor's one
+    timing helper, `kcolor.timing.median_ms`)."""
+    return median_ms(fn, repeats=repeats, warmup=warmup)
 
 
 @dataclasses.dataclass

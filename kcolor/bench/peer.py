@@ -10,7 +10,7 @@ Pix2Pix at 128x128 batch 16:
 | kcolor auto                       | the same under `mixed_precision=auto` (the row says what it resolved to) |
 | kcolor float32 oneDNN             | float32 with `TF_ENABLE_ONEDNN_OPTS=1` in its process (TensorFlow leaves oneDNN off on x86 CPUs without AVX512-VNNI/AMX, e.g. AMD Zen 3) |
 | kcolor mixed_bfloat16             | the same under the `mixed_bfloat16` policy            |
-| torch float32 eager               | the peer (`kcolor.bench_torch`), NCHW                 |
+| torch float32 eager               | the peer (`kcolor.bench.torch_peer`), NCHW            |
 | torch float32 channels-last       | the peer, NHWC memory format                          |
 | torch float32 channels-last compiled | the same under `torch.compile` (`--peer-compile`)  |
 | torch bfloat16 channels-last      | the peer under `torch.autocast("cpu", bfloat16)`      |
@@ -45,7 +45,9 @@ import os
 import re
 import statistics
 import tempfile
-import time
+
+from kcolor.bench.stats import peak_rss_mb
+from kcolor.timing import time_calls
 
 PEER_SIZE, PEER_BATCH = 128, 16
 RATIO_TARGETS = {"float32": 1.4, "auto": 1.5, "float32 oneDNN": 1.4}
@@ -138,17 +140,12 @@ def measure_peaks(case):
     peaks, medians = {}, {}
     for name, dtype in (("float32", tf.float32), ("bfloat16", tf.bfloat16)):
         xt, wt = tf.cast(x, dtype), tf.cast(w, dtype)
-        float(conv(xt, wt))  # trace and warm up
-        times = []
-        for _ in range(2 if quick else 5):
-            t0 = time.perf_counter()
-            float(conv(xt, wt))
-            times.append(time.perf_counter() - t0)
-        peaks[name] = flops / min(times) / 1e9
-        medians[name] = flops / statistics.median(times) / 1e9
+        # the warm-up call traces; float() waits for the result
+        wall, _ = time_calls(lambda: float(conv(xt, wt)), 2 if quick else 5, warmup=1)
+        peaks[name] = flops / min(wall) / 1e9
+        medians[name] = flops / statistics.median(wall) / 1e9
     nets = build_model("pix2pix", int(case["size"]), preset="isola")
     step = gan_step_flops(nets["colorizer"], nets["discriminator"])
-    from kcolor.bench import _peak_rss_mb
 
     return {
         "conv_gflops": peaks,
@@ -156,7 +153,7 @@ def measure_peaks(case):
         "conv_shape": p,
         "step_gflop_per_image": step["total"] / 1e9,
         "step_flops": step,
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 
@@ -197,12 +194,9 @@ def profile_by_op_type(run_step, steps):
 
     with tempfile.TemporaryDirectory() as logdir:
         tf.profiler.experimental.start(logdir)
-        t0 = time.perf_counter()
         try:
-            for _ in range(int(steps)):
-                run_step()
+            wall, _ = time_calls(run_step, steps)
         finally:
-            wall = time.perf_counter() - t0
             tf.profiler.experimental.stop()
         files = glob.glob(os.path.join(logdir, "plugins", "profile", "*", "*.xplane.pb"))
         if not files:
@@ -211,7 +205,7 @@ def profile_by_op_type(run_step, steps):
         with open(files[0], "rb") as f:
             xspace.ParseFromString(f.read())
     summary = summarize_xspace(xspace, steps)
-    summary["wall_ms_per_step"] = 1000 * wall / max(int(steps), 1)
+    summary["wall_ms_per_step"] = 1000 * sum(wall) / max(int(steps), 1)
     return summary
 
 

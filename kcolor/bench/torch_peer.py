@@ -1,10 +1,10 @@
 """The PyTorch peer of the benchmark: Isola's Pix2Pix, built as kcolor's `preset=isola`.
 
-Imported only by `kcolor.bench` (never by kcolor itself); PyTorch is the `bench` extra
-(`pip install -e .[bench]`), not a dependency. The networks follow kcolor's
-`pix2pix(preset="isola")` layer by layer (Isola et al. 2017, "Image-to-Image Translation
-with Conditional Adversarial Networks", arXiv:1611.07004), so the two frameworks do the
-same arithmetic:
+Imported only by the bench (`kcolor.bench.cases`, `kcolor.bench.run`), never by the rest
+of kcolor; PyTorch is the `bench` extra (`pip install -e .[bench]`), not a dependency.
+The networks follow kcolor's `pix2pix(preset="isola")` layer by layer (Isola et al.
+2017, "Image-to-Image Translation with Conditional Adversarial Networks",
+arXiv:1611.07004), so the two frameworks do the same arithmetic:
 
 - generator: the U-Net of `kcolor.models.unet` with 64..512 filters and as many levels as
   the size halves (7 at 128, 8 at 256): 4x4 stride-2 convs (padding 1, TensorFlow's
@@ -31,12 +31,11 @@ Configurations (`measure_train`'s case keys): `precision` "float32" or "bfloat16
 has it on CPU; else its for-each form).
 
 Example:
-    from kcolor.bench_torch import build_networks
+    from kcolor.bench.torch_peer import build_networks
     generator, discriminator = build_networks(256)   # 54.4 M and 2.77 M parameters
 """
 
-import time
-
+from kcolor.bench.stats import peak_rss_mb, time_train  # TensorFlow-free, as this process must stay
 from kcolor.errors import KcolorError
 from kcolor.shapes import max_levels
 
@@ -67,7 +66,7 @@ def build_networks(image_size, *, base_filters=64, max_filters=512, dropout=0.5,
     nn = torch.nn
     levels = max_levels(int(image_size))
     if levels < 2:
-        raise ValueError(f"bench_torch: image_size={image_size} must halve at least twice (e.g. 128 or 256)")
+        raise ValueError(f"kcolor.bench.torch_peer: image_size={image_size} must halve at least twice (e.g. 128 or 256)")
     filters = [min(base_filters * 2**i, max_filters) for i in range(levels)]
 
     def bn(channels):
@@ -189,7 +188,7 @@ def measure_train(case):
     torch = require_torch()
     precision = case.get("precision", "float32")
     if precision not in PRECISIONS:
-        raise ValueError(f"bench_torch: unknown precision {precision!r}. Valid choices: {', '.join(PRECISIONS)}")
+        raise ValueError(f"kcolor.bench.torch_peer: unknown precision {precision!r}. Valid choices: {', '.join(PRECISIONS)}")
     if case.get("intra_op"):
         torch.set_num_threads(int(case["intra_op"]))
     torch.manual_seed(0)
@@ -209,20 +208,12 @@ def measure_train(case):
     if case.get("compile"):
         generator, discriminator = torch.compile(generator), torch.compile(discriminator)
     step = make_step(generator, discriminator, g_opt, d_opt, precision=precision)
-    t0 = time.perf_counter()
-    step(rgb)
-    first_step = time.perf_counter() - t0
-    for _ in range(max(0, int(case["warmup"]) - 1)):
-        step(rgb)
-    from kcolor.bench import _peak_rss_mb, time_steps  # TensorFlow-free module
-
     # eager on CPU: a step returns when it is done (the losses are read)
-    result = time_steps(lambda: step(rgb), case["steps"], batch_size)
+    result = time_train(lambda: step(rgb), batch_size, steps=case["steps"], warmup=case["warmup"])
     return {
         **result,
-        "trace_s": first_step,
         "params": params,
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
         "policy": precision,
         "adam": adam,
         "threads": torch.get_num_threads(),

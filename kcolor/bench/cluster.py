@@ -10,7 +10,9 @@ Worker 0 is the chief (the cluster has no `chief` task). Ports are picked free b
 operating system. Every worker starts in its own process group, and `run_local_cluster`
 always kills every group before it returns or raises (a timeout, a failed worker, an
 interrupt), so no worker outlives it. The multi-worker test and `make bench`'s
-"1 against 2 workers" row both use it.
+"1 against 2 workers" row both use it; it is test machinery, not training, so it lives
+in the bench (the top floor), outside `kcolor.training`. TensorFlow-free: it only starts
+processes.
 
 Example:
     results = run_local_cluster([sys.executable, "-c", SCRIPT], workers=2, timeout=300)

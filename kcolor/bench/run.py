@@ -19,14 +19,14 @@ starts and peak resident memory is the case's own):
   device by `kcolor.training.precision`; the row's `policy` says what ran);
 - scaling: the same case on 2 logical CPU devices under `MirroredStrategy` (global
   batch 16, 8 per replica), and on 2 local worker processes under
-  `MultiWorkerMirroredStrategy` (`kcolor.training.local_cluster`: 127.0.0.1, free
+  `MultiWorkerMirroredStrategy` (`kcolor.bench.cluster`: 127.0.0.1, free
   ports, one `TF_CONFIG` each; the same global batch, 8 per worker; each worker gets
   half the intra-op threads, so the two together use the cores once). Each is reported
   against the 1-process float32 row of the same size and batch (`scaling_summary`).
   On one machine's cores this measures the strategies' overhead, not a speed-up;
 - with `--peer on` (the default, when PyTorch is installed) or `--peer only`: Isola's
   Pix2Pix against its PyTorch peer at 128x128 batch 16, the ratios, peak memory, conv
-  peaks and a profile (`kcolor.bench_peer`, `kcolor.bench_torch`);
+  peaks and a profile (`kcolor.bench.peer`, `kcolor.bench.torch_peer`);
 - the input pipeline: `kcolor.data.write_records` shards of the `sample` photos read
   back through `build_datasets` (`records:` source, training augmentation on, cache
   off, no training), in images/s.
@@ -36,49 +36,30 @@ steps (the first of which traces the step). Threads are set deliberately: intra-
 the cores (each conv uses all of them), inter-op = 2 (independent ops overlap; with 1,
 Pix2Pix ran about 10% slower on a 2-core machine). The machine (cores, CPU, TensorFlow
 and Keras versions, load average) is written with the results.
+
+This module is the driver: it picks the cases (`build_cases`, and the comparison's from
+`kcolor.bench.peer`), runs each in a child process (`kcolor.bench.cases`), prints the
+table and the summaries, and writes the report.
 """
 
 import argparse
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
-import tempfile
 import time
+
+from kcolor.bench import peer
+from kcolor.bench.cluster import ClusterError, run_local_cluster
+from kcolor.bench.cases import measure_case
+from kcolor.bench.torch_peer import INSTALL_HINT
 
 ISOLA_TARGETS = (
     # (size, batch, images/s target, peak RSS target in MB)
     (128, 16, 8.5, 1800.0),
     (256, 1, 1.45, None),
 )
-
-
-def time_steps(run_step, steps, batch_size):
-    """Call `run_step()` (which returns when its step is done) `steps` times and time each call.
-
-    Returns images/s (`batch_size / median step time`), the median, quartiles and fastest
-    step in ms, and `cpu_per_wall` (this process's CPU seconds per wall second: below the
-    thread count when the machine is shared). kcolor's rows and the PyTorch peer's are timed
-    by this one function.
-    """
-    times, cpu_times = [], []
-    for _ in range(int(steps)):
-        t0, c0 = time.perf_counter(), time.process_time()
-        run_step()
-        times.append(time.perf_counter() - t0)
-        cpu_times.append(time.process_time() - c0)
-    median = statistics.median(times)
-    quartiles = statistics.quantiles(times, n=4) if len(times) > 1 else [median] * 3
-    return {
-        "images_per_sec": batch_size / median,
-        "step_ms_median": 1000 * median,
-        "step_ms_q1": 1000 * quartiles[0],
-        "step_ms_q3": 1000 * quartiles[2],
-        "step_ms_min": 1000 * min(times),
-        "cpu_per_wall": sum(cpu_times) / sum(times),
-    }
 
 
 def _machine():
@@ -110,161 +91,6 @@ def _machine():
     }
 
 
-def _peak_rss_mb():
-    import resource
-
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 1024.0 if sys.platform != "darwin" else peak / 2**20
-
-
-# --------------------------------------------------------------------------- cases (child)
-
-
-def measure_train(case):
-    """Images/s of one model's real train step; runs in the child process."""
-    import numpy as np
-    import tensorflow as tf
-
-    from kcolor.training.strategy import set_threads
-
-    set_threads(case.get("intra_op", 0), case.get("inter_op", 0))
-    if case.get("logical_devices", 1) > 1:
-        cpu = tf.config.list_physical_devices("CPU")[0]
-        tf.config.set_logical_device_configuration(
-            cpu, [tf.config.LogicalDeviceConfiguration()] * int(case["logical_devices"])
-        )
-    import keras
-
-    from kcolor.training.precision import resolve_precision
-    from kcolor.training.strategy import make_strategy
-
-    from kcolor.models.io import get_io
-    from kcolor.models.params import count_params
-    from kcolor.models.registry import get_model
-    from kcolor.training.optimizers import make_optimizer
-    from kcolor.training.steps import compile_step, gan_step, supervised_step
-
-    keras.utils.set_random_seed(0)
-    spec = get_model(case["model"])
-    io = get_io(spec.io)
-    size, batch_size = int(case["size"]), int(case["batch"])
-    strategy = make_strategy(case.get("strategy", "default"))
-    policy, _ = resolve_precision(case.get("precision"), strategy)
-    previous = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy(policy)
-    with strategy.scope():
-        networks = spec.build(size, **{**spec.offline, **case.get("options", {})})  # no downloads
-        models = {k: v for k, v in networks.items() if isinstance(v, keras.Model)}
-        opts = {}
-        for name in ("colorizer", "discriminator") if spec.trainer == "gan" else ("colorizer",):
-            opts[name] = make_optimizer(2e-4, beta_1=0.5, mixed_precision=policy)
-            opts[name].build(models[name].trainable_variables)
-    keras.mixed_precision.set_global_policy(previous)
-    rng = np.random.default_rng(0)
-    batch = {"rgb": tf.constant(rng.random((batch_size, size, size, 3), dtype=np.float32))}
-    if io.uses_reference:
-        batch["reference"] = tf.constant(rng.random((batch_size, size, size, 3), dtype=np.float32))
-    element_spec = {k: tf.TensorSpec(v.shape, v.dtype) for k, v in batch.items()}
-    if strategy.num_replicas_in_sync > 1:  # the same batch, split across the replicas
-        stream = strategy.experimental_distribute_dataset(tf.data.Dataset.from_tensors(batch).repeat())
-        element_spec = stream.element_spec
-        batch = next(iter(stream))
-    if spec.trainer == "gan":
-        gan_loss = {"adv_loss": "bce", "recon_loss": "l1", "recon_weight": 100.0, **(networks.get("gan_loss") or {})}
-        step = compile_step(
-            gan_step,
-            strategy=strategy,
-            element_spec=element_spec,
-            jit_compile=case.get("jit_compile", False),
-            generator=models["colorizer"],
-            discriminator=models["discriminator"],
-            g_opt=opts["colorizer"],
-            d_opt=opts["discriminator"],
-            io=io,
-            **gan_loss,
-        )
-    else:
-        step = compile_step(
-            supervised_step,
-            strategy=strategy,
-            element_spec=element_spec,
-            model=models["colorizer"],
-            optimizer=opts["colorizer"],
-            loss_fn=case.get("loss", "mse"),
-            io=io,
-        )
-    t0 = time.perf_counter()
-    first = step(batch)
-    float(next(iter(first.values())))
-    trace_time = time.perf_counter() - t0
-    for _ in range(max(0, int(case["warmup"]) - 1)):
-        float(next(iter(step(batch).values())))
-    result = time_steps(lambda: float(next(iter(step(batch).values()))), case["steps"], batch_size)  # waits on each
-    result.update({
-        "trace_s": trace_time,
-        "traces": step.experimental_get_tracing_count(),
-        "params": {k: count_params(v)["total"] for k, v in models.items()},
-        "peak_rss_mb": _peak_rss_mb(),
-        "policy": policy,
-        "replicas": int(strategy.num_replicas_in_sync),
-    })
-    if case.get("profile_steps"):  # where the step's time goes (kcolor.bench_peer)
-        from kcolor.bench_peer import profile_by_op_type
-
-        result["profile"] = profile_by_op_type(lambda: float(next(iter(step(batch).values()))), case["profile_steps"])
-    return result
-
-
-def measure_pipeline(case):
-    """Images/s of the TFRecord input pipeline with training switched off (child)."""
-    from kcolor.training.strategy import set_threads
-
-    set_threads(case.get("intra_op", 0), case.get("inter_op", 0))
-    from kcolor.config import TrainConfig
-    from kcolor.data import build_datasets, write_records
-
-    size, batch_size = int(case["size"]), int(case["batch"])
-    with tempfile.TemporaryDirectory() as tmp:
-        t0 = time.perf_counter()
-        manifest = write_records("sample", "bench", out_dir=tmp, image_size=size, verbose=False)
-        write_time = time.perf_counter() - t0
-        cfg = TrainConfig(
-            data=f"records:{os.path.join(tmp, 'bench')}",
-            image_size=size,
-            batch_size=batch_size,
-            cache=False,
-            augment=("hue", "flip"),
-        )
-        bundle = build_datasets(cfg)
-        batches = iter(bundle.train.repeat())
-        for _ in range(int(case["warmup"])):
-            next(batches)
-        images, t0 = 0, time.perf_counter()
-        for _ in range(int(case["steps"])):
-            images += int(next(batches)["rgb"].shape[0])
-        elapsed = time.perf_counter() - t0
-    return {
-        "images_per_sec": images / elapsed,
-        "images": images,
-        "write_s": write_time,
-        "train_examples": manifest["counts"]["train"],
-        "peak_rss_mb": _peak_rss_mb(),
-    }
-
-
-def measure_case(case):
-    """Run one case in this (child) process: its `kind` picks the measurement."""
-    if case["kind"] == "torch_train":  # the PyTorch peer: torch only, no TensorFlow in this process
-        from kcolor.bench_torch import measure_train as measure_torch
-
-        return measure_torch(case)
-    if case["kind"] == "peaks":
-        from kcolor.bench_peer import measure_peaks
-
-        return measure_peaks(case)
-    return measure_train(case) if case["kind"] == "train" else measure_pipeline(case)
-
-
 # --------------------------------------------------------------------------- driver
 
 
@@ -275,8 +101,6 @@ def _json_line(text):
 
 def _run_workers(case, timeout, env):
     """A multi-worker case: `case["workers"]` local processes; the chief's result, and each worker's images/s."""
-    from kcolor.training.local_cluster import ClusterError, run_local_cluster
-
     command = [sys.executable, "-m", "kcolor.bench", "--case", json.dumps(case)]
     try:
         workers = run_local_cluster(command, workers=int(case["workers"]), timeout=timeout, env=env)
@@ -385,13 +209,10 @@ def build_cases(args):
 
 
 def _with_peer(args, cases):
-    """`cases` plus the comparison with the PyTorch peer (`kcolor.bench_peer`) per `--peer`."""
-    from kcolor import bench_peer
-    from kcolor.bench_torch import INSTALL_HINT
-
+    """`cases` plus the comparison with the PyTorch peer (`kcolor.bench.peer`) per `--peer`."""
     if args.peer == "off":
         return cases
-    if not bench_peer.torch_available():
+    if not peer.torch_available():
         message = f"bench: the PyTorch peer needs PyTorch, which is not installed. Install the bench extra: {INSTALL_HINT}"
         if args.peer == "only":
             raise SystemExit(message)
@@ -401,21 +222,17 @@ def _with_peer(args, cases):
         raise SystemExit(
             f"bench: --peer-rounds and --peer-steps must be >= 1. Received: {args.peer_rounds}, {args.peer_steps}"
         )
-    return cases + bench_peer.peer_cases(args, rounds=args.peer_rounds, compile_torch=args.peer_compile)
+    return cases + peer.peer_cases(args, rounds=args.peer_rounds, compile_torch=args.peer_compile)
 
 
 def _peer_row(case, result):
-    from kcolor.bench_peer import format_row
-
-    return format_row(case, result)
+    return peer.format_row(case, result)
 
 
 def _peer_summary(results):
     """Print the comparison's ratios, memory, peak fractions and profile; return them."""
-    from kcolor.bench_peer import format_summary, summarize
-
-    summary = summarize(results)
-    print("\n".join(format_summary(summary, results)))
+    summary = peer.summarize(results)
+    print("\n".join(peer.format_summary(summary, results)))
     return summary
 
 
@@ -463,7 +280,8 @@ def _row(case, result):
     )
 
 
-def main(argv=None):
+def _parser():
+    """The command line of `python -m kcolor.bench` (`--case` is the child process's, hidden)."""
     parser = argparse.ArgumentParser(prog="python -m kcolor.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smoke run: tiny sizes, 5 steps, no targets")
     parser.add_argument("--models", default=None, help="comma-separated registered models (default: all)")
@@ -483,7 +301,7 @@ def main(argv=None):
     parser.add_argument("--timeout", type=int, default=900, help="seconds per case")
     parser.add_argument(
         "--peer", default="on", choices=("on", "off", "only"),
-        help="the side-by-side comparison with the PyTorch peer (kcolor.bench_peer): on (when torch is "
+        help="the side-by-side comparison with the PyTorch peer (kcolor.bench.peer): on (when torch is "
         "installed), off, or only it",
     )
     parser.add_argument("--peer-rounds", type=int, default=1, help="interleaved rounds of the comparison rows")
@@ -491,6 +309,11 @@ def main(argv=None):
     parser.add_argument("--peer-steps", type=int, default=5, help="timed steps of each comparison row (default 5)")
     parser.add_argument("--out", default="bench.json", help="where to write the results")
     parser.add_argument("--case", help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv=None):
+    parser = _parser()
     args = parser.parse_args(argv)
 
     if args.case:  # child process: one case, one JSON line
