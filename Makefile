@@ -75,7 +75,7 @@ train: $(STAMP)
 	$(BIN)/kcolor train --config $(CONFIG) $(OVERRIDES)
 
 test: $(STAMP) browser $(NPM_STAMP)
-	$(BIN)/lint-imports  # the floors of ARCHITECTURE.md: an upward import fails here, naming its line
+	$(BIN)/lint-imports --no-cache  # the floors of ARCHITECTURE.md: an upward import fails here, naming its line
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile --durations=25  # two workers: many tests wait on one core; the slowest tests listed
 
 bench: $(STAMP)
