@@ -17,7 +17,7 @@ from kcolor.data import tfds_source
 from kcolor.data.augment import make_augment
 from kcolor.data import images
 from kcolor.data.images import decode
-from kcolor.data.sources import split_ids
+from kcolor.data.raw import split_ids
 from kcolor.specs import SOURCE_FORMS
 
 

@@ -23,7 +23,8 @@ Example:
 
 from kcolor.data.pipeline import DataBundle, build_datasets, build_eval_split  # noqa: F401
 from kcolor.data.records import load_records, read_manifest, write_records  # noqa: F401
-from kcolor.data.sources import DataSourceError, load_raw, split_index  # noqa: F401
+from kcolor.data.raw import DataSourceError, split_index  # noqa: F401
+from kcolor.data.sources import load_raw  # noqa: F401
 
 __all__ = [
     "DataBundle",

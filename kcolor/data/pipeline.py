@@ -67,7 +67,8 @@ from kcolor import pixels
 from kcolor.data import images
 from kcolor.data import records as records_lib
 from kcolor.data.gray_filter import drop_gray
-from kcolor.data.sources import AUTOTUNE, load_raw
+from kcolor.data.raw import AUTOTUNE
+from kcolor.data.sources import load_raw
 from kcolor.specs import SPLITS, check_augment, normalize_split, parse_source
 
 REFERENCE_MODES = ("pair", "self")

@@ -59,7 +59,8 @@ import tensorflow as tf
 from kcolor import fs
 from kcolor import pixels
 from kcolor.data import images
-from kcolor.data.sources import AUTOTUNE, DataSourceError, RawData, load_raw, split_index
+from kcolor.data.raw import AUTOTUNE, DataSourceError, RawData, split_index
+from kcolor.data.sources import load_raw
 from kcolor.specs import SPLITS, normalize_split, parse_source
 
 FORMAT_VERSION = 1
