@@ -32,7 +32,7 @@ import os
 import tensorflow as tf
 
 from kcolor import fs
-from kcolor.data import sample, tfds_source
+from kcolor.data import records, sample, tfds_source
 from kcolor.data.images import IMAGE_EXTENSIONS
 from kcolor.data.raw import AUTOTUNE, DataSourceError, RawData, split_ids
 from kcolor.specs import SPLITS, bad_source, parse_source
@@ -65,8 +65,6 @@ def load_raw(spec, *, split=(0.6, 0.2, 0.2), sizes=None, seed=0, data_dir=None, 
             return _load_pair_folders(spec.reference_dir, spec.target_dir, split, validate)
         return _load_folder(spec.path, split, validate)  # folder:~/photos (parse_source expanded it)
     if spec.kind == "records":
-        from kcolor.data import records  # records.write_records still imports this module
-
         return records.load_records(spec.path, split=split, pairs=spec.pairs)
     if spec.kind == "tfds":
         return tfds_source.load_tfds(spec.name, spec.tfds_split, split=split, data_dir=data_dir, download=download)

@@ -5,7 +5,7 @@ section 4.1.2) builds its reference
 colorization data from KoNViD videos: the first and the last frame of a video share most
 of their objects but differ in view, so the first frame is a fair color reference for
 the last. `make_pairs` does this for every video in a folder tree and writes the pairs
-as TFRecord shards through `kcolor.data.write_records("pairs:folder:REF,TGT", ...)`.
+as TFRecord shards through `kcolor.data.writer.write_records("pairs:folder:REF,TGT", ...)`.
 
 Videos are decoded with imageio-ffmpeg (it ships its own ffmpeg binary) and frames are
 written as PNGs with imageio; both come with the `video` extra
@@ -29,6 +29,7 @@ import numpy as np
 
 from kcolor import fs
 from kcolor.data.images import ImageReadError, check_entry, find_entries, skip_summary
+from kcolor.data.writer import write_records
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".webm", ".mkv")
 REFERENCE_SUBDIR = "reference"
@@ -242,7 +243,7 @@ def make_pairs(
 
     Extracts the frames with `extract_pairs` into `frames_dir` (default
     `out_dir/NAME_frames`), then writes `out_dir/NAME` with
-    `kcolor.data.write_records("pairs:folder:REF_DIR,TGT_DIR", name, ...)`; pairs are
+    `kcolor.data.writer.write_records("pairs:folder:REF_DIR,TGT_DIR", name, ...)`; pairs are
     matched by file name, first frame = reference, last frame = target. Train on it with
     `--set data=pairs:records:OUT_DIR/NAME`.
 
@@ -287,8 +288,6 @@ def make_pairs(
                 f"The frames folder {folder!r} contains a comma, which the 'pairs:folder:REF,TGT' "
                 "source cannot express; pass a frames_dir without commas"
             )
-    from kcolor.data import write_records
-
     # Quiet: its own summary would be a second one; frame pairs it refuses join ours.
     manifest = write_records(
         f"pairs:folder:{report['reference_dir']},{report['target_dir']}",
