@@ -23,13 +23,13 @@ Example:
 import collections
 import os
 import sys
-import time
 
 import numpy as np
 
 from kcolor import fs
 from kcolor.data.images import ImageReadError, check_entry, find_entries, skip_summary
 from kcolor.data.writer import write_records
+from kcolor.timing import Progress
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".webm", ".mkv")
 REFERENCE_SUBDIR = "reference"
@@ -116,18 +116,6 @@ def read_first_last_frames(path):
     return first, last.copy()
 
 
-def _show_progress(done, total, failed, start):
-    rate = done / max(time.monotonic() - start, 1e-9)
-    width = 30
-    filled = width * done // total
-    line = (
-        f"\rframes [{'=' * filled}{'.' * (width - filled)}] {done}/{total} videos, "
-        f"{done - failed} pairs, {failed} undecodable, {rate:.1f} videos/s"
-    )
-    sys.stderr.write(line + ("\n" if done == total else ""))
-    sys.stderr.flush()
-
-
 def _pair_key(path, root):
     """File stem for a video's pair; sub-folders are joined with '__' to keep names unique."""
     rel = os.path.relpath(path, root)
@@ -185,8 +173,8 @@ def extract_pairs(videos_dir, frames_dir, *, progress=True, summary=True):
                 os.remove(os.path.join(folder, fname))
 
     failures = []
-    start = time.monotonic()
-    for i, video in enumerate(videos, start=1):
+    bar = Progress("frames", len(videos), unit="videos", enabled=progress)
+    for video in videos:
         key = keys[video]
         ref_png = os.path.join(ref_dir, f"{key}.png")
         tgt_png = os.path.join(tgt_dir, f"{key}.png")
@@ -199,8 +187,7 @@ def extract_pairs(videos_dir, frames_dir, *, progress=True, summary=True):
             else:
                 reason, message = "cannot decode", f"{video}: cannot decode video ({_complaint(err)})"
             failures.append({"video": video, "error": message, "reason": reason})
-            if progress and i > 1:
-                sys.stderr.write("\n")  # keep the message off the progress line
+            bar.interrupt()  # keep the message off the progress line
             print(f"skipped {message}", file=sys.stderr, flush=True)
             for stale in (ref_png, tgt_png):
                 if os.path.exists(stale):
@@ -208,8 +195,8 @@ def extract_pairs(videos_dir, frames_dir, *, progress=True, summary=True):
         else:
             iio.imwrite(ref_png, first)
             iio.imwrite(tgt_png, last)
-        if progress:
-            _show_progress(i, len(videos), len(failures), start)
+        bar.step(f"{bar.done + 1 - len(failures)} pairs, {len(failures)} undecodable")
+    bar.close()
 
     report = {
         "videos": len(videos),

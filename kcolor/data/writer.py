@@ -31,7 +31,6 @@ import datetime
 import math
 import os
 import sys
-import time
 
 import numpy as np
 import tensorflow as tf
@@ -42,6 +41,7 @@ from kcolor.data import images
 from kcolor.data.records import FORMAT_VERSION, MANIFEST, shard_name
 from kcolor.data.sources import load_raw
 from kcolor.specs import SPLITS, normalize_split, parse_source
+from kcolor.timing import Progress
 
 TARGET_SHARD_BYTES = 64 * 2**20  # about 64 MB per shard
 JPEG_QUALITY = 95
@@ -89,28 +89,6 @@ class _Encoder:
         else:
             encoded, out_fmt = tf.io.encode_png(image), "png"
         return encoded.numpy(), out_fmt, int(image.shape[0]), int(image.shape[1])
-
-
-class _Progress:
-    def __init__(self, name, total, enabled):
-        self.name, self.total, self.enabled = name, total, enabled
-        self.done, self.start, self.last = 0, time.time(), 0.0
-
-    def step(self, split, skipped):
-        self.done += 1
-        now = time.time()
-        if self.enabled and (now - self.last > 0.5 or self.done == self.total):
-            self.last = now
-            rate = self.done / max(now - self.start, 1e-9)
-            sys.stderr.write(
-                f"\rmake-records {self.name}: {self.done}/{self.total} images ({split}), "
-                f"{skipped} skipped, {rate:.0f} img/s"
-            )
-            sys.stderr.flush()
-
-    def close(self):
-        if self.enabled:
-            sys.stderr.write("\n")
 
 
 def _num_shards(count, avg_bytes, requested):
@@ -268,7 +246,8 @@ def write_records(
     encoder = _Encoder(int(image_size) if image_size else None)
     pairs = raw.kind == "pairs"
     image_keys = ("image", "reference") if pairs else ("image",)
-    progress = _Progress(name, sum(raw.counts.values()) + len(raw.skipped), verbose)
+    total = sum(raw.counts.values()) + len(raw.skipped)
+    progress = Progress(f"make-records {name}", total, unit="images", rate_unit="img", enabled=verbose)
     progress.done = len(raw.skipped)  # refused by the source before any reading
     counts, shards, skipped, stats = {}, {}, list(raw.skipped), _Stats()
     # (reason, message) per skipped entry: the source's refusals (links to nothing,
@@ -299,12 +278,13 @@ def write_records(
                     first = (str(err).strip().splitlines() or [type(err).__name__])[0]
                     why.append(("corrupt", f"{example_id}: {first}"))
                 if verbose:
-                    sys.stderr.write(f"\nskipped {why[-1][1]}\n")
+                    progress.interrupt()  # the message goes on its own line
+                    sys.stderr.write(f"skipped {why[-1][1]}\n")
             else:
                 writer.write(position, _example(element, encoded, pairs))
                 counts[split_name] += 1
                 stats.add(encoded)
-            progress.step(split_name, len(skipped))
+            progress.step(f"{split_name}, {len(skipped)} skipped")
         if writer is not None:
             shards[split_name] = writer.close()
     progress.close()
