@@ -243,92 +243,127 @@ def write_records(
     fs.makedirs(folder)
     _remove_leftovers(folder, name)
 
-    encoder = _Encoder(int(image_size) if image_size else None)
-    pairs = raw.kind == "pairs"
-    image_keys = ("image", "reference") if pairs else ("image",)
-    total = sum(raw.counts.values()) + len(raw.skipped)
-    progress = Progress(f"make-records {name}", total, unit="images", rate_unit="img", enabled=verbose)
-    progress.done = len(raw.skipped)  # refused by the source before any reading
-    counts, shards, skipped, stats = {}, {}, list(raw.skipped), _Stats()
-    # (reason, message) per skipped entry: the source's refusals (links to nothing,
-    # folders, pipes, empty files), then the images that do not decode below.
-    why = [raw.skip_reasons.get(item, ("corrupt", f"{item}: unreadable")) for item in raw.skipped]
-    if verbose:
-        for _, message in why:
-            sys.stderr.write(f"skipped {message}\n")
+    run = _Run(raw, folder, name, _Encoder(int(image_size) if image_size else None), num_shards, verbose)
     for split_name in SPLITS:
-        counts[split_name], shards[split_name] = 0, []
-        total = raw.counts[split_name]
-        writer = None
-        for position, element in enumerate(raw.splits[split_name].as_numpy_iterator()):
-            if writer is None:
-                avg_bytes = sum(_estimate_bytes(element[k]) for k in image_keys)
-                writer = _ShardWriter(folder, name, split_name, total, _num_shards(total, avg_bytes, num_shards))
-            example_id = element["id"].decode("utf-8", "replace")
-            try:
-                encoded = {
-                    k: encoder(element[k], example_id if k == "image" or not pairs else f"{example_id} ({k})")
-                    for k in image_keys
-                }
-            except (tf.errors.OpError, ValueError) as err:
-                skipped.append(example_id)
-                if isinstance(err, images.ImageReadError):
-                    why.append((err.reason, str(err)))
-                else:
-                    first = (str(err).strip().splitlines() or [type(err).__name__])[0]
-                    why.append(("corrupt", f"{example_id}: {first}"))
-                if verbose:
-                    progress.interrupt()  # the message goes on its own line
-                    sys.stderr.write(f"skipped {why[-1][1]}\n")
-            else:
-                writer.write(position, _example(element, encoded, pairs))
-                counts[split_name] += 1
-                stats.add(encoded)
-            progress.step(f"{split_name}, {len(skipped)} skipped")
-        if writer is not None:
-            shards[split_name] = writer.close()
-    progress.close()
+        run.write_split(split_name)
+    run.progress.close()
+    _remove_stale_shards(folder, name, run.shards)
 
+    manifest = _manifest(run, spec, fractions, image_size, sample_size, seed)
+    fs.atomic_write_json(fs.join(folder, MANIFEST), manifest)
+    if verbose:
+        run.print_summary()
+    return manifest
+
+
+class _Run:
+    """One `write_records` call: writes the splits' shards, counting what is written and
+    skipped (and why), with the progress line on stderr when `verbose`."""
+
+    def __init__(self, raw, folder, name, encoder, num_shards, verbose):
+        self.raw, self.folder, self.name, self.encoder = raw, folder, name, encoder
+        self.num_shards, self.verbose = num_shards, verbose
+        self.pairs = raw.kind == "pairs"
+        self.image_keys = ("image", "reference") if self.pairs else ("image",)
+        total = sum(raw.counts.values()) + len(raw.skipped)
+        self.progress = Progress(f"make-records {name}", total, unit="images", rate_unit="img", enabled=verbose)
+        self.progress.done = len(raw.skipped)  # refused by the source before any reading
+        self.counts, self.shards, self.skipped, self.stats = {}, {}, list(raw.skipped), _Stats()
+        # (reason, message) per skipped entry: the source's refusals (links to nothing,
+        # folders, pipes, empty files), then the images that do not decode (`_skip`).
+        self.why = [raw.skip_reasons.get(item, ("corrupt", f"{item}: unreadable")) for item in raw.skipped]
+        if verbose:
+            for _, message in self.why:
+                sys.stderr.write(f"skipped {message}\n")
+
+    def write_split(self, split_name):
+        """Encode and write every example of one split to its shards."""
+        self.counts[split_name], self.shards[split_name] = 0, []
+        total = self.raw.counts[split_name]
+        writer = None
+        for position, element in enumerate(self.raw.splits[split_name].as_numpy_iterator()):
+            if writer is None:  # the shard count needs the size of a first example
+                avg_bytes = sum(_estimate_bytes(element[k]) for k in self.image_keys)
+                n_shards = _num_shards(total, avg_bytes, self.num_shards)
+                writer = _ShardWriter(self.folder, self.name, split_name, total, n_shards)
+            encoded = self._encode(element)
+            if encoded is not None:
+                writer.write(position, _example(element, encoded, self.pairs))
+                self.counts[split_name] += 1
+                self.stats.add(encoded)
+            self.progress.step(f"{split_name}, {len(self.skipped)} skipped")
+        if writer is not None:
+            self.shards[split_name] = writer.close()
+
+    def _encode(self, element):
+        """`{key: (bytes, format, height, width)}` of the element's images, or None when one
+        does not decode (then the element is counted as skipped, with its reason)."""
+        example_id = element["id"].decode("utf-8", "replace")
+        try:
+            return {
+                k: self.encoder(element[k], example_id if k == "image" or not self.pairs else f"{example_id} ({k})")
+                for k in self.image_keys
+            }
+        except (tf.errors.OpError, ValueError) as err:
+            self._skip(example_id, err)
+            return None
+
+    def _skip(self, example_id, err):
+        self.skipped.append(example_id)
+        if isinstance(err, images.ImageReadError):
+            self.why.append((err.reason, str(err)))
+        else:
+            first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+            self.why.append(("corrupt", f"{example_id}: {first}"))
+        if self.verbose:
+            self.progress.interrupt()  # the message goes on its own line
+            sys.stderr.write(f"skipped {self.why[-1][1]}\n")
+
+    def print_summary(self):
+        """The run's last line: what was written where, and what was skipped and why."""
+        counts, written = self.counts, sum(self.counts.values())
+        line = images.skip_summary([reason for reason, _ in self.why], written + len(self.skipped),
+                                   "pairs" if self.pairs else "images")
+        sys.stderr.write(
+            f"make-records {self.name}: wrote {written} examples "
+            f"(train {counts['train']}, val {counts['val']}, test {counts['test']}) to {self.folder}; {line}\n"
+        )
+
+
+def _remove_stale_shards(folder, name, shards):
+    """Remove shards of this name that this write did not list (an earlier, larger write's)."""
     listed = {f for names in shards.values() for f in names}
     for stale in fs.listdir(folder):
         if stale.startswith(f"{name}-") and stale.endswith(".tfrecord") and stale not in listed:
             fs.remove(fs.join(folder, stale))
 
-    manifest = {
+
+def _manifest(run, spec, fractions, image_size, sample_size, seed) -> dict:
+    raw = run.raw
+    return {
         "format_version": FORMAT_VERSION,
-        "name": name,
+        "name": run.name,
         "kind": raw.kind,
         "source": str(spec),
         "split": list(fractions),
         "split_rule": raw.info.get("split_rule", "hash"),
-        "counts": counts,
-        "shards": shards,
+        "counts": run.counts,
+        "shards": run.shards,
         "image_size": {
             "shorter_side": int(image_size) if image_size else None,
             "sample_crop": sample_size if spec.kind == "sample" else None,
-            **stats.sizes(),
+            **run.stats.sizes(),
         },
-        "encoding": stats.formats,
+        "encoding": run.stats.formats,
         "features": (
             ["id", "target", "reference", "height", "width", "format"]
             + ["reference_height", "reference_width", "reference_format"]
-            if pairs
+            if run.pairs
             else ["id", "image", "height", "width", "format"]
         ),
-        "skipped": len(skipped),
-        "skipped_examples": skipped[:50],
-        "skipped_reasons": dict(collections.Counter(reason for reason, _ in why)),
+        "skipped": len(run.skipped),
+        "skipped_examples": run.skipped[:50],
+        "skipped_reasons": dict(collections.Counter(reason for reason, _ in run.why)),
         "seed": seed,
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
-    from kcolor.fs import atomic_write_json
-
-    atomic_write_json(fs.join(folder, MANIFEST), manifest)
-    if verbose:
-        line = images.skip_summary([reason for reason, _ in why], sum(counts.values()) + len(skipped),
-                                   "pairs" if pairs else "images")
-        sys.stderr.write(
-            f"make-records {name}: wrote {sum(counts.values())} examples "
-            f"(train {counts['train']}, val {counts['val']}, test {counts['test']}) to {folder}; {line}\n"
-        )
-    return manifest
