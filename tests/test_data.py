@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from kcolor import color
+from kcolor import color, pixels
 from kcolor.config import TrainConfig
 from kcolor.data import DataSourceError, build_datasets, load_raw, sample, split_index
 from kcolor.specs import parse_source
@@ -159,7 +159,7 @@ def test_augmentation_only_on_train():
 
 
 def test_hue_shift_changes_hue_and_keeps_value_saturation_and_mostly_lightness():
-    image = images.resize(sample.load_photo("coffee.png"), 48).numpy()
+    image = pixels.resize(sample.load_photo("coffee.png"), 48).numpy()
     augment = make_augment(("hue",), size=48, hue_delta=0.1)
     hsv = tf.image.rgb_to_hsv(image).numpy()
     colorful = hsv[..., 1] > 0.2
@@ -237,8 +237,8 @@ def test_pipeline_decodes_with_the_one_decoder_and_resize(tmp_path):
     rng = np.random.default_rng(3)
     photo = rng.integers(0, 256, (90, 70, 3), dtype=np.uint8)
     data = _encode(photo, "PNG")
-    in_graph = images.to_uint8(images.resize(images.decode_tf(tf.constant(data)), 32)).numpy()
-    eager = images.to_uint8(images.resize(decode(data).rgb, 32).numpy())
+    in_graph = pixels.to_uint8(pixels.resize(images.decode_tf(tf.constant(data)), 32)).numpy()
+    eager = pixels.to_uint8(pixels.resize(decode(data).rgb, 32).numpy())
     np.testing.assert_array_equal(in_graph, eager)
     assert in_graph.shape == (32, 32, 3)
     with pytest.raises(images.ImageReadError, match="cannot decode"):
