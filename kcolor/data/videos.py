@@ -123,6 +123,55 @@ def _pair_key(path, root):
     return stem.replace(os.sep, "__")
 
 
+def _pair_keys(videos, root) -> dict:
+    """`{video: KEY}`: the `_pair_key` of each video, its extension appended when two
+    videos share a stem (`same.mp4`, `same.mkv` -> `same_mp4`, `same_mkv`)."""
+    stems = {video: _pair_key(video, root) for video in videos}
+    stem_counts = collections.Counter(stems.values())
+    return {
+        video: stem if stem_counts[stem] == 1 else f"{stem}_{os.path.splitext(video)[1][1:]}"
+        for video, stem in stems.items()
+    }
+
+
+def _frame_folders(frames_dir, keys):
+    """`(reference_dir, target_dir)` in `frames_dir`, created, and emptied of the PNGs of
+    videos not in `keys` (an earlier run's), so that they hold exactly this extraction."""
+    ref_dir = os.path.join(frames_dir, REFERENCE_SUBDIR)
+    tgt_dir = os.path.join(frames_dir, TARGET_SUBDIR)
+    os.makedirs(ref_dir, exist_ok=True)
+    os.makedirs(tgt_dir, exist_ok=True)
+    wanted = {f"{k}.png" for k in keys}
+    for folder in (ref_dir, tgt_dir):
+        for fname in os.listdir(folder):
+            if fname.endswith(".png") and fname not in wanted:
+                os.remove(os.path.join(folder, fname))
+    return ref_dir, tgt_dir
+
+
+def _extract_one(iio, video, ref_png, tgt_png):
+    """Write one video's first frame to `ref_png` and its last to `tgt_png`.
+
+    Returns None, or for a video that cannot be read `{"video", "error", "reason"}`
+    (then the PNGs an earlier run wrote for it are removed, so no stale pair stays).
+    """
+    try:
+        check_entry(video)  # a pipe would block ffmpeg; a folder or a dangling link has no frames
+        first, last = read_first_last_frames(video)
+    except Exception as err:  # any decoder failure: report the video and go on
+        if isinstance(err, ImageReadError):
+            reason, message = err.reason, str(err)
+        else:
+            reason, message = "cannot decode", f"{video}: cannot decode video ({_complaint(err)})"
+        for stale in (ref_png, tgt_png):
+            if os.path.exists(stale):
+                os.remove(stale)
+        return {"video": video, "error": message, "reason": reason}
+    iio.imwrite(ref_png, first)
+    iio.imwrite(tgt_png, last)
+    return None
+
+
 def extract_pairs(videos_dir, frames_dir, *, progress=True, summary=True):
     """Write every video's first frame to `frames_dir/reference/KEY.png` and last to `.../target/KEY.png`.
 
@@ -136,7 +185,7 @@ def extract_pairs(videos_dir, frames_dir, *, progress=True, summary=True):
     Args:
         videos_dir: folder searched recursively for mp4/avi/mov/webm/mkv files.
         frames_dir: output folder; `reference/` and `target/` are created in it.
-        progress: show a progress bar.
+        progress: show a progress line (`kcolor.timing.Progress`).
         summary: end with the summary line on stderr (`report["summary"]` either way).
 
     Returns:
@@ -154,48 +203,20 @@ def extract_pairs(videos_dir, frames_dir, *, progress=True, summary=True):
         raise ValueError(
             f"No videos in videos_dir={videos_dir!r}. Valid extensions: {', '.join(VIDEO_EXTENSIONS)}"
         )
-    stems = {video: _pair_key(video, root) for video in videos}
-    stem_counts = collections.Counter(stems.values())
-    keys = {
-        video: stem if stem_counts[stem] == 1 else f"{stem}_{os.path.splitext(video)[1][1:]}"
-        for video, stem in stems.items()
-    }
-
+    keys = _pair_keys(videos, root)
     frames_dir = os.fspath(frames_dir)
-    ref_dir = os.path.join(frames_dir, REFERENCE_SUBDIR)
-    tgt_dir = os.path.join(frames_dir, TARGET_SUBDIR)
-    os.makedirs(ref_dir, exist_ok=True)
-    os.makedirs(tgt_dir, exist_ok=True)
-    wanted = {f"{k}.png" for k in keys.values()}
-    for folder in (ref_dir, tgt_dir):
-        for fname in os.listdir(folder):
-            if fname.endswith(".png") and fname not in wanted:
-                os.remove(os.path.join(folder, fname))
+    ref_dir, tgt_dir = _frame_folders(frames_dir, keys.values())
 
     failures = []
     bar = Progress("frames", len(videos), unit="videos", enabled=progress)
-    for video in videos:
-        key = keys[video]
-        ref_png = os.path.join(ref_dir, f"{key}.png")
-        tgt_png = os.path.join(tgt_dir, f"{key}.png")
-        try:
-            check_entry(video)  # a pipe would block ffmpeg; a folder or a dangling link has no frames
-            first, last = read_first_last_frames(video)
-        except Exception as err:  # any decoder failure: report the video and go on
-            if isinstance(err, ImageReadError):
-                reason, message = err.reason, str(err)
-            else:
-                reason, message = "cannot decode", f"{video}: cannot decode video ({_complaint(err)})"
-            failures.append({"video": video, "error": message, "reason": reason})
+    for done, video in enumerate(videos, start=1):
+        png = f"{keys[video]}.png"
+        failure = _extract_one(iio, video, os.path.join(ref_dir, png), os.path.join(tgt_dir, png))
+        if failure:
+            failures.append(failure)
             bar.interrupt()  # keep the message off the progress line
-            print(f"skipped {message}", file=sys.stderr, flush=True)
-            for stale in (ref_png, tgt_png):
-                if os.path.exists(stale):
-                    os.remove(stale)
-        else:
-            iio.imwrite(ref_png, first)
-            iio.imwrite(tgt_png, last)
-        bar.step(f"{bar.done + 1 - len(failures)} pairs, {len(failures)} undecodable")
+            print(f"skipped {failure['error']}", file=sys.stderr, flush=True)
+        bar.step(f"{done - len(failures)} pairs, {len(failures)} undecodable")
     bar.close()
 
     report = {
@@ -208,9 +229,7 @@ def extract_pairs(videos_dir, frames_dir, *, progress=True, summary=True):
         "reference_dir": ref_dir,
         "target_dir": tgt_dir,
     }
-    from kcolor.fs import atomic_write_json
-
-    atomic_write_json(os.path.join(frames_dir, "extraction.json"), report)
+    fs.atomic_write_json(os.path.join(frames_dir, "extraction.json"), report)
     if summary:
         print(report["summary"], file=sys.stderr, flush=True)
     return report
@@ -241,7 +260,7 @@ def make_pairs(
         image_size: resize the stored pairs to this square size; None keeps the frames' size.
         split: train/val/test fractions (the paper uses 80/20).
         frames_dir: where the PNG frames go; default `out_dir/NAME_frames`.
-        progress: show a progress bar while decoding.
+        progress: show a progress line while decoding.
 
     Returns:
         The dataset manifest from `write_records`, plus `"extraction"`: the report of
