@@ -27,11 +27,16 @@ Outputs in `out_dir`:
   table.png         the same table rendered as a figure
   grid.png          one row per test image: gray input | each model | ground truth
 
+`evaluate_runs` goes in three steps: checks (`_check_arguments`, then `_plan` loads the
+runs and settles the test set; every bad argument or run is refused before an image is
+read), scoring (`_score`), and writing (`_evaluation`, `_write_outputs`).
+
 Example:
     result = evaluate_runs(["runs/flowers-autoencoder", "runs/flowers-unet_residual"])
     print(result["table_markdown"], result["evaluation"]["test_set"]["digest"])
 """
 
+import dataclasses
 import hashlib
 import os
 
@@ -179,22 +184,65 @@ def evaluate_runs(
     Returns:
         `{"out_dir", "evaluation", "table_markdown"}`.
     """
-    from kcolor.config import TrainConfig
+    _check_arguments(runs, split, image_size, max_images, batch_size, out_dir, fid, fid_weights)
+    plan = _plan(runs, data=data, split=split, fractions=fractions, seed=seed, image_size=image_size, out_dir=out_dir)
+    # Arguments and runs are checked; the work starts here. What only the data can tell (a
+    # missing source, an empty split) `build_eval_split` refuses before any image is scored.
     from kcolor.data import build_eval_split
-    from kcolor.specs import parse_source
 
+    dataset, available, set_info = build_eval_split(plan.set_cfg, split, batch_size=batch_size)
+    scores = _score(plan, dataset, max_images, grid_rows, FIDSets(fid_weights) if fid else None)
+    evaluation = _evaluation(plan, scores, available, set_info)
+    table = _write_outputs(plan, scores, evaluation)
+    return {"out_dir": plan.out_dir, "evaluation": evaluation, "table_markdown": table}
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _check_arguments(runs, split, image_size, max_images, batch_size, out_dir, fid, fid_weights):
+    """Refuse the arguments that are wrong whatever the runs hold, before anything is read."""
     if not runs:
         raise ValueError("evaluate_runs needs at least one run folder")
     if split not in EVAL_SPLITS:
         raise ValueError(f"Unknown evaluation split '{split}'. Valid choices: {', '.join(EVAL_SPLITS)}")
+    if image_size and int(image_size) < 1:  # None (or 0): the largest of the runs' sizes
+        raise ValueError(f"image_size must be a positive number of pixels. Received: image_size={image_size}")
     if max_images is not None and int(max_images) < 1:
         raise ValueError(f"max_images must be >= 1. Received: max_images={max_images}")
+    if int(batch_size) < 1:
+        raise ValueError(f"batch_size must be >= 1. Received: batch_size={batch_size}")
+    if out_dir is not None and fs.exists(out_dir) and not fs.isdir(out_dir):
+        raise ValueError(f"out_dir must be a folder; '{out_dir}' is a file. Received: out_dir={out_dir!r}")
     if fid:
         from kcolor.models.inception import parse_weights
 
         parse_weights(fid_weights, what="fid_weights")
-    loaded = _load_runs(runs)
-    names = _unique_names(runs)
+
+
+@dataclasses.dataclass
+class _Plan:
+    """What one evaluation scores, settled before any image is read."""
+
+    runs: list  # loaded runs (`kcolor.export.run.load_run`)
+    names: list  # their row names, unique
+    source: str
+    split: str
+    fractions: tuple
+    seed: int
+    eval_size: int
+    set_cfg: object  # the TrainConfig the test set is built from
+    out_dir: str
+
+
+def _plan(run_dirs, *, data, split, fractions, seed, image_size, out_dir) -> _Plan:
+    """Load the runs and settle the test set; refuses runs that cannot be scored on it
+    (`TestSetMismatch`, a run that needs reference pairs on single images)."""
+    from kcolor.config import TrainConfig
+    from kcolor.specs import parse_source
+
+    loaded = _load_runs(run_dirs)
+    names = _unique_names(run_dirs)
     source, fractions, seed = resolve_test_set(loaded, data=data, fractions=fractions, seed=seed)
     pairs = parse_source(source).pairs
     for name, run in zip(names, loaded):
@@ -211,89 +259,133 @@ def evaluate_runs(
         # Already-gray images dropped in training (KMHCNet) are dropped here too.
         drop_gray_chroma=max(float(getattr(run.config, "drop_gray_chroma", 0.0) or 0.0) for run in loaded),
     )
-    dataset, available, set_info = build_eval_split(set_cfg, split, batch_size=batch_size)
-
     if out_dir is None:
         out_dir = os.path.join("evaluations", "+".join(names) if len(names) <= 4 else f"{names[0]}+{len(names) - 1}")
-    rows = [*names, GRAY_BASELINE]
-    totals = {name: MetricTotals() for name in rows}
-    truth_colorfulness = MetricTotals(["colorfulness"])
-    grid = {name: [] for name in names}
-    grid_gray, grid_truth, grid_ref = [], [], []
-    digest = hashlib.sha256()
-    ids = []
-    fid_sets = FIDSets(fid_weights) if fid else None
+    return _Plan(loaded, names, source, split, fractions, seed, eval_size, set_cfg, out_dir)
+
+
+# --------------------------------------------------------------------------- scoring
+
+
+def _score(plan, dataset, max_images, grid_rows, fid_sets):
+    """Score every run and the gray baseline on the first `max_images` images of `dataset`."""
+    scores = _Scores(plan, grid_rows, fid_sets)
     for batch in dataset:
-        if max_images is not None and len(ids) >= max_images:
+        if max_images is not None and len(scores.ids) >= max_images:
             break
         if max_images is not None:
-            batch = {k: v[: max_images - len(ids)] for k, v in batch.items()}
+            batch = {k: v[: max_images - len(scores.ids)] for k, v in batch.items()}
+        scores.add(batch)
+    return scores
+
+
+class _Scores:
+    """Running totals of every row over the batches scored so far, the test set's ids and
+    digest, the first `grid_rows` images of each column, and the FID features."""
+
+    def __init__(self, plan, grid_rows, fid_sets):
+        self.plan, self.grid_rows, self.fid_sets = plan, grid_rows, fid_sets
+        self.rows = [*plan.names, GRAY_BASELINE]
+        self.totals = {name: MetricTotals() for name in self.rows}
+        self.truth_colorfulness = MetricTotals(["colorfulness"])
+        self.grid = {name: [] for name in plan.names}
+        self.grid_gray, self.grid_truth, self.grid_ref = [], [], []
+        self.digest = hashlib.sha256()
+        self.ids = []
+
+    def add(self, batch):
+        """Score one batch `{"id", "rgb"[, "reference"]}` with every run and the gray baseline."""
+        batch = dict(batch)
         batch_ids = [i.decode("utf-8", "replace") for i in batch.pop("id").numpy().tolist()]
         truth = batch["rgb"]
         for position, image_id in enumerate(batch_ids):
-            digest.update(image_id.encode("utf-8") + b"\0")
+            self.digest.update(image_id.encode("utf-8") + b"\0")
             for key in sorted(batch):
-                digest.update(to_uint8(batch[key][position].numpy()).tobytes())
-        ids.extend(batch_ids)
+                self.digest.update(to_uint8(batch[key][position].numpy()).tobytes())
+        self.ids.extend(batch_ids)
         gray = _gray_rgb(truth)
-        if fid_sets:
-            fid_sets.add(GROUND_TRUTH, truth)
-            fid_sets.add(GRAY_BASELINE, gray)
-        totals[GRAY_BASELINE].update(gray, truth)
-        truth_colorfulness.update(truth, truth)
-        take = max(0, grid_rows - len(grid_truth))
-        for name, run in zip(names, loaded):
-            pred = predict_rgb(run, batch, eval_size)
-            totals[name].update(pred, truth)
-            if fid_sets:
-                fid_sets.add(name, pred)
-            grid[name].extend(np.asarray(pred[:take]))
-        grid_gray.extend(np.asarray(gray[:take]))
-        grid_truth.extend(np.asarray(truth[:take]))
+        if self.fid_sets:
+            self.fid_sets.add(GROUND_TRUTH, truth)
+            self.fid_sets.add(GRAY_BASELINE, gray)
+        self.totals[GRAY_BASELINE].update(gray, truth)
+        self.truth_colorfulness.update(truth, truth)
+        take = max(0, self.grid_rows - len(self.grid_truth))
+        for name, run in zip(self.plan.names, self.plan.runs):
+            pred = predict_rgb(run, batch, self.plan.eval_size)
+            self.totals[name].update(pred, truth)
+            if self.fid_sets:
+                self.fid_sets.add(name, pred)
+            self.grid[name].extend(np.asarray(pred[:take]))
+        self.grid_gray.extend(np.asarray(gray[:take]))
+        self.grid_truth.extend(np.asarray(truth[:take]))
         if "reference" in batch:
-            grid_ref.extend(np.asarray(batch["reference"][:take]))
+            self.grid_ref.extend(np.asarray(batch["reference"][:take]))
 
-    results = {name: totals[name].summary() for name in rows}
-    results[GROUND_TRUTH] = truth_colorfulness.summary()
+    def results(self) -> dict:
+        results = {name: self.totals[name].summary() for name in self.rows}
+        results[GROUND_TRUTH] = self.truth_colorfulness.summary()
+        return results
+
+    def grid_columns(self) -> list:
+        """The picture grid's columns: (reference |) gray input | each run | ground truth."""
+        columns = [("gray input", self.grid_gray)]
+        if self.grid_ref:
+            columns.insert(0, ("reference", self.grid_ref))
+        return columns + [(name, self.grid[name]) for name in self.plan.names] + [(GROUND_TRUTH, self.grid_truth)]
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _evaluation(plan, scores, available, set_info) -> dict:
+    """The contents of `evaluation.json`: the test set, every row's numbers, and FID if asked for."""
+    from kcolor.specs import parse_source
+
     test_set = {
-        "source": source,
-        "split": split,
-        "fractions": list(fractions),
-        "image_size": eval_size,
-        "count": len(ids),
+        "source": plan.source,
+        "split": plan.split,
+        "fractions": list(plan.fractions),
+        "image_size": plan.eval_size,
+        "count": len(scores.ids),
         "available": available,
         "skipped_unreadable": set_info["skipped"],
-        "ids": ids,
-        "digest": digest.hexdigest(),
+        "ids": scores.ids,
+        "digest": scores.digest.hexdigest(),
     }
-    if parse_source(source).kind == "sample":
-        test_set["seed"] = seed
-    if set_cfg.drop_gray_chroma:
-        test_set["drop_gray_chroma"] = set_cfg.drop_gray_chroma
+    if parse_source(plan.source).kind == "sample":
+        test_set["seed"] = plan.seed
+    if plan.set_cfg.drop_gray_chroma:
+        test_set["drop_gray_chroma"] = plan.set_cfg.drop_gray_chroma
+    named = list(zip(plan.names, plan.runs))
     evaluation = {
-        "data": source,
-        "split": split,
+        "data": plan.source,
+        "split": plan.split,
         "test_set": test_set,
-        "images": {name: totals[name].count for name in rows} | {GROUND_TRUTH: truth_colorfulness.count},
-        "image_sizes": {name: run.image_size for name, run in zip(names, loaded)},
-        "reference_modes": {name: run.config.reference for name, run in zip(names, loaded) if run.io.uses_reference},
-        "runs": {name: fs.absolute(run.run_dir) for name, run in zip(names, loaded)},
-        "results": results,
+        "images": {name: scores.totals[name].count for name in scores.rows}
+        | {GROUND_TRUTH: scores.truth_colorfulness.count},
+        "image_sizes": {name: run.image_size for name, run in named},
+        "reference_modes": {name: run.config.reference for name, run in named if run.io.uses_reference},
+        "runs": {name: fs.absolute(run.run_dir) for name, run in named},
+        "results": scores.results(),
     }
+    if scores.fid_sets:
+        evaluation["fid"] = scores.fid_sets.summary(GROUND_TRUTH)
+    return evaluation
+
+
+def _write_outputs(plan, scores, evaluation) -> str:
+    """Write evaluation.json, evaluation.md, table.png and grid.png; returns the Markdown table."""
+    results, test_set, out_dir = evaluation["results"], evaluation["test_set"], plan.out_dir
     table = format_table(results, test_set)
-    if fid_sets:
-        evaluation["fid"] = fid_sets.summary(GROUND_TRUTH)
+    if "fid" in evaluation:
         table += "\n\n" + format_fid(evaluation["fid"])
-    title = f"{source} — {split} split, {len(ids)} images at {eval_size} px (digest {test_set['digest'][:12]})"
+    title = (f"{plan.source} — {plan.split} split, {test_set['count']} images at {plan.eval_size} px "
+             f"(digest {test_set['digest'][:12]})")
     atomic_write_json(fs.join(out_dir, "evaluation.json"), evaluation)
     atomic_write_text(fs.join(out_dir, "evaluation.md"), f"# Evaluation on {title}\n\n{table}\n")
     save_table_figure(results, fs.join(out_dir, "table.png"), title=title)
-    columns = [("gray input", grid_gray)]
-    if grid_ref:
-        columns.insert(0, ("reference", grid_ref))
-    columns += [(name, grid[name]) for name in names] + [(GROUND_TRUTH, grid_truth)]
-    pictures.save_image_grid(columns, fs.join(out_dir, "grid.png"))
-    return {"out_dir": out_dir, "evaluation": evaluation, "table_markdown": table}
+    pictures.save_image_grid(scores.grid_columns(), fs.join(out_dir, "grid.png"))
+    return table
 
 
 def format_table(results, test_set=None):

@@ -20,7 +20,7 @@ from PIL import Image, ImageFile
 
 from kcolor.data import images, tfds_source
 from kcolor.data.images import ImageReadError, check_image, read_image
-from kcolor.data.sources import DataSourceError
+from kcolor.data.raw import DataSourceError
 from kcolor.errors import ConfigError, KcolorError
 from tests import badfiles
 
@@ -265,7 +265,7 @@ def test_train_from_a_folder_of_bad_files(mixed, trained_on_bad_files):
 
 
 def test_evaluate_on_a_folder_of_bad_files(mixed, trained_on_bad_files, tmp_path, capsys):
-    from kcolor.data.sources import split_ids
+    from kcolor.data.raw import split_ids
 
     folder, bad, good = mixed
     _, _, run_dir = trained_on_bad_files

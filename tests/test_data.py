@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from kcolor import color
+from kcolor import color, pixels
 from kcolor.config import TrainConfig
 from kcolor.data import DataSourceError, build_datasets, load_raw, sample, split_index
 from kcolor.specs import parse_source
@@ -18,7 +18,7 @@ from kcolor.data.augment import make_augment
 from kcolor import pixels
 from kcolor.data import images
 from kcolor.data.images import decode
-from kcolor.data.sources import split_ids
+from kcolor.data.raw import split_ids
 from kcolor.specs import SOURCE_FORMS
 
 

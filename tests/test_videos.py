@@ -90,8 +90,6 @@ def test_extract_pairs_writes_pngs_and_skips_corrupt(video_dir, tmp_path, capsys
 
 
 def test_make_pairs_hands_the_frame_folders_to_write_records(video_dir, tmp_path, monkeypatch):
-    import kcolor.data
-
     calls = []
 
     def fake_write_records(source, name, *, out_dir, split, image_size, verbose):
@@ -99,7 +97,7 @@ def test_make_pairs_hands_the_frame_folders_to_write_records(video_dir, tmp_path
         calls.append(dict(source=source, name=name, out_dir=out_dir, split=split, image_size=image_size))
         return {"counts": {"train": 2, "val": 1, "test": 0}, "source": source}
 
-    monkeypatch.setattr(kcolor.data, "write_records", fake_write_records, raising=False)
+    monkeypatch.setattr(videos, "write_records", fake_write_records)
     out = tmp_path / "records"
     manifest = videos.make_pairs(video_dir, "clips", out_dir=str(out), image_size=32, progress=False)
 

@@ -7,14 +7,18 @@ prefetched `tf.data` pipelines of `{"rgb": [B, S, S, 3]}` (plus `"reference"` fo
 in [0, 1], augmented on the training split only. `write_records` stores any source as
 sharded TFRecords with a manifest (`kcolor make-records`).
 
-Modules:
-    sources      source specs (`parse_source`), hash splits, image folders, pair folders
+Modules, each importing only those listed above it:
+    images       decode / resize / convert one image; finding and checking image files
+    raw          `RawData`, `DataSourceError`, the hash split (`split_index`, `split_ids`)
     sample       the offline `sample` photos and pairs from scikit-image
     tfds_source  tensorflow-datasets, failing fast when offline
-    records      `write_records` / reading shards
-    images       decode / resize / convert one image
+    records      the shard format and reading shards (`load_records`, `read_manifest`)
+    sources      `load_raw`: a source spec to raw splits; image folders, pair folders
+    writer       `write_records`: any source to shards
+    videos       first/last frame pairs of videos (`make_pairs`), written by `writer`
     augment      hue, contrast, flip and crop augmentation
-    pipeline     `build_datasets` and `DataBundle`
+    gray_filter  dropping already-gray images (`drop_gray`)
+    pipeline     `build_datasets`, `build_eval_split` and `DataBundle`
 
 Example:
     bundle = build_datasets(get_config("sample"))
@@ -22,8 +26,10 @@ Example:
 """
 
 from kcolor.data.pipeline import DataBundle, build_datasets, build_eval_split  # noqa: F401
-from kcolor.data.records import load_records, read_manifest, write_records  # noqa: F401
-from kcolor.data.sources import DataSourceError, load_raw, split_index  # noqa: F401
+from kcolor.data.records import load_records, read_manifest  # noqa: F401
+from kcolor.data.raw import DataSourceError, split_index  # noqa: F401
+from kcolor.data.sources import load_raw  # noqa: F401
+from kcolor.data.writer import write_records  # noqa: F401
 
 __all__ = [
     "DataBundle",

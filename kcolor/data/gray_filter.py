@@ -10,7 +10,7 @@ computed on a 64x64 thumbnail) stays below `threshold` on all but 1% of its pixe
 A threshold of 2.0 Lab units (a just-noticeable color difference is about 2.3) keeps
 every photo with any visibly colored region of at least 1% of its area.
 
-`drop_gray(raw, threshold)` filters every split of a `RawData` (kcolor.data.sources) and
+`drop_gray(raw, threshold)` filters every split of a `RawData` (kcolor.data.raw) and
 reports how many images it dropped, in `raw.info["gray_dropped"]` and as a warning.
 `cfg.drop_gray_chroma` (0 = off) turns it on in `build_datasets`.
 
@@ -63,7 +63,7 @@ def drop_gray(raw, threshold):
     """`raw` with its gray images removed from every split (one decoding pass over them).
 
     Args:
-        raw: a `kcolor.data.sources.RawData`.
+        raw: a `kcolor.data.raw.RawData`.
         threshold: chroma in Lab units; 0 or None leaves `raw` unchanged.
 
     Returns:

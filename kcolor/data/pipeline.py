@@ -67,7 +67,8 @@ from kcolor import pixels
 from kcolor.data import images
 from kcolor.data import records as records_lib
 from kcolor.data.gray_filter import drop_gray
-from kcolor.data.sources import AUTOTUNE, load_raw
+from kcolor.data.raw import AUTOTUNE
+from kcolor.data.sources import load_raw
 from kcolor.specs import SPLITS, check_augment, normalize_split, parse_source
 
 REFERENCE_MODES = ("pair", "self")
@@ -267,16 +268,7 @@ def build_datasets(cfg) -> DataBundle:
     size = int(cfg.image_size)
     train_size = augment_lib.crop_size(size) if "crop" in names else size
     sizes = {"train": train_size, "val": size, "test": size}
-    raw = load_raw(
-        spec,
-        split=fractions,
-        sizes=sizes,
-        seed=cfg.seed,
-        data_dir=cfg.data_dir,
-        download=cfg.download,
-    )
-    skipped_reasons = _report_skipped(raw, spec)
-    raw = drop_gray(raw, getattr(cfg, "drop_gray_chroma", 0.0))  # KMHCNet: already-gray images out
+    raw, skipped_reasons = _load(cfg, spec, fractions, sizes)
     if raw.counts["train"] < cfg.batch_size:
         raise ValueError(
             f"The train split of '{spec}' has {raw.counts['train']} examples, fewer than one batch "
@@ -287,42 +279,13 @@ def build_datasets(cfg) -> DataBundle:
     # The "cheating" variant never needs the pair's own reference image decoded.
     keys = ("image", "reference") if pairs and cfg.reference == "pair" else ("image",)
     image_keys = ("rgb", "reference") if len(keys) == 2 else ("rgb",)
-    with_reference = pairs or cfg.reference == "self"
-
+    augment = augment_lib.make_augment(
+        names, size=size, hue_delta=cfg.hue_delta, contrast_range=cfg.contrast_range, image_keys=image_keys
+    )
     # records: shards read as they were written (and not filtered) stream by file.
     shards = raw.info.get("train_shards") if spec.kind == "records" and not raw.info.get("gray_chroma") else None
-    datasets = {}
-    for name in SPLITS:
-        if name == "train" and shards:
-            augment = augment_lib.make_augment(
-                names, size=size, hue_delta=cfg.hue_delta, contrast_range=cfg.contrast_range, image_keys=image_keys
-            )
-            stream = _RecordStream(shards, raw.counts["train"], cfg, _prepare(sizes[name], keys), augment, pairs)
-            datasets[name] = stream.one_pass()
-            train_from = stream.starting_at
-            continue
-        ds = raw.splits[name].map(_prepare(sizes[name], keys), num_parallel_calls=AUTOTUNE)
-        # Known sizes (shards and filters hide them) for progress bars; also checks the counts.
-        ds = ds.apply(tf.data.experimental.assert_cardinality(raw.counts[name]))
-        if cfg.cache:
-            ds = ds.cache()
-        if name == "train":
-            augment = augment_lib.make_augment(
-                names,
-                size=size,
-                hue_delta=cfg.hue_delta,
-                contrast_range=cfg.contrast_range,
-                image_keys=image_keys,
-            )
-            stream = _TrainStream(ds, raw.counts["train"], cfg, augment)
-            datasets[name] = stream.one_pass()
-            train_from = stream.starting_at
-            continue
-        ds = ds.map(_to_float, num_parallel_calls=AUTOTUNE)
-        if cfg.reference == "self":
-            ds = ds.map(_self_reference, num_parallel_calls=AUTOTUNE)
-        ds = ds.batch(int(cfg.batch_size), num_parallel_calls=AUTOTUNE)
-        datasets[name] = with_shard_policy(ds.prefetch(AUTOTUNE), SHARD_DATA)
+    train, train_from = _train_split(raw, cfg, _prepare(train_size, keys), augment, shards)
+    val, test = (_held_out_split(raw, name, cfg, _prepare(sizes[name], keys)) for name in ("val", "test"))
 
     info = {
         "source": str(spec),
@@ -336,7 +299,7 @@ def build_datasets(cfg) -> DataBundle:
         "augment": list(names),
         "hue_delta": float(cfg.hue_delta),
         "contrast_range": list(cfg.contrast_range),
-        "reference": cfg.reference if with_reference else None,
+        "reference": cfg.reference if pairs or cfg.reference == "self" else None,
         "cache": bool(cfg.cache),
         "train_stream": "records shards (auto-shard FILE, not cached)" if shards else "passes (auto-shard DATA)",
         "shuffle_buffer": int(cfg.shuffle_buffer),
@@ -346,7 +309,50 @@ def build_datasets(cfg) -> DataBundle:
         "skipped_reasons": skipped_reasons,
         **raw.info,
     }
-    return DataBundle(datasets["train"], datasets["val"], datasets["test"], dict(raw.counts), info, train_from)
+    return DataBundle(train, val, test, dict(raw.counts), info, train_from)
+
+
+def _load(cfg, spec, fractions, sizes):
+    """`(raw, skipped counts by reason)`: `cfg`'s source read, its skips reported, and
+    (KMHCNet's `drop_gray_chroma`) its already-gray images dropped."""
+    raw = load_raw(
+        spec,
+        split=fractions,
+        sizes=sizes,
+        seed=cfg.seed,
+        data_dir=cfg.data_dir,
+        download=cfg.download,
+    )
+    skipped_reasons = _report_skipped(raw, spec)
+    # Training drops them; evaluation drops them too, to score the test set training saw.
+    return drop_gray(raw, getattr(cfg, "drop_gray_chroma", 0.0)), skipped_reasons
+
+
+def _decoded(raw, name, prepare, cache):
+    """One split decoded and resized (`prepare`), its size asserted, cached if `cache`."""
+    ds = raw.splits[name].map(prepare, num_parallel_calls=AUTOTUNE)
+    # Known sizes (shards and filters hide them) for progress bars; also checks the counts.
+    ds = ds.apply(tf.data.experimental.assert_cardinality(raw.counts[name]))
+    return ds.cache() if cache else ds
+
+
+def _train_split(raw, cfg, prepare, augment, shards):
+    """`(first pass, train_from)` of the training split: streamed by file from the records
+    `shards` when given (`_RecordStream`), else as passes of the decoded split (`_TrainStream`)."""
+    if shards:
+        stream = _RecordStream(shards, raw.counts["train"], cfg, prepare, augment, raw.kind == "pairs")
+    else:
+        stream = _TrainStream(_decoded(raw, "train", prepare, cfg.cache), raw.counts["train"], cfg, augment)
+    return stream.one_pass(), stream.starting_at
+
+
+def _held_out_split(raw, name, cfg, prepare):
+    """The val or test split: decoded, as float, batched with the last partial batch kept."""
+    ds = _decoded(raw, name, prepare, cfg.cache).map(_to_float, num_parallel_calls=AUTOTUNE)
+    if cfg.reference == "self":
+        ds = ds.map(_self_reference, num_parallel_calls=AUTOTUNE)
+    ds = ds.batch(int(cfg.batch_size), num_parallel_calls=AUTOTUNE)
+    return with_shard_policy(ds.prefetch(AUTOTUNE), SHARD_DATA)
 
 
 def build_eval_split(cfg, split="test", *, batch_size=16):
@@ -368,16 +374,7 @@ def build_eval_split(cfg, split="test", *, batch_size=16):
     spec = parse_source(cfg.data)
     fractions = normalize_split(cfg.split)
     size = int(cfg.image_size)
-    raw = load_raw(
-        spec,
-        split=fractions,
-        sizes={name: size for name in SPLITS},
-        seed=cfg.seed,
-        data_dir=cfg.data_dir,
-        download=cfg.download,
-    )
-    skipped_reasons = _report_skipped(raw, spec)
-    raw = drop_gray(raw, getattr(cfg, "drop_gray_chroma", 0.0))  # the same test set as training saw
+    raw, skipped_reasons = _load(cfg, spec, fractions, {name: size for name in SPLITS})
     count = raw.counts[split]
     if count == 0:
         raise ValueError(

@@ -1,4 +1,9 @@
-"""TFRecord shards: `write_records` turns any source into shards, `load_records` reads them.
+"""TFRecord shards: their format (layout, features, manifest) and reading them back.
+
+This module owns the shard format (`FORMAT_VERSION`, `MANIFEST`, `shard_name`) and the
+readers (`read_manifest`, `load_records`, `read_passes`); `kcolor.data.writer` writes
+shards. Reading imports no loader of other sources, so `kcolor.data.sources` can
+dispatch `records:` here while the writer, which reads any source, sits above both.
 
 Layout of `out_dir/NAME/` (what `kcolor make-records SOURCE --name NAME` writes):
 
@@ -16,373 +21,33 @@ Each record is a `tf.train.Example`:
 | `height`, `width`  | stored image size        | target size (`reference_height/width` too) |
 | `format`           | `jpeg` or `png`          | per image: `format`, `reference_format` |
 
-Encoding: a JPEG file is stored as its original bytes (no second lossy pass); PNG files
-are stored as they are (lossless, 16-bit and alpha kept); GIF, BMP and decoded arrays
-(the `sample` crops) are encoded as PNG, losslessly. With `image_size`, each image's
-shorter side is first shrunk to `image_size` (aspect kept, never enlarged); a resized
-JPEG is re-encoded as JPEG quality 95, anything else as PNG.
+`manifest.json` holds the format version, kind (`single` or `pairs`), source, split
+fractions and rule, counts per split, the shard list, the image size policy and the
+skipped images.
 
 Splits are assigned when writing (by hash of the id, or by the `sample` source's
 held-out photos) and the shards of each split are written separately. Reading with the
 same fractions uses those shards directly; reading with other fractions re-splits all
 records by the same id hash, so a folder, its shards and tfds agree on every id.
 
-Writing is atomic: each shard is written under a temporary name and renamed when
-complete; an old `manifest.json` is removed first and the new one written last, so a
-reader never sees a half-written set. `out_dir` may be on any TensorFlow filesystem
-(`gs://bucket/records`, `ram://`): every file goes through `tf.io.gfile` (`kcolor.fs`).
-`manifest.json` holds the format version, kind (`single` or `pairs`), source, split
-fractions and rule, counts per split, the shard list, the image size policy and the
-skipped images.
-
-An entry that cannot be read (a truncated or corrupt file, a link to nothing, a folder
-or a pipe named like an image, an image over `kcolor.data.images.MAX_IMAGE_PIXELS`) is
-skipped with one line naming it and why; the others are all written, the manifest
-counts the skipped ones by reason (`skipped_reasons`), and the run ends with one line
-`make-records NAME: wrote N examples (...) to FOLDER; skipped K of M images: ...`.
-
 Example:
-    manifest = write_records("folder:photos", "photos", split=(0.8, 0.2, 0.0))
+    manifest = read_manifest("tf_records/photos")
     raw = load_records("tf_records/photos", split=(0.8, 0.2, 0.0))
 """
-
-import collections
-import datetime
-import math
-import os
-import sys
-import time
 
 import numpy as np
 import tensorflow as tf
 
 from kcolor import fs
-from kcolor import pixels
-from kcolor.data import images
-from kcolor.data.sources import AUTOTUNE, DataSourceError, RawData, load_raw, split_index
-from kcolor.specs import SPLITS, normalize_split, parse_source
+from kcolor.data.raw import AUTOTUNE, DataSourceError, RawData, split_index
+from kcolor.specs import SPLITS, normalize_split
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
-TARGET_SHARD_BYTES = 64 * 2**20  # about 64 MB per shard
-JPEG_QUALITY = 95
 
 
 def shard_name(name, split, index, total):
     return f"{name}-{split}-{index:05d}-of-{total:05d}.tfrecord"
-
-
-# --------------------------------------------------------------------------- writing
-
-
-def _bytes(value):
-    return tf.train.Feature(bytes_list=tf.train.BytesList(value=[value]))
-
-
-def _int(value):
-    return tf.train.Feature(int64_list=tf.train.Int64List(value=[int(value)]))
-
-
-class _Encoder:
-    """Decodes one image to check it, and returns the bytes to store, its format and size."""
-
-    def __init__(self, image_size):
-        self.image_size = image_size
-        if image_size:
-            self._shrink = tf.function(
-                lambda rgb: pixels.to_uint8(pixels.resize_shorter_side(rgb, image_size)),
-                input_signature=[tf.TensorSpec([None, None, 3], tf.float32)],
-            )
-
-    def __call__(self, value, label="<bytes>"):
-        """`value`: encoded bytes or a uint8 [H, W, 3] array -> (bytes, format, height, width).
-
-        Raises `kcolor.data.images.ImageReadError` (its message starts with `label`) for
-        bytes that do not decode.
-        """
-        if isinstance(value, (bytes, np.bytes_)):
-            data = bytes(value)
-            fmt = images.image_format(data)
-            rgb = images.decode(data, label=label).rgb  # the pipeline's own decoder: what it reads back
-            if not self.image_size and fmt in ("jpeg", "png"):
-                return data, fmt, int(rgb.shape[0]), int(rgb.shape[1])
-            image = self._shrink(tf.constant(rgb)) if self.image_size else pixels.to_uint8(tf.constant(rgb))
-        else:
-            fmt = "array"
-            image = tf.convert_to_tensor(np.asarray(value, np.uint8))
-            if self.image_size:
-                image = self._shrink(pixels.to_float(image))
-        if fmt == "jpeg":
-            encoded, out_fmt = tf.io.encode_jpeg(image, quality=JPEG_QUALITY), "jpeg"
-        else:
-            encoded, out_fmt = tf.io.encode_png(image), "png"
-        return encoded.numpy(), out_fmt, int(image.shape[0]), int(image.shape[1])
-
-
-class _Progress:
-    def __init__(self, name, total, enabled):
-        self.name, self.total, self.enabled = name, total, enabled
-        self.done, self.start, self.last = 0, time.time(), 0.0
-
-    def step(self, split, skipped):
-        self.done += 1
-        now = time.time()
-        if self.enabled and (now - self.last > 0.5 or self.done == self.total):
-            self.last = now
-            rate = self.done / max(now - self.start, 1e-9)
-            sys.stderr.write(
-                f"\rmake-records {self.name}: {self.done}/{self.total} images ({split}), "
-                f"{skipped} skipped, {rate:.0f} img/s"
-            )
-            sys.stderr.flush()
-
-    def close(self):
-        if self.enabled:
-            sys.stderr.write("\n")
-
-
-def _num_shards(count, avg_bytes, requested):
-    if count == 0:
-        return 0
-    if requested:
-        return max(1, min(int(requested), count))
-    return max(1, min(count, math.ceil(count * avg_bytes / TARGET_SHARD_BYTES)))
-
-
-def _estimate_bytes(value):
-    if isinstance(value, (bytes, np.bytes_)):
-        return len(value)
-    return int(np.asarray(value).nbytes) // 2  # PNG of a photo: about half the raw size
-
-
-class _ShardWriter:
-    """One split's shards: example i of `total` goes to shard `i * n // total`; each shard
-    is written under a temporary name and renamed when it is complete."""
-
-    def __init__(self, folder, name, split, total, n_shards):
-        self.folder, self.name, self.split = folder, name, split
-        self.total, self.n_shards = total, n_shards
-        self.index, self.writer, self.tmp_path = -1, None, None
-        self.names = []
-
-    def _final(self, index):
-        return shard_name(self.name, self.split, index, self.n_shards)
-
-    def _advance_to(self, index):
-        while self.index < index:
-            self._finish()
-            self.index += 1
-            self.tmp_path = fs.join(self.folder, f".{self._final(self.index)}.tmp-{os.getpid()}")
-            self.writer = tf.io.TFRecordWriter(self.tmp_path)
-
-    def _finish(self):
-        if self.writer is not None:
-            self.writer.close()
-            fs.rename(self.tmp_path, fs.join(self.folder, self._final(self.index)), overwrite=True)
-            self.names.append(self._final(self.index))
-            self.writer = None
-
-    def write(self, position, serialized):
-        self._advance_to(min(position * self.n_shards // self.total, self.n_shards - 1))
-        self.writer.write(serialized)
-
-    def close(self) -> list:
-        # Shards left empty (their images were all unreadable) still exist: the names promise N.
-        self._advance_to(self.n_shards - 1)
-        self._finish()
-        return self.names
-
-
-def _example(element, encoded, pairs) -> bytes:
-    data, fmt, height, width = encoded["image"]
-    feature = {
-        "id": _bytes(element["id"]),
-        "target" if pairs else "image": _bytes(data),
-        "height": _int(height),
-        "width": _int(width),
-        "format": _bytes(fmt.encode()),
-    }
-    if pairs:
-        ref_data, ref_fmt, ref_height, ref_width = encoded["reference"]
-        feature.update(
-            reference=_bytes(ref_data),
-            reference_height=_int(ref_height),
-            reference_width=_int(ref_width),
-            reference_format=_bytes(ref_fmt.encode()),
-        )
-    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
-
-
-class _Stats:
-    """Stored formats and the range of stored image sizes."""
-
-    def __init__(self):
-        self.formats = {}
-        self.heights, self.widths = [], []
-
-    def add(self, encoded):
-        for _, fmt, height, width in encoded.values():
-            self.formats[fmt] = self.formats.get(fmt, 0) + 1
-            self.heights.append(height)
-            self.widths.append(width)
-
-    def sizes(self):
-        if not self.heights:
-            return {"min_height": None, "min_width": None, "max_height": None, "max_width": None}
-        return {
-            "min_height": min(self.heights),
-            "min_width": min(self.widths),
-            "max_height": max(self.heights),
-            "max_width": max(self.widths),
-        }
-
-
-def _remove_leftovers(folder, name):
-    manifest_path = fs.join(folder, MANIFEST)
-    if fs.exists(manifest_path):
-        fs.remove(manifest_path)  # readers must not pair an old manifest with new shards
-    for leftover in fs.listdir(folder):  # temporary files of an interrupted earlier write
-        if leftover.startswith((f".{name}-", f".{MANIFEST}")) and ".tmp-" in leftover:
-            fs.remove(fs.join(folder, leftover))
-
-
-def write_records(
-    source_spec,
-    name,
-    out_dir="tf_records",
-    *,
-    split=(0.6, 0.2, 0.2),
-    num_shards=None,
-    image_size=None,
-    seed=0,
-    data_dir=None,
-    verbose=True,
-) -> dict:
-    """Write `source_spec` as sharded TFRecords to `out_dir/name/`; returns the manifest.
-
-    Args:
-        source_spec: any source string (see `kcolor.data.parse_source`), single or pairs.
-        name: the dataset name (folder and shard prefix).
-        out_dir: parent folder, local or on any TensorFlow filesystem (`gs://...`).
-        split: train/val/test fractions, assigned by a hash of each image id.
-        num_shards: shards per split; default: about 64 MB per shard.
-        image_size: shrink each image's shorter side to this many pixels before encoding
-            (None keeps the originals; the `sample` source then cuts 256 px crops).
-        seed: crop positions of the `sample` source.
-        data_dir: tensorflow-datasets data dir, for `tfds:` sources.
-        verbose: print progress to stderr.
-
-    Example:
-        write_records("sample", "sample", image_size=128)
-        # tf_records/sample/sample-train-00000-of-00001.tfrecord, ..., manifest.json
-    """
-    spec = parse_source(source_spec)
-    if not name or "/" in name or os.sep in name or name.startswith("."):
-        raise ValueError(f"Records name must be a plain folder name. Received: name={name!r}")
-    fractions = normalize_split(split)
-    sample_size = int(image_size) if image_size else 256
-    raw = load_raw(
-        spec,
-        split=fractions,
-        sizes={s: sample_size for s in SPLITS},
-        seed=seed,
-        data_dir=data_dir,
-        validate=False,  # every image is decoded while writing; failures are counted there
-    )
-    folder = fs.join(out_dir, name)
-    fs.makedirs(folder)
-    _remove_leftovers(folder, name)
-
-    encoder = _Encoder(int(image_size) if image_size else None)
-    pairs = raw.kind == "pairs"
-    image_keys = ("image", "reference") if pairs else ("image",)
-    progress = _Progress(name, sum(raw.counts.values()) + len(raw.skipped), verbose)
-    progress.done = len(raw.skipped)  # refused by the source before any reading
-    counts, shards, skipped, stats = {}, {}, list(raw.skipped), _Stats()
-    # (reason, message) per skipped entry: the source's refusals (links to nothing,
-    # folders, pipes, empty files), then the images that do not decode below.
-    why = [raw.skip_reasons.get(item, ("corrupt", f"{item}: unreadable")) for item in raw.skipped]
-    if verbose:
-        for _, message in why:
-            sys.stderr.write(f"skipped {message}\n")
-    for split_name in SPLITS:
-        counts[split_name], shards[split_name] = 0, []
-        total = raw.counts[split_name]
-        writer = None
-        for position, element in enumerate(raw.splits[split_name].as_numpy_iterator()):
-            if writer is None:
-                avg_bytes = sum(_estimate_bytes(element[k]) for k in image_keys)
-                writer = _ShardWriter(folder, name, split_name, total, _num_shards(total, avg_bytes, num_shards))
-            example_id = element["id"].decode("utf-8", "replace")
-            try:
-                encoded = {
-                    k: encoder(element[k], example_id if k == "image" or not pairs else f"{example_id} ({k})")
-                    for k in image_keys
-                }
-            except (tf.errors.OpError, ValueError) as err:
-                skipped.append(example_id)
-                if isinstance(err, images.ImageReadError):
-                    why.append((err.reason, str(err)))
-                else:
-                    first = (str(err).strip().splitlines() or [type(err).__name__])[0]
-                    why.append(("corrupt", f"{example_id}: {first}"))
-                if verbose:
-                    sys.stderr.write(f"\nskipped {why[-1][1]}\n")
-            else:
-                writer.write(position, _example(element, encoded, pairs))
-                counts[split_name] += 1
-                stats.add(encoded)
-            progress.step(split_name, len(skipped))
-        if writer is not None:
-            shards[split_name] = writer.close()
-    progress.close()
-
-    listed = {f for names in shards.values() for f in names}
-    for stale in fs.listdir(folder):
-        if stale.startswith(f"{name}-") and stale.endswith(".tfrecord") and stale not in listed:
-            fs.remove(fs.join(folder, stale))
-
-    manifest = {
-        "format_version": FORMAT_VERSION,
-        "name": name,
-        "kind": raw.kind,
-        "source": str(spec),
-        "split": list(fractions),
-        "split_rule": raw.info.get("split_rule", "hash"),
-        "counts": counts,
-        "shards": shards,
-        "image_size": {
-            "shorter_side": int(image_size) if image_size else None,
-            "sample_crop": sample_size if spec.kind == "sample" else None,
-            **stats.sizes(),
-        },
-        "encoding": stats.formats,
-        "features": (
-            ["id", "target", "reference", "height", "width", "format"]
-            + ["reference_height", "reference_width", "reference_format"]
-            if pairs
-            else ["id", "image", "height", "width", "format"]
-        ),
-        "skipped": len(skipped),
-        "skipped_examples": skipped[:50],
-        "skipped_reasons": dict(collections.Counter(reason for reason, _ in why)),
-        "seed": seed,
-        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-    }
-    from kcolor.fs import atomic_write_json
-
-    atomic_write_json(fs.join(folder, MANIFEST), manifest)
-    if verbose:
-        line = images.skip_summary([reason for reason, _ in why], sum(counts.values()) + len(skipped),
-                                   "pairs" if pairs else "images")
-        sys.stderr.write(
-            f"make-records {name}: wrote {sum(counts.values())} examples "
-            f"(train {counts['train']}, val {counts['val']}, test {counts['test']}) to {folder}; {line}\n"
-        )
-    return manifest
-
-
-# --------------------------------------------------------------------------- reading
 
 
 def read_manifest(path) -> dict:

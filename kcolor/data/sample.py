@@ -38,7 +38,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from kcolor.data.sources import DataSourceError, RawData
+from kcolor.data.raw import DataSourceError, RawData
 from kcolor.specs import SPLITS, normalize_split
 
 TRAIN_PHOTOS = (

@@ -1,4 +1,4 @@
-"""Data source specs, deterministic splits, and the loaders that turn a source into raw splits.
+"""Source specs to raw splits: `load_raw` dispatches on the kind; image and pair folders are read here.
 
 A source is named by one string (`cfg.data`, `DATA=` in the Makefile, the first argument
 of `kcolor make-records`):
@@ -13,84 +13,31 @@ of `kcolor make-records`):
 | `pairs:records:PATH`              | pair shards written by `write_records`                 |
 | `pairs:sample`                    | stereo and overlapping-crop pairs of the sample photos |
 
-Splits are assigned by a hash of each example's id (a folder's relative path, tfds'
-`tfds_id`), so the same image always lands in the same split, whichever source reads
-it and on whichever machine: `u = Fingerprint64(id) mod 10^6 / 10^6`, train if
-`u < f_train`, val if `u < f_train + f_val`, test otherwise. The `sample` source holds
-out whole photos instead (see `kcolor.data.sample`).
+Splits are assigned by a hash of each example's id (`kcolor.data.raw.split_index`), so
+a folder, its shards and tfds agree on every id; the `sample` source holds out whole
+photos instead (see `kcolor.data.sample`).
 
-A loader returns `RawData`: per split, a `tf.data.Dataset` of `{"id", "image"}` (plus
-`"reference"` for pairs), where an image is either encoded bytes or a decoded uint8
-array; `kcolor.data.pipeline` decodes, resizes, caches and augments them.
+This module owns the dispatch (`load_raw`: a spec to the loader of its kind) and the
+loaders of image folders and pair folders. The other loaders live in their own
+modules (`sample`, `tfds_source`, `records`) and, like this one, return
+`kcolor.data.raw.RawData`; they never import this module back.
 
 Example:
     spec = parse_source("pairs:folder:refs,targets")     # the grammar: kcolor.specs
     raw = load_raw(spec, split=(0.8, 0.2, 0.0))
 """
 
-import dataclasses
 import os
 
 import tensorflow as tf
 
 from kcolor import fs
+from kcolor.data import records, sample, tfds_source
 from kcolor.data.images import IMAGE_EXTENSIONS
-from kcolor.errors import KcolorError
-from kcolor.specs import SPLITS, bad_source, normalize_split, parse_source
+from kcolor.data.raw import AUTOTUNE, DataSourceError, RawData, split_ids
+from kcolor.specs import SPLITS, bad_source, parse_source
 
-AUTOTUNE = tf.data.AUTOTUNE
-_HASH_BUCKETS = 1_000_000
-
-
-class DataSourceError(KcolorError, RuntimeError):
-    """A data source names data that is not there (missing folder, no shards, offline tfds)."""
-
-
-# --------------------------------------------------------------------------- splits
-
-
-def split_index(ids, split):
-    """Split index (0 train, 1 val, 2 test) of each id, from a stable hash of the id.
-
-    Works eagerly on a list of ids and inside a `tf.data` graph on a string tensor; both
-    give the same answer, so shards written by one process split like folders read by
-    another.
-    """
-    fractions = normalize_split(split)
-    ids = tf.convert_to_tensor(ids, tf.string)
-    bucket = tf.strings.to_hash_bucket_fast(ids, _HASH_BUCKETS)
-    u = tf.cast(bucket, tf.float64) / _HASH_BUCKETS
-    train_end = fractions[0]
-    val_end = fractions[0] + fractions[1]
-    index = tf.where(u < train_end, 0, tf.where(u < val_end, 1, 2))
-    return tf.cast(index, tf.int32)
-
-
-def split_ids(ids, split) -> dict:
-    """Python list of ids -> {"train": [positions], "val": [...], "test": [...]}."""
-    out = {name: [] for name in SPLITS}
-    if not ids:
-        return out
-    for position, index in enumerate(split_index(list(ids), split).numpy().tolist()):
-        out[SPLITS[index]].append(position)
-    return out
-
-
-# --------------------------------------------------------------------------- raw data
-
-
-@dataclasses.dataclass
-class RawData:
-    """Per split: a dataset of {"id", "image"[, "reference"]} (bytes or uint8), its size, notes."""
-
-    splits: dict
-    counts: dict
-    kind: str  # single | pairs
-    info: dict = dataclasses.field(default_factory=dict)
-    skipped: list = dataclasses.field(default_factory=list)  # ids/paths that could not be read
-    # Why each skipped id was skipped: {id: (reason, message)}, reason from
-    # `kcolor.data.images.SKIP_REASONS`, message naming the file.
-    skip_reasons: dict = dataclasses.field(default_factory=dict)
+# --------------------------------------------------------------------------- dispatch
 
 
 def load_raw(spec, *, split=(0.6, 0.2, 0.2), sizes=None, seed=0, data_dir=None, download=True, validate=True):
@@ -112,20 +59,14 @@ def load_raw(spec, *, split=(0.6, 0.2, 0.2), sizes=None, seed=0, data_dir=None, 
     spec = parse_source(spec)
     sizes = sizes or {name: 256 for name in SPLITS}
     if spec.kind == "sample":
-        from kcolor.data import sample
-
         return sample.load_sample(pairs=spec.pairs, split=split, sizes=sizes, seed=seed)
     if spec.kind == "folder":
         if spec.pairs:
             return _load_pair_folders(spec.reference_dir, spec.target_dir, split, validate)
         return _load_folder(spec.path, split, validate)  # folder:~/photos (parse_source expanded it)
     if spec.kind == "records":
-        from kcolor.data import records
-
         return records.load_records(spec.path, split=split, pairs=spec.pairs)
     if spec.kind == "tfds":
-        from kcolor.data import tfds_source
-
         return tfds_source.load_tfds(spec.name, spec.tfds_split, split=split, data_dir=data_dir, download=download)
     raise bad_source(str(spec), f"unknown kind '{spec.kind}'")
 

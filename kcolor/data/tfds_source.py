@@ -28,7 +28,7 @@ import urllib.parse
 import tensorflow as tf
 
 from kcolor import fs
-from kcolor.data.sources import AUTOTUNE, DataSourceError, RawData, split_index
+from kcolor.data.raw import AUTOTUNE, DataSourceError, RawData, split_index
 from kcolor.specs import SPLITS
 
 CONNECT_TIMEOUT = 3.0

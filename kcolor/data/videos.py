@@ -5,7 +5,7 @@ section 4.1.2) builds its reference
 colorization data from KoNViD videos: the first and the last frame of a video share most
 of their objects but differ in view, so the first frame is a fair color reference for
 the last. `make_pairs` does this for every video in a folder tree and writes the pairs
-as TFRecord shards through `kcolor.data.write_records("pairs:folder:REF,TGT", ...)`.
+as TFRecord shards through `kcolor.data.writer.write_records("pairs:folder:REF,TGT", ...)`.
 
 Videos are decoded with imageio-ffmpeg (it ships its own ffmpeg binary) and frames are
 written as PNGs with imageio; both come with the `video` extra
@@ -23,12 +23,13 @@ Example:
 import collections
 import os
 import sys
-import time
 
 import numpy as np
 
 from kcolor import fs
 from kcolor.data.images import ImageReadError, check_entry, find_entries, skip_summary
+from kcolor.data.writer import write_records
+from kcolor.timing import Progress
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".webm", ".mkv")
 REFERENCE_SUBDIR = "reference"
@@ -115,23 +116,60 @@ def read_first_last_frames(path):
     return first, last.copy()
 
 
-def _show_progress(done, total, failed, start):
-    rate = done / max(time.monotonic() - start, 1e-9)
-    width = 30
-    filled = width * done // total
-    line = (
-        f"\rframes [{'=' * filled}{'.' * (width - filled)}] {done}/{total} videos, "
-        f"{done - failed} pairs, {failed} undecodable, {rate:.1f} videos/s"
-    )
-    sys.stderr.write(line + ("\n" if done == total else ""))
-    sys.stderr.flush()
-
-
 def _pair_key(path, root):
     """File stem for a video's pair; sub-folders are joined with '__' to keep names unique."""
     rel = os.path.relpath(path, root)
     stem = os.path.splitext(rel)[0]
     return stem.replace(os.sep, "__")
+
+
+def _pair_keys(videos, root) -> dict:
+    """`{video: KEY}`: the `_pair_key` of each video, its extension appended when two
+    videos share a stem (`same.mp4`, `same.mkv` -> `same_mp4`, `same_mkv`)."""
+    stems = {video: _pair_key(video, root) for video in videos}
+    stem_counts = collections.Counter(stems.values())
+    return {
+        video: stem if stem_counts[stem] == 1 else f"{stem}_{os.path.splitext(video)[1][1:]}"
+        for video, stem in stems.items()
+    }
+
+
+def _frame_folders(frames_dir, keys):
+    """`(reference_dir, target_dir)` in `frames_dir`, created, and emptied of the PNGs of
+    videos not in `keys` (an earlier run's), so that they hold exactly this extraction."""
+    ref_dir = os.path.join(frames_dir, REFERENCE_SUBDIR)
+    tgt_dir = os.path.join(frames_dir, TARGET_SUBDIR)
+    os.makedirs(ref_dir, exist_ok=True)
+    os.makedirs(tgt_dir, exist_ok=True)
+    wanted = {f"{k}.png" for k in keys}
+    for folder in (ref_dir, tgt_dir):
+        for fname in os.listdir(folder):
+            if fname.endswith(".png") and fname not in wanted:
+                os.remove(os.path.join(folder, fname))
+    return ref_dir, tgt_dir
+
+
+def _extract_one(iio, video, ref_png, tgt_png):
+    """Write one video's first frame to `ref_png` and its last to `tgt_png`.
+
+    Returns None, or for a video that cannot be read `{"video", "error", "reason"}`
+    (then the PNGs an earlier run wrote for it are removed, so no stale pair stays).
+    """
+    try:
+        check_entry(video)  # a pipe would block ffmpeg; a folder or a dangling link has no frames
+        first, last = read_first_last_frames(video)
+    except Exception as err:  # any decoder failure: report the video and go on
+        if isinstance(err, ImageReadError):
+            reason, message = err.reason, str(err)
+        else:
+            reason, message = "cannot decode", f"{video}: cannot decode video ({_complaint(err)})"
+        for stale in (ref_png, tgt_png):
+            if os.path.exists(stale):
+                os.remove(stale)
+        return {"video": video, "error": message, "reason": reason}
+    iio.imwrite(ref_png, first)
+    iio.imwrite(tgt_png, last)
+    return None
 
 
 def extract_pairs(videos_dir, frames_dir, *, progress=True, summary=True):
@@ -147,7 +185,7 @@ def extract_pairs(videos_dir, frames_dir, *, progress=True, summary=True):
     Args:
         videos_dir: folder searched recursively for mp4/avi/mov/webm/mkv files.
         frames_dir: output folder; `reference/` and `target/` are created in it.
-        progress: show a progress bar.
+        progress: show a progress line (`kcolor.timing.Progress`).
         summary: end with the summary line on stderr (`report["summary"]` either way).
 
     Returns:
@@ -165,50 +203,21 @@ def extract_pairs(videos_dir, frames_dir, *, progress=True, summary=True):
         raise ValueError(
             f"No videos in videos_dir={videos_dir!r}. Valid extensions: {', '.join(VIDEO_EXTENSIONS)}"
         )
-    stems = {video: _pair_key(video, root) for video in videos}
-    stem_counts = collections.Counter(stems.values())
-    keys = {
-        video: stem if stem_counts[stem] == 1 else f"{stem}_{os.path.splitext(video)[1][1:]}"
-        for video, stem in stems.items()
-    }
-
+    keys = _pair_keys(videos, root)
     frames_dir = os.fspath(frames_dir)
-    ref_dir = os.path.join(frames_dir, REFERENCE_SUBDIR)
-    tgt_dir = os.path.join(frames_dir, TARGET_SUBDIR)
-    os.makedirs(ref_dir, exist_ok=True)
-    os.makedirs(tgt_dir, exist_ok=True)
-    wanted = {f"{k}.png" for k in keys.values()}
-    for folder in (ref_dir, tgt_dir):
-        for fname in os.listdir(folder):
-            if fname.endswith(".png") and fname not in wanted:
-                os.remove(os.path.join(folder, fname))
+    ref_dir, tgt_dir = _frame_folders(frames_dir, keys.values())
 
     failures = []
-    start = time.monotonic()
-    for i, video in enumerate(videos, start=1):
-        key = keys[video]
-        ref_png = os.path.join(ref_dir, f"{key}.png")
-        tgt_png = os.path.join(tgt_dir, f"{key}.png")
-        try:
-            check_entry(video)  # a pipe would block ffmpeg; a folder or a dangling link has no frames
-            first, last = read_first_last_frames(video)
-        except Exception as err:  # any decoder failure: report the video and go on
-            if isinstance(err, ImageReadError):
-                reason, message = err.reason, str(err)
-            else:
-                reason, message = "cannot decode", f"{video}: cannot decode video ({_complaint(err)})"
-            failures.append({"video": video, "error": message, "reason": reason})
-            if progress and i > 1:
-                sys.stderr.write("\n")  # keep the message off the progress line
-            print(f"skipped {message}", file=sys.stderr, flush=True)
-            for stale in (ref_png, tgt_png):
-                if os.path.exists(stale):
-                    os.remove(stale)
-        else:
-            iio.imwrite(ref_png, first)
-            iio.imwrite(tgt_png, last)
-        if progress:
-            _show_progress(i, len(videos), len(failures), start)
+    bar = Progress("frames", len(videos), unit="videos", enabled=progress)
+    for done, video in enumerate(videos, start=1):
+        png = f"{keys[video]}.png"
+        failure = _extract_one(iio, video, os.path.join(ref_dir, png), os.path.join(tgt_dir, png))
+        if failure:
+            failures.append(failure)
+            bar.interrupt()  # keep the message off the progress line
+            print(f"skipped {failure['error']}", file=sys.stderr, flush=True)
+        bar.step(f"{done - len(failures)} pairs, {len(failures)} undecodable")
+    bar.close()
 
     report = {
         "videos": len(videos),
@@ -220,9 +229,7 @@ def extract_pairs(videos_dir, frames_dir, *, progress=True, summary=True):
         "reference_dir": ref_dir,
         "target_dir": tgt_dir,
     }
-    from kcolor.fs import atomic_write_json
-
-    atomic_write_json(os.path.join(frames_dir, "extraction.json"), report)
+    fs.atomic_write_json(os.path.join(frames_dir, "extraction.json"), report)
     if summary:
         print(report["summary"], file=sys.stderr, flush=True)
     return report
@@ -242,7 +249,7 @@ def make_pairs(
 
     Extracts the frames with `extract_pairs` into `frames_dir` (default
     `out_dir/NAME_frames`), then writes `out_dir/NAME` with
-    `kcolor.data.write_records("pairs:folder:REF_DIR,TGT_DIR", name, ...)`; pairs are
+    `kcolor.data.writer.write_records("pairs:folder:REF_DIR,TGT_DIR", name, ...)`; pairs are
     matched by file name, first frame = reference, last frame = target. Train on it with
     `--set data=pairs:records:OUT_DIR/NAME`.
 
@@ -253,7 +260,7 @@ def make_pairs(
         image_size: resize the stored pairs to this square size; None keeps the frames' size.
         split: train/val/test fractions (the paper uses 80/20).
         frames_dir: where the PNG frames go; default `out_dir/NAME_frames`.
-        progress: show a progress bar while decoding.
+        progress: show a progress line while decoding.
 
     Returns:
         The dataset manifest from `write_records`, plus `"extraction"`: the report of
@@ -287,8 +294,6 @@ def make_pairs(
                 f"The frames folder {folder!r} contains a comma, which the 'pairs:folder:REF,TGT' "
                 "source cannot express; pass a frames_dir without commas"
             )
-    from kcolor.data import write_records
-
     # Quiet: its own summary would be a second one; frame pairs it refuses join ours.
     manifest = write_records(
         f"pairs:folder:{report['reference_dir']},{report['target_dir']}",
