@@ -15,7 +15,6 @@ from kcolor.data import DataSourceError, build_datasets, load_raw, sample, split
 from kcolor.specs import parse_source
 from kcolor.data import tfds_source
 from kcolor.data.augment import make_augment
-from kcolor import pixels
 from kcolor.data import images
 from kcolor.data.images import decode
 from kcolor.data.raw import split_ids
