@@ -49,7 +49,8 @@ before each validation and checkpoint (`_Run.sync_statistics`), so every worker
 validates and saves the same weights (`weights_sha256` in the result is equal on all).
 
 A `datasets=` argument resumes exactly only when it yields the same batches on every
-pass. `on_nonfinite=skip_batch` needs a single replica: a conditional update cannot run
+pass. `hooks=` (a `kcolor.training.hooks.RunHooks`) hears each phase of the run: a train
+step, a checkpoint write, each end-of-epoch file. `on_nonfinite=skip_batch` needs a single replica: a conditional update cannot run
 inside a distributed step, so with more replicas the run is refused before it starts.
 
 Example:
@@ -80,6 +81,7 @@ from kcolor.training import tb
 from kcolor.pictures import grid_image, save_loss_curve, save_sample_grid
 from kcolor.training.figures import as_colorized
 from kcolor.training.history import History
+from kcolor.training.hooks import PhaseCalls
 from kcolor.fs import atomic_write_json
 from kcolor.training.optimizers import make_optimizer
 from kcolor.training.precision import resolve_precision
@@ -90,9 +92,6 @@ from kcolor.training.strategy import describe_strategy, is_chief, make_strategy,
 # Loss settings of a GAN whose builder does not return a "gan_loss" entry.
 GAN_LOSS_DEFAULTS = {"adv_loss": "bce", "recon_loss": "l1", "recon_weight": 100.0}
 STEP_LOG_EVERY = 10  # TensorBoard step scalars every this many steps
-
-# What the kill test may name as a phase (kcolor.training.resume.KillPoints).
-KILL_PHASES = ("step", "checkpoint", "history", "figures", "colorizer")
 
 
 def default_run_dir(cfg):
@@ -233,7 +232,7 @@ class _EpochStats:
 class _Run:
     """State of one `train` call; `train` below is the public entry point."""
 
-    def __init__(self, cfg, run_dir, datasets, verbose, strategy):
+    def __init__(self, cfg, run_dir, datasets, verbose, strategy, hooks=None):
         self.cfg = cfg
         self.verbose = verbose
         # Made by `train` before any other TensorFlow op: a multi-worker strategy
@@ -242,6 +241,7 @@ class _Run:
         self.chief = is_chief(strategy)
         self.num_workers = _num_workers(strategy)
         self._sync_fn = None
+        self.phases = PhaseCalls(hooks)
         self.restored_state = {}  # what `restore` found; stays empty when nothing is restored
         self.run_dir = fs.path_str(run_dir)  # a string: Path would turn gs:// into gs:/
         self.spec = get_model(cfg.model)
@@ -450,7 +450,7 @@ class _Run:
         """Write a checkpoint of the whole run state; the previous one stays latest until it is complete."""
         self.sync_statistics()
         self._sync_state(stats, history if history is not None else self.history)
-        self.kill.hit("checkpoint")
+        self.phases("checkpoint")
         path = self.save_manager.save(checkpoint_number=int(self.step.numpy()))
         if self.worker_dir is not None:
             fs.rmtree(fs.join(self.worker_dir, "checkpoints"))
@@ -530,7 +530,7 @@ class _Run:
             self._consistent = False  # weights moved, counters not yet: no checkpoint now
             losses = {k: float(v) for k, v in self.train_fn(batch).items()}
             dt = time.perf_counter() - t0
-            self.kill.hit("step")
+            self.phases("step")
             step = int(self.step.numpy()) + 1
             skipped = losses.pop("skipped", 0.0) > 0
             bad = resume_lib.first_nonfinite(losses)
@@ -670,11 +670,11 @@ class _Run:
     def _write_epoch_files(self, epoch):
         if not self.chief:
             return
-        self.kill.hit("history")
+        self.phases("history")
         self.history.save(self.run_dir)
-        self.kill.hit("figures")
+        self.phases("figures")
         self.write_figures(self.history, epoch)
-        self.kill.hit("colorizer")
+        self.phases("colorizer")
         self.save_colorizer()
 
     def _epoch_files_current(self):
@@ -698,7 +698,6 @@ class _Run:
 
     def run(self, max_steps=None):
         cfg = self.cfg
-        self.kill = resume_lib.KillPoints()
         self._datasets()
         self._compile()
         self._check_workers_restored_alike()
@@ -763,7 +762,7 @@ class _Run:
         }
 
 
-def train(cfg, *, run_dir=None, max_steps=None, verbose=1, datasets=None):
+def train(cfg, *, run_dir=None, max_steps=None, verbose=1, datasets=None, hooks=None):
     """Train `cfg` into a run folder; resume it if the folder holds a checkpoint.
 
     Args:
@@ -775,6 +774,7 @@ def train(cfg, *, run_dir=None, max_steps=None, verbose=1, datasets=None):
         datasets: use these instead of `kcolor.data.build_datasets(cfg)`: an object or
             dict with `train`, `val` (optional), `test` (optional) batched tf.data
             datasets of `{"rgb": [B, S, S, 3]}` in [0, 1], and optional `counts`.
+        hooks: a `kcolor.training.hooks.RunHooks`, called at each phase of the run.
 
     Returns:
         dict with `run_dir`, `losses` (last epoch's train means), `val` (last
@@ -803,7 +803,7 @@ def train(cfg, *, run_dir=None, max_steps=None, verbose=1, datasets=None):
     old_config, changed = resume_lib.check_resumable(run_dir, cfg, move=chief)  # only the chief moves files
     if chief:
         fs.makedirs(run_dir)
-    run = _Run(cfg, run_dir, datasets, verbose, strategy)
+    run = _Run(cfg, run_dir, datasets, verbose, strategy, hooks)
     try:
         if cfg.resume != "restart":  # restart: the chief moved the checkpoints aside (a worker may look first)
             run.restore()
