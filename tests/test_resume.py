@@ -140,10 +140,26 @@ def _cfg(*overrides):
     )
 
 
-def _datasets():
-    rgb = tf.image.resize(np.random.default_rng(0).random((8, 4, 4, 3)).astype(np.float32), (32, 32))
-    ds = tf.data.Dataset.from_tensor_slices({"rgb": rgb}).batch(4)
-    return {"train": ds, "val": ds, "counts": {"train": 8, "val": 8, "test": 0}}
+def _rgb(n=8):
+    return tf.image.resize(np.random.default_rng(0).random((n, 4, 4, 3)).astype(np.float32), (32, 32)).numpy()
+
+
+def _photos(tmp_path, n=8):
+    """Overrides that train on a folder of `n` small PNGs (6 train, 2 val by the 75/25 hash split)."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i, image in enumerate(_rgb(n)):
+        tf.io.write_file(str(folder / f"{i}.png"), tf.io.encode_png(tf.image.convert_image_dtype(image, tf.uint8)))
+    return [f"data=folder:{folder}", "split=0.75,0.25"]
+
+
+def _bundle(train_rgb):
+    """A `DataBundle` training on `train_rgb` (batches of 4), data no source holds (NaN); `_rgb()` validates."""
+    from kcolor.data import DataBundle
+
+    train = tf.data.Dataset.from_tensor_slices({"rgb": train_rgb}).batch(4)
+    val = tf.data.Dataset.from_tensor_slices({"rgb": _rgb()}).batch(4)
+    return DataBundle(train, val, None, {"train": len(train_rgb), "val": 8, "test": 0}, {})
 
 
 def test_changed_config_refused_then_continue_records_it(tmp_path):
@@ -151,21 +167,20 @@ def test_changed_config_refused_then_continue_records_it(tmp_path):
     from kcolor.training.loop import train
 
     run = tmp_path / "run"
-    train(_cfg(), run_dir=run, datasets=_datasets(), verbose=0)
+    data = _photos(tmp_path)
+    train(_cfg(*data), run_dir=run, verbose=0)
     with pytest.raises(ConfigError) as err:
-        train(_cfg("epochs=2", "learning_rate=0.002"), run_dir=run, datasets=_datasets(), verbose=0)
+        train(_cfg("epochs=2", "learning_rate=0.002", *data), run_dir=run, verbose=0)
     message = str(err.value)
     assert "learning_rate" in message and "resume=continue" in message and "\n" not in message
     assert "epochs" not in message.split("changed:")[1].split(";")[0]  # a free key is not a change
-    result = train(_cfg("epochs=2", "learning_rate=0.002", "resume=continue"), run_dir=run, datasets=_datasets(),
-                   verbose=0)
+    result = train(_cfg("epochs=2", "learning_rate=0.002", "resume=continue", *data), run_dir=run, verbose=0)
     assert result["epoch"] == 2 and result["step"] == 4
     assert "learning_rate" in result["history"][1]["config_change"]
     changes = json.loads((run / "config_changes.json").read_text())
     assert changes[0]["changed"]["learning_rate"][1] == 0.002 and changes[0]["step"] == 2
     # restart: the old run moves aside and training starts from step 0.
-    result = train(_cfg("loss=mae", "learning_rate=0.003", "resume=restart"), run_dir=run, datasets=_datasets(),
-                   verbose=0)
+    result = train(_cfg("loss=mae", "learning_rate=0.003", "resume=restart", *data), run_dir=run, verbose=0)
     assert result["step"] == 2 and len(result["history"]) == 1
     assert list(run.glob("restarted-*/checkpoints"))
 
@@ -174,13 +189,12 @@ def test_nan_loss_stops_naming_the_step_and_writes_nothing(tmp_path):
     from kcolor.training.loop import train
 
     run = tmp_path / "run"
-    train(_cfg(), run_dir=run, datasets=_datasets(), verbose=0)
+    train(_cfg(), run_dir=run, bundle=_bundle(_rgb()), verbose=0)
     before = {p.name: p.stat().st_mtime_ns for p in run.rglob("*") if p.is_file()}
     latest = tf.train.latest_checkpoint(str(run / "checkpoints"))
-    nan = _datasets()
-    nan["train"] = nan["train"].map(lambda b: {"rgb": b["rgb"] * float("nan")})
+    nan = _bundle(_rgb() * np.float32("nan"))
     with pytest.raises(resume_lib.NonFiniteLossError) as err:
-        train(_cfg("epochs=2", "checkpoint_every_steps=1"), run_dir=run, datasets=nan, verbose=0)
+        train(_cfg("epochs=2", "checkpoint_every_steps=1"), run_dir=run, bundle=nan, verbose=0)
     message = str(err.value)
     assert "step 3" in message and "nan" in message and Path(latest).name in message
     after = {p.name: p.stat().st_mtime_ns for p in run.rglob("*") if p.is_file() and p.name in before}
@@ -233,12 +247,9 @@ def test_skip_batch_skips_and_counts_a_nan_batch(tmp_path):
 
     from kcolor.training.loop import train
 
-    rgb = tf.image.resize(np.random.default_rng(0).random((12, 4, 4, 3)).astype(np.float32), (32, 32)).numpy()
+    rgb = _rgb(12)
     rgb[4:8] = np.nan  # the second of three batches
-    ds = tf.data.Dataset.from_tensor_slices({"rgb": rgb}).batch(4)
-    val = _datasets()["val"]
-    data = {"train": ds, "val": val, "counts": {"train": 12, "val": 8, "test": 0}}
-    result = train(_cfg("steps_per_epoch=3", "on_nonfinite=skip_batch"), run_dir=tmp_path / "run", datasets=data,
+    result = train(_cfg("steps_per_epoch=3", "on_nonfinite=skip_batch"), run_dir=tmp_path / "run", bundle=_bundle(rgb),
                    verbose=0)
     assert result["skipped_batches"] == 1 and result["step"] == 3
     assert result["history"][0]["skipped_batches"] == 1

@@ -48,10 +48,13 @@ moving statistics, which Keras updates per replica, are averaged over the replic
 before each validation and checkpoint (`_Run.sync_statistics`), so every worker
 validates and saves the same weights (`weights_sha256` in the result is equal on all).
 
-A `datasets=` argument resumes exactly only when it yields the same batches on every
-pass. `hooks=` (a `kcolor.training.hooks.RunHooks`) hears each phase of the run: a train
-step, a checkpoint write, each end-of-epoch file. `on_nonfinite=skip_batch` needs a single replica: a conditional update cannot run
-inside a distributed step, so with more replicas the run is refused before it starts.
+A `bundle=` argument (a `kcolor.data.DataBundle` built by the caller) resumes exactly
+when its `train_from(step)` gives the batches from `step` on (`build_datasets`' does),
+or, without `train_from`, when its `train` split yields the same batches on every pass.
+`hooks=` (a `kcolor.training.hooks.RunHooks`) hears each phase of the run: a train
+step, a checkpoint write, each end-of-epoch file. `on_nonfinite=skip_batch` needs a
+single replica: a conditional update cannot run inside a distributed step, so with more
+replicas the run is refused before it starts.
 
 Example:
     cfg = apply_overrides(get_config("sample"), ["model=pix2pix", "epochs=2"])
@@ -98,38 +101,11 @@ def default_run_dir(cfg):
     return fs.join("runs", f"{cfg.config_name}-{cfg.model}")
 
 
-@dataclasses.dataclass
-class _Bundle:
-    train: tf.data.Dataset
-    val: tf.data.Dataset = None
-    test: tf.data.Dataset = None
-    counts: dict = dataclasses.field(default_factory=dict)
-    train_from: object = None  # step -> the training stream from that batch (kcolor.data.DataBundle)
-    info: dict = dataclasses.field(default_factory=dict)
-
-
-def _as_bundle(datasets):
-    if isinstance(datasets, dict):
-        return _Bundle(
-            datasets["train"], datasets.get("val"), datasets.get("test"), dict(datasets.get("counts") or {}),
-            datasets.get("train_from"), dict(datasets.get("info") or {}),
-        )
-    return _Bundle(
-        datasets.train,
-        getattr(datasets, "val", None),
-        getattr(datasets, "test", None),
-        dict(getattr(datasets, "counts", None) or {}),
-        getattr(datasets, "train_from", None),
-        dict(getattr(datasets, "info", None) or {}),
-    )
-
-
 def _build_datasets(cfg):
-    try:
-        from kcolor.data import build_datasets
-    except ImportError as err:
-        raise RuntimeError(f"kcolor.data.build_datasets is not available ({err}); pass datasets= to train()") from None
-    return _as_bundle(build_datasets(cfg))
+    # Imported here: the data floor loads only when a run needs it.
+    from kcolor.data import build_datasets
+
+    return build_datasets(cfg)
 
 
 class _MixedPrecision:
@@ -232,7 +208,7 @@ class _EpochStats:
 class _Run:
     """State of one `train` call; `train` below is the public entry point."""
 
-    def __init__(self, cfg, run_dir, datasets, verbose, strategy, hooks=None):
+    def __init__(self, cfg, run_dir, bundle, verbose, strategy, hooks=None):
         self.cfg = cfg
         self.verbose = verbose
         # Made by `train` before any other TensorFlow op: a multi-worker strategy
@@ -246,13 +222,13 @@ class _Run:
         self.run_dir = fs.path_str(run_dir)  # a string: Path would turn gs:// into gs:/
         self.spec = get_model(cfg.model)
         self.io = get_io(self.spec.io)
-        self.bundle = _as_bundle(datasets) if datasets is not None else _build_datasets(cfg)
+        self.bundle = bundle if bundle is not None else _build_datasets(cfg)
         # mixed_precision=auto becomes the policy this device runs best (kcolor.training.precision).
         # config.json keeps the value asked for; self.precision is the policy in effect.
         self.precision, reason = resolve_precision(cfg.mixed_precision, self.strategy)
         if verbose:
             print(f"{describe_strategy(self.strategy, cfg.batch_size)}; {reason} -> {self.precision}")
-            stream = self.bundle.info.get("train_stream")
+            stream = (self.bundle.info or {}).get("train_stream")
             if self.num_workers > 1 and stream:
                 print(f"Training data: {stream}; {self.num_workers} workers")
         self._build_networks()
@@ -354,9 +330,9 @@ class _Run:
     def _train_stream(self):
         """The training batches from the checkpoint's global step on (exact data position).
 
-        A bundle from `kcolor.data.build_datasets` gives `train_from(step)` (each pass fixed
-        by (seed, pass)); a dataset passed to `train` is repeated and skipped to `step`,
-        which is exact when it yields the same batches on every pass.
+        A bundle with `train_from(step)` (`kcolor.data.build_datasets`: each pass fixed by
+        (seed, pass)) gives it; without one the train split is repeated and skipped to
+        `step`, which is exact when it yields the same batches on every pass.
         """
         step = int(self.step.numpy())
         if self.bundle.train_from is not None:
@@ -373,12 +349,13 @@ class _Run:
             val = self.bundle.val.take(cfg.val_steps) if cfg.val_steps else self.bundle.val
             self.dist_val = self.strategy.experimental_distribute_dataset(val)
         cardinality = int(self.bundle.train.cardinality().numpy())
+        counts = self.bundle.counts or {}
         if cfg.steps_per_epoch:
             self.steps_per_epoch = int(cfg.steps_per_epoch)
         elif cardinality > 0:
             self.steps_per_epoch = cardinality
-        elif self.bundle.counts.get("train"):
-            self.steps_per_epoch = math.ceil(self.bundle.counts["train"] / cfg.batch_size)
+        elif counts.get("train"):
+            self.steps_per_epoch = math.ceil(counts["train"] / cfg.batch_size)
         else:
             self.steps_per_epoch = None  # unknown: one full pass, however long
 
@@ -762,18 +739,19 @@ class _Run:
         }
 
 
-def train(cfg, *, run_dir=None, max_steps=None, verbose=1, datasets=None, hooks=None):
+def train(cfg, *, run_dir=None, max_steps=None, verbose=1, bundle=None, hooks=None):
     """Train `cfg` into a run folder; resume it if the folder holds a checkpoint.
 
     Args:
         cfg: a `TrainConfig`. Recipe fields left as None (learning rate, betas, loss)
             come from the model's registered `defaults` (`kcolor.config.resolve_config`).
         run_dir: the run folder; default `cfg.run_dir`, else `runs/<config>-<model>`.
-        max_steps: stop (and checkpoint) once the global step reaches this; for tests.
+        max_steps: stop (and checkpoint) once the global step reaches this.
         verbose: 0 silent, 1 progress bar and one line per epoch, 2 also checkpoints.
-        datasets: use these instead of `kcolor.data.build_datasets(cfg)`: an object or
-            dict with `train`, `val` (optional), `test` (optional) batched tf.data
-            datasets of `{"rgb": [B, S, S, 3]}` in [0, 1], and optional `counts`.
+        bundle: the data, a `kcolor.data.DataBundle`; default `build_datasets(cfg)`. Pass
+            one to build the data once for several runs, or to train on a stream of
+            your own (`train`, `val`, `test`: batched datasets of `{"rgb": [B, S, S, 3]}`
+            in [0, 1]; `train_from(step, num_workers=1)` for an exact resume).
         hooks: a `kcolor.training.hooks.RunHooks`, called at each phase of the run.
 
     Returns:
@@ -803,7 +781,7 @@ def train(cfg, *, run_dir=None, max_steps=None, verbose=1, datasets=None, hooks=
     old_config, changed = resume_lib.check_resumable(run_dir, cfg, move=chief)  # only the chief moves files
     if chief:
         fs.makedirs(run_dir)
-    run = _Run(cfg, run_dir, datasets, verbose, strategy, hooks)
+    run = _Run(cfg, run_dir, bundle, verbose, strategy, hooks)
     try:
         if cfg.resume != "restart":  # restart: the chief moved the checkpoints aside (a worker may look first)
             run.restore()
