@@ -63,7 +63,7 @@ WORKER = textwrap.dedent(
 
 REFERENCE = textwrap.dedent(
     """
-    import json, sys
+    import dataclasses, json, sys
     import numpy as np
     import tensorflow as tf
     cpu = tf.config.list_physical_devices("CPU")[0]
@@ -89,8 +89,8 @@ REFERENCE = textwrap.dedent(
     stream = bundle.train_from(0, num_workers=2)
     shares = [_AutoShardDataset(stream, 2, w, num_replicas=2).unbatch().batch(2) for w in (0, 1)]
     joined = tf.data.Dataset.zip(tuple(shares)).map(lambda a, b: {k: tf.concat([a[k], b[k]], 0) for k in a})
-    data = {"train": joined, "val": bundle.val, "test": bundle.test, "counts": bundle.counts}
-    ref = train(cfg("mirrored"), run_dir=ref_run, max_steps=%d, verbose=0, datasets=data)
+    data = dataclasses.replace(bundle, train=joined, train_from=None)  # the joined stream in place of its own
+    ref = train(cfg("mirrored"), run_dir=ref_run, max_steps=%d, verbose=0, bundle=data)
     chief_w, ref_w = weights(chief_run), weights(ref_run)
     diff = max(float(np.max(np.abs(a - b))) for a, b in zip(chief_w, ref_w))
 

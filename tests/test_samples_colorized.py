@@ -9,6 +9,7 @@ import keras
 from kcolor import color
 from kcolor.config import apply_overrides
 from kcolor.configs import get_config
+from kcolor.data import build_datasets
 from kcolor.inference import call_colorizer, colorize_rgb
 from kcolor.models.io import get_io
 from kcolor.training import loop as loop_lib
@@ -71,18 +72,18 @@ def test_grid_columns():
 
 def test_run_folder_samples_show_the_colorization_as_delivered(tmp_path):
     """A one-epoch run: its TensorBoard grid's third column is `colorize_rgb` of the run's colorizer."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i, image in enumerate(_photos(16, seed=3)):  # 8 train, 5 val by the hash split
+        tf.io.write_file(str(photos / f"{i:02d}.png"), tf.io.encode_png(tf.image.convert_image_dtype(image, tf.uint8)))
     cfg = apply_overrides(
         get_config("sample"),
-        ["model=pix2pix", f"image_size={SIZE}", "batch_size=4", "base_filters=8", "sample_images=2", "epochs=1"],
+        ["model=pix2pix", f"image_size={SIZE}", "batch_size=4", "base_filters=8", "sample_images=2", "epochs=1",
+         f"data=folder:{photos}"],
     )
-    val = _photos(4, seed=2)
-    datasets = {
-        "train": tf.data.Dataset.from_tensor_slices({"rgb": _photos(8, seed=3)}).batch(4),
-        "val": tf.data.Dataset.from_tensor_slices({"rgb": val}).batch(4),
-        "counts": {"train": 8, "val": 4, "test": 0},
-    }
+    val = next(iter(build_datasets(cfg).val.unbatch().batch(2)))["rgb"].numpy()  # the run's sample images
     run = tmp_path / "run"
-    loop_lib.train(cfg, run_dir=run, datasets=datasets, verbose=0)
+    loop_lib.train(cfg, run_dir=run, verbose=0)
     assert (run / "samples.png").stat().st_size > 0
     grid = None
     for event_file in (run / "tb").glob("events.out.tfevents.*"):

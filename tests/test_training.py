@@ -239,12 +239,17 @@ def _cfg(*overrides):
     return base
 
 
-def _tiny_datasets(n_train=16, n_val=4):
-    return {
-        "train": _rgb_dataset(n_train, seed=0),
-        "val": _rgb_dataset(n_val, seed=1),
-        "counts": {"train": n_train, "val": n_val, "test": 0},
-    }
+def _tiny_data(tmp_path, n=24):
+    """Overrides that train on a folder of `n` small smooth PNGs (20 train, 4 val by the 75/25 hash split)."""
+    folder = tmp_path / "photos"
+    if not folder.exists():
+        folder.mkdir()
+        low = np.random.default_rng(0).random((n, 4, 4, 3)).astype(np.float32)
+        rgb = tf.image.resize(low, (32, 32), method="bilinear")
+        for i in range(n):
+            png = tf.io.encode_png(tf.image.convert_image_dtype(rgb[i], tf.uint8))
+            tf.io.write_file(str(folder / f"{i:02d}.png"), png)
+    return [f"data=folder:{folder}", "split=0.75,0.25"]
 
 
 def test_two_epochs_on_sample_photos_reduce_the_reconstruction_loss(tmp_path):
@@ -260,7 +265,7 @@ def test_two_epochs_on_sample_photos_reduce_the_reconstruction_loss(tmp_path):
 
 def test_run_folder_contents(tmp_path):
     run = tmp_path / "run"
-    result = loop_lib.train(_cfg("epochs=1"), run_dir=run, datasets=_tiny_datasets(), verbose=0)
+    result = loop_lib.train(_cfg("epochs=1", *_tiny_data(tmp_path)), run_dir=run, verbose=0)
     for name in ("config.json", "model.json", "history.csv", "history.json", "loss_curve.png", "samples.png"):
         assert (run / name).stat().st_size > 0, name
     assert json.loads((run / "config.json").read_text())["model"] == "pix2pix"
@@ -285,62 +290,65 @@ def test_run_folder_contents(tmp_path):
 
 def test_resume_continues_from_the_checkpointed_step(tmp_path):
     run = tmp_path / "run"
-    cfg = _cfg("epochs=2", "steps_per_epoch=4")
-    first = loop_lib.train(cfg, run_dir=run, datasets=_tiny_datasets(), max_steps=3, verbose=0)
+    cfg = _cfg("epochs=2", "steps_per_epoch=4", *_tiny_data(tmp_path))
+    first = loop_lib.train(cfg, run_dir=run, max_steps=3, verbose=0)
     assert first["stopped_early"] and first["step"] == 3 and first["epoch"] == 0
     assert tf.train.latest_checkpoint(str(run / "checkpoints")).endswith("ckpt-3")
-    second = loop_lib.train(cfg, run_dir=run, datasets=_tiny_datasets(), verbose=0)
+    second = loop_lib.train(cfg, run_dir=run, verbose=0)
     assert not second["stopped_early"]
     assert second["step"] == 8 and second["epoch"] == 2  # 3 + 1 to end epoch 1, + 4
     assert [row["step"] for row in second["history"]] == [4, 8]
     reader = tf.train.load_checkpoint(tf.train.latest_checkpoint(str(run / "checkpoints")))
     assert reader.get_tensor("step/.ATTRIBUTES/VARIABLE_VALUE") == 8
     # A finished run resumes to nothing more to do.
-    third = loop_lib.train(cfg, run_dir=run, datasets=_tiny_datasets(), verbose=0)
+    third = loop_lib.train(cfg, run_dir=run, verbose=0)
     assert third["step"] == 8 and len(third["history"]) == 2
 
 
 def test_interrupt_checkpoints_before_exiting(tmp_path, monkeypatch):
     run = tmp_path / "run"
-    cfg = _cfg("epochs=2", "steps_per_epoch=3")
+    cfg = _cfg("epochs=2", "steps_per_epoch=3", *_tiny_data(tmp_path))
 
     def interrupt(self):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(loop_lib._Run, "validate", interrupt)
     with pytest.raises(KeyboardInterrupt):
-        loop_lib.train(cfg, run_dir=run, datasets=_tiny_datasets(), verbose=0)
+        loop_lib.train(cfg, run_dir=run, verbose=0)
     assert tf.train.latest_checkpoint(str(run / "checkpoints")).endswith("ckpt-3")
     monkeypatch.undo()
-    result = loop_lib.train(cfg, run_dir=run, datasets=_tiny_datasets(), verbose=0)
+    result = loop_lib.train(cfg, run_dir=run, verbose=0)
     assert result["step"] == 6 and result["epoch"] == 2
 
 
 def test_same_seed_same_run(tmp_path):
-    cfg = _cfg("epochs=1", "steps_per_epoch=3", "seed=5")
-    a = loop_lib.train(cfg, run_dir=tmp_path / "a", datasets=_tiny_datasets(), verbose=0)
-    b = loop_lib.train(cfg, run_dir=tmp_path / "b", datasets=_tiny_datasets(), verbose=0)
+    cfg = _cfg("epochs=1", "steps_per_epoch=3", "seed=5", *_tiny_data(tmp_path))
+    a = loop_lib.train(cfg, run_dir=tmp_path / "a", verbose=0)
+    b = loop_lib.train(cfg, run_dir=tmp_path / "b", verbose=0)
     for key, value in a["losses"].items():
         np.testing.assert_allclose(b["losses"][key], value, rtol=1e-4, err_msg=key)
 
 
 def test_model_defaults_fill_untouched_fields_and_resume_guards_the_model(tmp_path):
     run = tmp_path / "defaults"
+    data = _tiny_data(tmp_path)
     loop_lib.train(
-        TrainConfig(
-            model="pix2pix", beta_1=0.9, image_size=32, epochs=1, steps_per_epoch=1, options={"base_filters": 8}
+        apply_overrides(
+            TrainConfig(
+                model="pix2pix", beta_1=0.9, image_size=32, epochs=1, steps_per_epoch=1, options={"base_filters": 8}
+            ),
+            ["batch_size=4", *data],
         ),
         run_dir=run,
-        datasets=_tiny_datasets(),
         verbose=0,
     )
     saved = json.loads((run / "config.json").read_text())
     assert saved["beta_1"] == 0.9  # set by the config: kept
     assert saved["beta_2"] == 0.999 and saved["learning_rate"] == 2e-4  # pix2pix's registered recipe
     run = tmp_path / "run"
-    loop_lib.train(_cfg("epochs=1", "steps_per_epoch=1"), run_dir=run, datasets=_tiny_datasets(), verbose=0)
+    loop_lib.train(_cfg("epochs=1", "steps_per_epoch=1", *data), run_dir=run, verbose=0)
     with pytest.raises(ValueError, match="base_filters"):
-        loop_lib.train(_cfg("epochs=1", "base_filters=16"), run_dir=run, datasets=_tiny_datasets(), verbose=0)
+        loop_lib.train(_cfg("epochs=1", "base_filters=16", *data), run_dir=run, verbose=0)
 
 
 def test_gan_step_with_loss_scaling_under_mixed_float16():

@@ -45,12 +45,22 @@ Validation sums and train losses are reduced over every replica of every worker,
 `images_per_sec` counts the global batch. Each worker reads its own share of the data
 (`kcolor.data.pipeline`: `records:` shards by file, other sources by data). BatchNorm
 moving statistics, which Keras updates per replica, are averaged over the replicas
-before each validation and checkpoint (`_Run.sync_statistics`), so every worker
+before each validation and checkpoint (`Networks.sync_statistics`), so every worker
 validates and saves the same weights (`weights_sha256` in the result is equal on all).
 
-A `datasets=` argument resumes exactly only when it yields the same batches on every
-pass. `on_nonfinite=skip_batch` needs a single replica: a conditional update cannot run
-inside a distributed step, so with more replicas the run is refused before it starts.
+A `bundle=` argument (a `kcolor.data.DataBundle` built by the caller) resumes exactly
+when its `train_from(step)` gives the batches from `step` on (`build_datasets`' does),
+or, without `train_from`, when its `train` split yields the same batches on every pass.
+`hooks=` (a `kcolor.training.hooks.RunHooks`) hears each phase of the run: a train
+step, a checkpoint write, each end-of-epoch file. `on_nonfinite=skip_batch` needs a
+single replica: a conditional update cannot run inside a distributed step, so with more
+replicas the run is refused before it starts.
+
+The parts of a run: `networks` (the models and optimizers, built in a fixed order),
+`checkpoints` (what a checkpoint holds, save and restore), `run_folder` (every other
+file of the run folder), `streams` (the distributed data and the compiled steps),
+`workers` (the chief and the other workers) and `hooks`; this module holds the epoch
+loop that drives them, and `train`.
 
 Example:
     cfg = apply_overrides(get_config("sample"), ["model=pix2pix", "epochs=2"])
@@ -58,137 +68,39 @@ Example:
 """
 
 import dataclasses
-import hashlib
-import json
-import math
-import tempfile
 import time
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from kcolor import fs
 from kcolor.config import resolve_config
-from kcolor.errors import ConfigError, RunFolderError
+from kcolor.errors import ConfigError
 from kcolor.models.io import get_io
-from kcolor.models.params import count_params
 from kcolor.models.registry import get_model
-from kcolor.models.saving import save_colorizer
 from kcolor.training import resume as resume_lib
-from kcolor.training import tb
-from kcolor.pictures import grid_image, save_loss_curve, save_sample_grid
-from kcolor.training.figures import as_colorized
+from kcolor.training.checkpoints import RunCheckpoint
 from kcolor.training.history import History
-from kcolor.fs import atomic_write_json
-from kcolor.training.optimizers import make_optimizer
+from kcolor.training.hooks import PhaseCalls
+from kcolor.training.networks import GAN_LOSS_DEFAULTS, Networks, weights_sha256
 from kcolor.training.precision import resolve_precision
-from kcolor.models.io import feed
-from kcolor.training.steps import compile_step, eval_step, gan_step, supervised_step
+from kcolor.training.run_folder import RunFolder
 from kcolor.training.strategy import describe_strategy, is_chief, make_strategy, set_threads
+from kcolor.training.streams import RunStreams, compile_run_steps
+from kcolor.training.workers import Workers, global_count
 
-# Loss settings of a GAN whose builder does not return a "gan_loss" entry.
-GAN_LOSS_DEFAULTS = {"adv_loss": "bce", "recon_loss": "l1", "recon_weight": 100.0}
 STEP_LOG_EVERY = 10  # TensorBoard step scalars every this many steps
-
-# What the kill test may name as a phase (kcolor.training.resume.KillPoints).
-KILL_PHASES = ("step", "checkpoint", "history", "figures", "colorizer")
 
 
 def default_run_dir(cfg):
     return fs.join("runs", f"{cfg.config_name}-{cfg.model}")
 
 
-@dataclasses.dataclass
-class _Bundle:
-    train: tf.data.Dataset
-    val: tf.data.Dataset = None
-    test: tf.data.Dataset = None
-    counts: dict = dataclasses.field(default_factory=dict)
-    train_from: object = None  # step -> the training stream from that batch (kcolor.data.DataBundle)
-    info: dict = dataclasses.field(default_factory=dict)
-
-
-def _as_bundle(datasets):
-    if isinstance(datasets, dict):
-        return _Bundle(
-            datasets["train"], datasets.get("val"), datasets.get("test"), dict(datasets.get("counts") or {}),
-            datasets.get("train_from"), dict(datasets.get("info") or {}),
-        )
-    return _Bundle(
-        datasets.train,
-        getattr(datasets, "val", None),
-        getattr(datasets, "test", None),
-        dict(getattr(datasets, "counts", None) or {}),
-        getattr(datasets, "train_from", None),
-        dict(getattr(datasets, "info", None) or {}),
-    )
-
-
 def _build_datasets(cfg):
-    try:
-        from kcolor.data import build_datasets
-    except ImportError as err:
-        raise RuntimeError(f"kcolor.data.build_datasets is not available ({err}); pass datasets= to train()") from None
-    return _as_bundle(build_datasets(cfg))
+    # Imported here: the data floor loads only when a run needs it.
+    from kcolor.data import build_datasets
 
-
-class _MixedPrecision:
-    """Set a Keras dtype policy for building, and put the previous one back."""
-
-    def __init__(self, policy):
-        self.policy = policy
-
-    def __enter__(self):
-        self.previous = keras.mixed_precision.global_policy()
-        if self.policy:
-            keras.mixed_precision.set_global_policy(self.policy)
-
-    def __exit__(self, *exc):
-        keras.mixed_precision.set_global_policy(self.previous)
-
-
-def _global_count(strategy, batch):
-    """Images in this step over every replica of every worker.
-
-    A worker holds only its own replicas' shares; the global count scales them up,
-    which is exact when the batch splits evenly (training batches always do: they are
-    batched with drop_remainder, in a multiple of the replicas).
-    """
-    local = strategy.experimental_local_results(batch["rgb"])
-    count = sum(int(v.shape[0]) for v in local)
-    return count * int(strategy.num_replicas_in_sync) // max(1, len(local))
-
-
-def _num_workers(strategy):
-    resolver = getattr(strategy, "cluster_resolver", None)
-    if resolver is None or not getattr(resolver, "task_type", None):
-        return 1
-    spec = resolver.cluster_spec().as_dict() or {}
-    return sum(len(spec.get(job, ())) for job in ("chief", "worker"))
-
-
-def weights_sha256(models) -> str:
-    """SHA-256 of every weight of `models` (a dict of Keras models), in a fixed order.
-
-    Two workers (or two runs) with the same digest hold bitwise the same weights.
-    """
-    digest = hashlib.sha256()
-    for name in sorted(models):
-        for variable in models[name].weights:
-            digest.update(variable.path.encode())
-            digest.update(np.ascontiguousarray(variable.numpy()).tobytes())
-    return digest.hexdigest()
-
-
-def _sample_batch(bundle, n):
-    for split in (bundle.val, bundle.test, bundle.train):
-        if split is None:
-            continue
-        batch = next(iter(split.unbatch().take(n).batch(n)), None)
-        if batch is not None:
-            return batch
-    return None
+    return build_datasets(cfg)
 
 
 @dataclasses.dataclass
@@ -231,273 +143,104 @@ class _EpochStats:
 
 
 class _Run:
-    """State of one `train` call; `train` below is the public entry point."""
+    """The epoch loop of one `train` call; `train` below is the public entry point.
 
-    def __init__(self, cfg, run_dir, datasets, verbose, strategy):
+    It runs the steps, validates, checkpoints when due and has the end-of-epoch files
+    written, and keeps the run's progress (history, skipped batches, timings). Its
+    parts: the data bundle, `Networks`, `RunCheckpoint` and `RunFolder`, made in that
+    order here (the networks' variables before the checkpoint's counters, as seeded
+    runs expect), and `RunStreams` with the compiled steps, made once the checkpoint is
+    restored (the training stream starts at its step).
+    """
+
+    def __init__(self, cfg, run_dir, bundle, verbose, strategy, hooks=None):
         self.cfg = cfg
         self.verbose = verbose
         # Made by `train` before any other TensorFlow op: a multi-worker strategy
         # configures the runtime's collectives, which it can only do at start-up.
         self.strategy = strategy
-        self.chief = is_chief(strategy)
-        self.num_workers = _num_workers(strategy)
-        self._sync_fn = None
+        self.workers = Workers(strategy)
+        self.chief = self.workers.chief
+        self.phases = PhaseCalls(hooks)
         self.restored_state = {}  # what `restore` found; stays empty when nothing is restored
+        self.pending_change = None  # a resume=continue change, recorded in the next history row
         self.run_dir = fs.path_str(run_dir)  # a string: Path would turn gs:// into gs:/
         self.spec = get_model(cfg.model)
         self.io = get_io(self.spec.io)
-        self.bundle = _as_bundle(datasets) if datasets is not None else _build_datasets(cfg)
+        self.bundle = bundle if bundle is not None else _build_datasets(cfg)
         # mixed_precision=auto becomes the policy this device runs best (kcolor.training.precision).
         # config.json keeps the value asked for; self.precision is the policy in effect.
         self.precision, reason = resolve_precision(cfg.mixed_precision, self.strategy)
         if verbose:
             print(f"{describe_strategy(self.strategy, cfg.batch_size)}; {reason} -> {self.precision}")
-            stream = self.bundle.info.get("train_stream")
-            if self.num_workers > 1 and stream:
-                print(f"Training data: {stream}; {self.num_workers} workers")
-        self._build_networks()
-        self._build_checkpoint()
+            stream = (self.bundle.info or {}).get("train_stream")
+            if self.workers.num_workers > 1 and stream:
+                print(f"Training data: {stream}; {self.workers.num_workers} workers")
+        self.networks = Networks(cfg, self.spec, strategy, self.precision)
+        self.ckpt = RunCheckpoint(
+            self.networks, self.run_dir, keep=cfg.keep_checkpoints, workers=self.workers, verbose=verbose
+        )
+        self.folder = RunFolder(cfg, self.run_dir, self.spec, self.io, chief=self.chief)
 
     # ----------------------------------------------------------------- setup
-    def _build_networks(self):
-        cfg = self.cfg
-        with _MixedPrecision(self.precision), self.strategy.scope():
-            networks = self.spec.build(cfg.image_size, **cfg.options)
-            self.models = {k: v for k, v in networks.items() if isinstance(v, keras.Model)}
-            # A model may declare `epoch_hook(completed_epochs) -> bool`, run before each
-            # epoch (e.g. freeze an encoder for the first N epochs); True means it changed
-            # which weights train, so the train step is traced again. The optimizers below
-            # are built on every weight the builder left trainable.
-            self.epoch_hook = networks.get("epoch_hook")
-            self.colorizer = self.models["colorizer"]
-            self.optimizers = {}
-            if self.spec.trainer == "gan":
-                self.gan_loss = {**GAN_LOSS_DEFAULTS, **dict(networks.get("gan_loss") or {})}
-                d_lr = cfg.d_learning_rate if cfg.d_learning_rate is not None else cfg.learning_rate
-                rates = {"colorizer": cfg.learning_rate, "discriminator": d_lr}
-            else:
-                self.gan_loss = None
-                rates = {"colorizer": cfg.learning_rate}
-            for name, lr in rates.items():
-                # lr_schedule drives both networks, except a discriminator given its own rate.
-                own_rate = name == "discriminator" and cfg.d_learning_rate is not None
-                schedule = None if own_rate else cfg.lr_schedule
-                opt = make_optimizer(
-                    lr, beta_1=cfg.beta_1, beta_2=cfg.beta_2, mixed_precision=self.precision, lr_schedule=schedule
-                )
-                opt.build(self.models[name].trainable_variables)  # before tracing, or the step retraces
-                self.optimizers[name] = opt
-        self.recon_loss = self.gan_loss["recon_loss"] if self.gan_loss else self.cfg.loss
-
-    def _build_checkpoint(self):
-        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
-        self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")  # completed epochs
-        self.epoch_step = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch_step")
-        # Beside the weights: the run state (this epoch's loss sums, the history rows,
-        # skipped batches; kcolor.training.resume) and the networks' random state (Keras
-        # seed generators, which a model's own checkpoint leaves out).
-        self.state = tf.Variable("", dtype=tf.string, trainable=False, name="run_state")
-        seen, seed_states = set(), []
-        for model in self.models.values():
-            for v in model.variables:
-                if "seed_generator_state" in v.path and id(v) not in seen:
-                    seen.add(id(v))
-                    seed_states.append(v)
-        tracked = {f"{k}_optimizer": v for k, v in self.optimizers.items()}
-        tracked.update(self.models)
-        self.checkpoint = tf.train.Checkpoint(
-            step=self.step, epoch=self.epoch, epoch_step=self.epoch_step, run_state=self.state,
-            seed_states=seed_states, **tracked
-        )
-        keep = max(1, int(self.cfg.keep_checkpoints))
-        self.manager = tf.train.CheckpointManager(self.checkpoint, fs.join(self.run_dir, "checkpoints"), max_to_keep=keep)
-        self.worker_dir = None
-        self.save_manager = self.manager
-        if not self.chief:
-            # Every worker must take part in a save; the others write to a folder of their own.
-            resolver = self.strategy.cluster_resolver
-            self.worker_dir = tempfile.mkdtemp(prefix=f"kcolor-{resolver.task_type}{resolver.task_id}-")
-            self.save_manager = tf.train.CheckpointManager(
-                self.checkpoint, fs.join(self.worker_dir, "checkpoints"), max_to_keep=1
-            )
-            if self.verbose:
-                print(
-                    f"Task {resolver.task_type}:{resolver.task_id} is not the chief: it writes nothing to the run folder; "
-                    f"its share of each checkpoint goes to {self.worker_dir}, deleted after each save"
-                )
-
     def restore(self):
-        latest = self.manager.latest_checkpoint
-        self.restored_state = {}
-        if latest:
-            try:
-                self.checkpoint.restore(latest).assert_existing_objects_matched()
-            except (AssertionError, ValueError, tf.errors.OpError) as err:
-                first = str(err).strip().splitlines()[0][:300]
-                raise RunFolderError(
-                    f"The checkpoint {latest} does not fit this model or kcolor version ({first}); "
-                    "use --set resume=restart or another run_dir"
-                ) from None
-            self.restored_state = resume_lib.decode_state(self.state.numpy().decode("utf-8"), latest)
-            if self.verbose:
-                print(
-                    f"Resuming {self.run_dir} from {fs.basename(latest)}: "
-                    f"step {int(self.step.numpy())}, epoch {int(self.epoch.numpy())}"
-                )
-        return bool(latest)
+        self.restored_state = self.ckpt.restore(self.verbose)
 
     def close(self):
-        """Delete a non-chief worker's temporary checkpoint folder."""
-        if self.worker_dir is not None:
-            fs.rmtree(self.worker_dir)
+        self.ckpt.close()
 
-    def _train_stream(self):
-        """The training batches from the checkpoint's global step on (exact data position).
-
-        A bundle from `kcolor.data.build_datasets` gives `train_from(step)` (each pass fixed
-        by (seed, pass)); a dataset passed to `train` is repeated and skipped to `step`,
-        which is exact when it yields the same batches on every pass.
-        """
-        step = int(self.step.numpy())
-        if self.bundle.train_from is not None:
-            return self.bundle.train_from(step, num_workers=self.num_workers)
-        return self.bundle.train.repeat().skip(step)
-
-    def _datasets(self):
-        cfg = self.cfg
-        self._streamed = bool(cfg.steps_per_epoch) or int(self.bundle.train.cardinality().numpy()) > 0
-        train = self._train_stream() if self._streamed else self.bundle.train
-        self.dist_train = self.strategy.experimental_distribute_dataset(train)
-        self.dist_val = None
-        if self.bundle.val is not None:
-            val = self.bundle.val.take(cfg.val_steps) if cfg.val_steps else self.bundle.val
-            self.dist_val = self.strategy.experimental_distribute_dataset(val)
-        cardinality = int(self.bundle.train.cardinality().numpy())
-        if cfg.steps_per_epoch:
-            self.steps_per_epoch = int(cfg.steps_per_epoch)
-        elif cardinality > 0:
-            self.steps_per_epoch = cardinality
-        elif self.bundle.counts.get("train"):
-            self.steps_per_epoch = math.ceil(self.bundle.counts["train"] / cfg.batch_size)
-        else:
-            self.steps_per_epoch = None  # unknown: one full pass, however long
+    def write_static_files(self):
+        self.folder.write_static_files(self.networks)
 
     def _compile(self):
-        cfg = self.cfg
-        common = dict(strategy=self.strategy, jit_compile=cfg.jit_compile, io=self.io)
-        if self.spec.trainer == "gan":
-            self.train_fn = compile_step(
-                gan_step,
-                element_spec=self.dist_train.element_spec,
-                generator=self.colorizer,
-                discriminator=self.models["discriminator"],
-                g_opt=self.optimizers["colorizer"],
-                d_opt=self.optimizers["discriminator"],
-                **self.gan_loss,
-                **common,
-                label_seed=cfg.seed,
-                skip_nonfinite=cfg.on_nonfinite == "skip_batch",
-            )
-        else:
-            self.train_fn = compile_step(
-                supervised_step,
-                element_spec=self.dist_train.element_spec,
-                model=self.colorizer,
-                optimizer=self.optimizers["colorizer"],
-                loss_fn=cfg.loss,
-                **common,
-                skip_nonfinite=cfg.on_nonfinite == "skip_batch",
-            )
-        self.val_fn = None
-        if self.dist_val is not None:
-            self.val_fn = compile_step(
-                eval_step,
-                element_spec=self.dist_val.element_spec,
-                model=self.colorizer,
-                loss_fn=self.recon_loss,
-                **common,
-            )
+        self.train_fn, self.val_fn = compile_run_steps(
+            self.cfg, self.spec.trainer, self.networks, self.io, self.strategy, self.streams
+        )
 
-    # ----------------------------------------------------------------- outputs
-    def write_static_files(self):
-        cfg = self.cfg
-        atomic_write_json(fs.join(self.run_dir, "config.json"), cfg.to_dict())
-        info = {
-            "model": cfg.model,
-            "image_size": cfg.image_size,
-            "options": cfg.options,
-            "io": self.spec.io,
-            "trainer": self.spec.trainer,
-            "paper": self.spec.paper,
-            "config": cfg.config_name,
-            "params": {name: count_params(model) for name, model in self.models.items()},
-        }
-        if self.gan_loss:
-            info["gan_loss"] = self.gan_loss
-        atomic_write_json(fs.join(self.run_dir, "model.json"), info)
-
-    def _sync_state(self, stats, history):
+    # ----------------------------------------------------------------- checkpoints
+    def save_checkpoint(self, stats=None):
+        """Write a checkpoint of the whole run state; the previous one stays latest until it is complete."""
+        self.networks.sync_statistics()
         epoch_state = stats.to_state() if stats is not None else resume_lib.empty_epoch()
         wall = self._wall_offset + time.perf_counter() - self._start
-        self.state.assign(
+        self.ckpt.state.assign(
             resume_lib.encode_state(
-                epoch_stats=epoch_state, history_rows=history.rows, skipped=self.skipped, wall_time=wall,
+                epoch_stats=epoch_state, history_rows=self.history.rows, skipped=self.skipped, wall_time=wall,
                 pending_change=self.pending_change,
             )
         )
-
-    def save_checkpoint(self, stats=None, history=None):
-        """Write a checkpoint of the whole run state; the previous one stays latest until it is complete."""
-        self.sync_statistics()
-        self._sync_state(stats, history if history is not None else self.history)
-        self.kill.hit("checkpoint")
-        path = self.save_manager.save(checkpoint_number=int(self.step.numpy()))
-        if self.worker_dir is not None:
-            fs.rmtree(fs.join(self.worker_dir, "checkpoints"))
+        self.phases("checkpoint")
+        path = self.ckpt.save()
         self._last_save = time.perf_counter()
         if self.verbose > 1:
             print(f"Saved checkpoint {path}")
         return path
 
-    def save_colorizer(self):
-        if not self.chief:
-            return
-        save_colorizer(self.colorizer, fs.join(self.run_dir, "colorizer.keras"))  # standard Keras, whole or not at all
+    def _nonfinite(self, step, bad):
+        name, value = bad
+        latest = self.ckpt.latest
+        last = f"the last good checkpoint is {latest}" if latest else "no checkpoint was written yet"
+        raise resume_lib.NonFiniteLossError(
+            f"Non-finite loss at step {step} (epoch {int(self.ckpt.epoch.numpy()) + 1}): {name}={value}; stopped "
+            f"without writing anything, {last}. Lower learning_rate, or pass --set on_nonfinite=skip_batch to skip "
+            "such batches"
+        )
 
-    def samples(self):
-        batch = self._samples_batch
-        if batch is None:
-            return None
-        inputs = self.io.inputs(batch)
-        output = self.colorizer(feed(self.colorizer, inputs), training=False)
-        prediction = self.io.to_rgb(tf.cast(output, tf.float32), inputs).numpy()
-        gray = batch["rgb"].numpy() @ np.array([0.299, 0.587, 0.114], np.float32)
-        colorized = as_colorized(batch["rgb"], inputs, output, self.io)
-        return gray[..., None], prediction, batch["rgb"].numpy(), colorized
-
-    def write_figures(self, history, epoch):
-        if not self.chief:
-            return
-        if history.rows:
-            title = f"{self.cfg.model} ({self.cfg.config_name})"
-            save_loss_curve(history.rows, fs.join(self.run_dir, "loss_curve.png"), title=title)
-        sample = self.samples()
-        if sample is not None:
-            gray, prediction, truth, colorized = sample
-            title = f"{self.cfg.model}, epoch {epoch}"
-            save_sample_grid(
-                gray, prediction, truth, fs.join(self.run_dir, "samples.png"), colorized=colorized, title=title
-            )
-            grid = grid_image(gray, prediction, truth, colorized)[None]
-            with self.writer.as_default(step=int(self.step.numpy())):
-                tb.image("samples/gray_prediction_colorized_truth", grid, max_outputs=1)
+    def _restore_history(self):
+        """The history rows the checkpoint holds (a run folder's history.json may be ahead of it)."""
+        state = self.restored_state
+        if "history" in state:
+            return History(state["history"])
+        history = History.load(self.run_dir)  # a checkpoint written before the run state existed
+        history.truncate(int(self.ckpt.epoch.numpy()))
+        return history
 
     # ----------------------------------------------------------------- loop
     def validate(self):
         if self.val_fn is None:
             return {}
         sums = {}
-        for batch in self.dist_val:
+        for batch in self.streams.val:
             for k, v in self.val_fn(batch).items():
                 sums[k] = sums.get(k, 0.0) + float(v)
         count = sums.pop("count", 0.0)
@@ -507,20 +250,21 @@ class _Run:
 
     def _train_epoch(self, max_steps, stats):
         """Run the current epoch's remaining steps into `stats` (its `_EpochStats`)."""
-        cfg = self.cfg
-        epoch, done = int(self.epoch.numpy()), int(self.epoch_step.numpy())
-        remaining = None if self.steps_per_epoch is None else max(self.steps_per_epoch - done, 0)
-        if self._train_iter is None or not self._streamed:
-            self._train_iter = iter(self.dist_train)  # the stream from the step, or a full pass
+        cfg, ckpt = self.cfg, self.ckpt
+        epoch, done = int(ckpt.epoch.numpy()), int(ckpt.epoch_step.numpy())
+        steps_per_epoch = self.streams.steps_per_epoch
+        remaining = None if steps_per_epoch is None else max(steps_per_epoch - done, 0)
+        if self._train_iter is None or not self.streams.streamed:
+            self._train_iter = iter(self.streams.train)  # the stream from the step, or a full pass
         progbar = None
         if self.verbose:
             print(f"Epoch {epoch + 1}/{cfg.epochs}")
-            progbar = keras.utils.Progbar(self.steps_per_epoch, stateful_metrics=["img/s"])
+            progbar = keras.utils.Progbar(steps_per_epoch, stateful_metrics=["img/s"])
         ran = 0
         every_steps = cfg.checkpoint_every_steps
         every_seconds = 60.0 * cfg.checkpoint_every_minutes if cfg.checkpoint_every_minutes else None
         while remaining is None or ran < remaining:
-            if max_steps is not None and int(self.step.numpy()) >= max_steps:
+            if max_steps is not None and int(ckpt.step.numpy()) >= max_steps:
                 stats.stopped = True
                 break
             batch = next(self._train_iter, None)
@@ -530,19 +274,19 @@ class _Run:
             self._consistent = False  # weights moved, counters not yet: no checkpoint now
             losses = {k: float(v) for k, v in self.train_fn(batch).items()}
             dt = time.perf_counter() - t0
-            self.kill.hit("step")
-            step = int(self.step.numpy()) + 1
+            self.phases("step")
+            step = int(ckpt.step.numpy()) + 1
             skipped = losses.pop("skipped", 0.0) > 0
             bad = resume_lib.first_nonfinite(losses)
             if bad is not None and not (skipped and cfg.on_nonfinite == "skip_batch"):
                 self._nonfinite(step, bad)
-            count = _global_count(self.strategy, batch)
+            count = global_count(self.strategy, batch)
             if self._traced:  # the first call traces the step: not throughput
                 stats.busy += dt
                 stats.images += count
             self._traced = True
-            self.step.assign_add(1)
-            self.epoch_step.assign_add(1)
+            ckpt.step.assign_add(1)
+            ckpt.epoch_step.assign_add(1)
             ran += 1
             if skipped:
                 self.skipped += 1
@@ -552,15 +296,13 @@ class _Run:
                 stats.add(losses)
             self._consistent = True
             if step % STEP_LOG_EVERY == 0 and not skipped:
-                with self.writer.as_default(step=step):
-                    for k, v in losses.items():
-                        tb.scalar(f"step/{k}", v)
+                self.folder.scalars("step", losses, step)
             if progbar is not None and not skipped:
                 rate = stats.images / stats.busy if stats.busy > 0 else count / dt
                 progbar.update(done + ran, [*losses.items(), ("img/s", rate)])
             at_epoch_end = remaining is not None and ran >= remaining
             due = (every_steps and step % every_steps == 0) or (
-                every_seconds and self._any_worker(time.perf_counter() - self._last_save >= every_seconds)
+                every_seconds and self.workers.any_worker(time.perf_counter() - self._last_save >= every_seconds)
             )
             if due and not at_epoch_end:  # the epoch's end writes its own checkpoint
                 self.save_checkpoint(stats)
@@ -568,79 +310,18 @@ class _Run:
             raise RuntimeError("The training split yielded no batches; check the data source and batch_size")
         return stats
 
-    def sync_statistics(self):
-        """Average the networks' float non-trainable weights (BatchNorm moving statistics) over the replicas.
-
-        Keras updates such a weight on every replica from that replica's own share of the
-        batch and never reconciles the copies, so under `mirrored` or `multiworker` each
-        replica (each worker) drifts to statistics of its own. The loop averages them
-        before every validation, checkpoint and save: all workers then validate, save and
-        resume with the same weights. (For the moving mean this is the running mean of the
-        global batch; the moving variance is the mean of the replicas' variances.)
-        """
-        if self.strategy.num_replicas_in_sync == 1:
-            return
-        if self._sync_fn is None:
-            seen, variables = set(), []
-            for model in self.models.values():
-                for v in model.non_trainable_variables:
-                    if "float" in str(v.dtype) and id(v) not in seen:
-                        seen.add(id(v))
-                        variables.append(v)
-
-            def average():
-                ctx = tf.distribute.get_replica_context()
-                for v in variables:
-                    v.assign(ctx.all_reduce(tf.distribute.ReduceOp.MEAN, tf.identity(v.value)))
-
-            self._sync_fn = tf.function(lambda: self.strategy.run(average))
-        self._sync_fn()
-
-    def _gather(self, value):
-        """`value` (a float) of every replica of every worker, as a numpy array."""
-        per_replica = self.strategy.run(lambda: tf.constant([float(value)], tf.float32))
-        return self.strategy.gather(per_replica, axis=0).numpy()
-
-    def _any_worker(self, flag):
-        """True when `flag` is true on any worker (each worker's clock differs; all must save together)."""
-        if self.num_workers == 1:
-            return bool(flag)
-        return bool(self._gather(1.0 if flag else 0.0).max() > 0.5)
-
-    def _check_workers_restored_alike(self):
-        """All workers must continue from the same step (they restore from the run folder)."""
-        if self.num_workers == 1:
-            return
-        steps = self._gather(int(self.step.numpy()))
-        if steps.min() != steps.max():
-            raise RunFolderError(
-                f"The workers restored different steps ({int(steps.min())} to {int(steps.max())}; this one "
-                f"{int(self.step.numpy())}) from {self.run_dir}: every worker must read the same run folder (a path "
-                "they all share, such as gs://...); use --set resume=restart or another run_dir"
-            )
-
-    def _nonfinite(self, step, bad):
-        name, value = bad
-        latest = self.manager.latest_checkpoint
-        last = f"the last good checkpoint is {latest}" if latest else "no checkpoint was written yet"
-        raise resume_lib.NonFiniteLossError(
-            f"Non-finite loss at step {step} (epoch {int(self.epoch.numpy()) + 1}): {name}={value}; stopped without "
-            f"writing anything, {last}. Lower learning_rate, or pass --set on_nonfinite=skip_batch to skip such batches"
-        )
-
     def _finish_epoch(self, stats):
         """Validate, log, checkpoint and write the run folder's files after an epoch.
 
         The checkpoint (holding the new history row) is written first; the files after it
         (history, figures, colorizer.keras) are functions of the checkpointed state, and a
-        resume at an epoch's end writes them again (`_rewrite_epoch_files`).
+        resume at an epoch's end writes them again (`RunFolder.epoch_files_current`).
         """
-        cfg = self.cfg
-        history = self.history
-        epoch = int(self.epoch.numpy())
-        self.sync_statistics()
+        cfg, ckpt = self.cfg, self.ckpt
+        epoch = int(ckpt.epoch.numpy())
+        self.networks.sync_statistics()
         val = self.validate()
-        row = {"epoch": epoch + 1, "step": int(self.step.numpy())}
+        row = {"epoch": epoch + 1, "step": int(ckpt.step.numpy())}
         row.update({f"train_{k}": v for k, v in stats.means().items()})
         row.update(val)
         if stats.skipped or self.skipped:
@@ -652,14 +333,12 @@ class _Run:
         row["epoch_time"] = time.perf_counter() - stats.start
         row["wall_time"] = self._wall_offset + time.perf_counter() - self._start
         self._consistent = False
-        history.append(row)
-        self.epoch.assign_add(1)
-        self.epoch_step.assign(0)
+        self.history.append(row)
+        ckpt.epoch.assign_add(1)
+        ckpt.epoch_step.assign(0)
         self._consistent = True
-        with self.writer.as_default(step=int(self.step.numpy())):
-            for k, v in row.items():
-                if k not in ("epoch", "step") and isinstance(v, (int, float)):
-                    tb.scalar(f"epoch/{k}", v)
+        numbers = {k: v for k, v in row.items() if k not in ("epoch", "step") and isinstance(v, (int, float))}
+        self.folder.scalars("epoch", numbers, int(ckpt.step.numpy()))
         if self.verbose:
             shown = ", ".join(f"{k} {v:.4g}" for k, v in val.items())
             print(f"  validation: {shown or '(no val split)'}")
@@ -668,62 +347,38 @@ class _Run:
         self._write_epoch_files(epoch + 1)
 
     def _write_epoch_files(self, epoch):
-        if not self.chief:
-            return
-        self.kill.hit("history")
-        self.history.save(self.run_dir)
-        self.kill.hit("figures")
-        self.write_figures(self.history, epoch)
-        self.kill.hit("colorizer")
-        self.save_colorizer()
+        self.folder.write_epoch_files(self.history, epoch, self.networks, int(self.ckpt.step.numpy()), self.phases)
 
-    def _epoch_files_current(self):
-        """Whether the end-of-epoch files match the latest checkpoint (all written after it)."""
-        index = self.manager.latest_checkpoint + ".index"
-        saved = History.load(self.run_dir).rows if fs.exists(fs.join(self.run_dir, "history.json")) else None
-        if saved != json.loads(json.dumps(self.history.rows)):
-            return False
-        names = ["history.csv", "colorizer.keras"] + (["samples.png"] if self._samples_batch is not None else [])
-        paths = [fs.join(self.run_dir, n) for n in names]
-        return all(fs.exists(p) and fs.mtime(p) >= fs.mtime(index) for p in paths)
-
-    def _restore_history(self):
-        """The history rows the checkpoint holds (a run folder's history.json may be ahead of it)."""
-        state = self.restored_state
-        if "history" in state:
-            return History(state["history"])
-        history = History.load(self.run_dir)  # a checkpoint written before the run state existed
-        history.truncate(int(self.epoch.numpy()))
-        return history
-
-    def run(self, max_steps=None):
-        cfg = self.cfg
-        self.kill = resume_lib.KillPoints()
-        self._datasets()
+    def _begin(self):
+        """Set up the streams, steps, run folder writers and run state before the first epoch."""
+        ckpt, state = self.ckpt, self.restored_state
+        self.streams = RunStreams(
+            self.cfg, self.bundle, self.strategy, step=int(ckpt.step.numpy()), num_workers=self.workers.num_workers
+        )
         self._compile()
-        self._check_workers_restored_alike()
-        if self.chief:
-            self.writer = tf.summary.create_file_writer(fs.join(self.run_dir, "tb"))
-            self._samples_batch = _sample_batch(self.bundle, max(1, int(cfg.sample_images)))
-        else:
-            self.writer, self._samples_batch = tf.summary.create_noop_writer(), None
+        self.workers.check_restored_alike(int(ckpt.step.numpy()), self.run_dir)
+        self.folder.open(self.bundle)
         self._train_iter, self._traced, self._consistent = None, False, True
-        state = self.restored_state
         self.history = history = self._restore_history()
         self.skipped = int(state.get("skipped_batches", 0))
-        self.pending_change = state.get("pending_change") or getattr(self, "pending_change", None)
+        self.pending_change = state.get("pending_change") or self.pending_change
         self._wall_offset = float(state["wall_time"]) if "wall_time" in state else (
             history.rows[-1].get("wall_time", 0.0) if history.rows else 0.0
         )
         self._start = self._last_save = time.perf_counter()
-        if self.chief and self.manager.latest_checkpoint and int(self.epoch_step.numpy()) == 0 and int(self.epoch.numpy()) > 0:
-            if not self._epoch_files_current():
-                self._write_epoch_files(int(self.epoch.numpy()))  # a kill cut them short
-        stats = _EpochStats.from_state(state.get("epoch"))
+        at_epoch_end = int(ckpt.epoch_step.numpy()) == 0 and int(ckpt.epoch.numpy()) > 0
+        if self.chief and ckpt.latest and at_epoch_end and not self.folder.epoch_files_current(history, ckpt.latest):
+            self._write_epoch_files(int(ckpt.epoch.numpy()))  # a kill cut them short
+
+    def run(self, max_steps=None):
+        cfg, ckpt = self.cfg, self.ckpt
+        self._begin()
+        stats = _EpochStats.from_state(self.restored_state.get("epoch"))
         stopped = False
         try:
-            while int(self.epoch.numpy()) < cfg.epochs:
-                if self.epoch_hook is not None and self.epoch_hook(int(self.epoch.numpy())):
+            while int(ckpt.epoch.numpy()) < cfg.epochs:
+                hook = self.networks.epoch_hook
+                if hook is not None and hook(int(ckpt.epoch.numpy())):
                     self._compile()
                     self._traced = False  # the next call traces again: not throughput
                 stats = self._train_epoch(max_steps, stats)
@@ -733,21 +388,25 @@ class _Run:
                 self._finish_epoch(stats)
                 stats = _EpochStats(start=time.perf_counter())
         except KeyboardInterrupt:
-            if self._consistent and self.num_workers == 1:  # a save needs every worker; one was interrupted
+            if self._consistent and self.workers.num_workers == 1:  # a save needs every worker; one was interrupted
                 self.save_checkpoint(stats)
-                history.save(self.run_dir)
-                print(f"\nInterrupted: checkpoint saved at step {int(self.step.numpy())}; run the same command to resume.")
+                self.folder.save_history(self.history)
+                print(f"\nInterrupted: checkpoint saved at step {int(ckpt.step.numpy())}; run the same command to resume.")
             else:
-                print(f"\nInterrupted inside a step: kept the last checkpoint {self.manager.latest_checkpoint}.")
+                print(f"\nInterrupted inside a step: kept the last checkpoint {ckpt.latest}.")
             raise
         if stopped:
             self.save_checkpoint(stats)
             if self.chief:
-                history.save(self.run_dir)
-            self.save_colorizer()
-        elif self.chief and not fs.exists(fs.join(self.run_dir, "colorizer.keras")):
-            self.save_colorizer()
-        self.writer.flush()
+                self.folder.save_history(self.history)
+            self.folder.save_colorizer(self.networks.colorizer)
+        elif self.chief and not self.folder.has_colorizer():
+            self.folder.save_colorizer(self.networks.colorizer)
+        self.folder.writer.flush()
+        return self._result(stopped)
+
+    def _result(self, stopped):
+        history = self.history
         last = history.rows[-1] if history.rows else {}
         return {
             "run_dir": self.run_dir,
@@ -755,26 +414,28 @@ class _Run:
             "val": {k: v for k, v in last.items() if k.startswith("val_")},
             "history": history.rows,
             "wall_time": time.perf_counter() - self._start,
-            "step": int(self.step.numpy()),
-            "epoch": int(self.epoch.numpy()),
+            "step": int(self.ckpt.step.numpy()),
+            "epoch": int(self.ckpt.epoch.numpy()),
             "stopped_early": stopped,
             "skipped_batches": self.skipped,
-            "weights_sha256": weights_sha256(self.models),
+            "weights_sha256": self.networks.weights_sha256(),
         }
 
 
-def train(cfg, *, run_dir=None, max_steps=None, verbose=1, datasets=None):
+def train(cfg, *, run_dir=None, max_steps=None, verbose=1, bundle=None, hooks=None):
     """Train `cfg` into a run folder; resume it if the folder holds a checkpoint.
 
     Args:
         cfg: a `TrainConfig`. Recipe fields left as None (learning rate, betas, loss)
             come from the model's registered `defaults` (`kcolor.config.resolve_config`).
         run_dir: the run folder; default `cfg.run_dir`, else `runs/<config>-<model>`.
-        max_steps: stop (and checkpoint) once the global step reaches this; for tests.
+        max_steps: stop (and checkpoint) once the global step reaches this.
         verbose: 0 silent, 1 progress bar and one line per epoch, 2 also checkpoints.
-        datasets: use these instead of `kcolor.data.build_datasets(cfg)`: an object or
-            dict with `train`, `val` (optional), `test` (optional) batched tf.data
-            datasets of `{"rgb": [B, S, S, 3]}` in [0, 1], and optional `counts`.
+        bundle: the data, a `kcolor.data.DataBundle`; default `build_datasets(cfg)`. Pass
+            one to build the data once for several runs, or to train on a stream of
+            your own (`train`, `val`, `test`: batched datasets of `{"rgb": [B, S, S, 3]}`
+            in [0, 1]; `train_from(step, num_workers=1)` for an exact resume).
+        hooks: a `kcolor.training.hooks.RunHooks`, called at each phase of the run.
 
     Returns:
         dict with `run_dir`, `losses` (last epoch's train means), `val` (last
@@ -803,12 +464,12 @@ def train(cfg, *, run_dir=None, max_steps=None, verbose=1, datasets=None):
     old_config, changed = resume_lib.check_resumable(run_dir, cfg, move=chief)  # only the chief moves files
     if chief:
         fs.makedirs(run_dir)
-    run = _Run(cfg, run_dir, datasets, verbose, strategy)
+    run = _Run(cfg, run_dir, bundle, verbose, strategy, hooks)
     try:
         if cfg.resume != "restart":  # restart: the chief moved the checkpoints aside (a worker may look first)
             run.restore()
         if changed:  # resume=continue under a changed config: keep the weights, record it
-            step, epoch = int(run.step.numpy()), int(run.epoch.numpy())
+            step, epoch = int(run.ckpt.step.numpy()), int(run.ckpt.epoch.numpy())
             if chief:
                 run.pending_change = resume_lib.record_change(
                     run_dir, step=step, epoch=epoch, old=old_config, new=cfg.to_dict(), keys=changed

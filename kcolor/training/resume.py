@@ -32,9 +32,6 @@ Example:
 
 import json
 import math
-import os
-import signal
-import threading
 import time
 
 import tensorflow as tf
@@ -216,48 +213,11 @@ def first_nonfinite(losses: dict):
     return None
 
 
-# --------------------------------------------------------------------------- kill points
-
-KILL_ENV = "KCOLOR_TEST_KILL_AT"
-
-
-class KillPoints:
-    """Test hook: SIGKILL this process at a named phase of the loop.
-
-    `KCOLOR_TEST_KILL_AT=PHASE:N[:DELAY]` kills at the N-th time (1-based) the loop passes
-    PHASE, at once or DELAY seconds later from a timer thread (to land inside a write
-    that follows). Phases: `step` (a train step ran, its counters not yet updated),
-    `checkpoint` (a checkpoint write starts), `history`, `figures`, `colorizer` (each
-    end-of-epoch write starts). Unset, `hit` does nothing. Used only by the kill test.
-    """
-
-    def __init__(self, spec=None):
-        spec = os.environ.get(KILL_ENV, "") if spec is None else spec
-        self.phase, self.count, self.delay = None, 0, 0.0
-        if spec:
-            parts = spec.split(":")
-            self.phase, self.count = parts[0], int(parts[1])
-            self.delay = float(parts[2]) if len(parts) > 2 else 0.0
-        self.seen = 0
-
-    def hit(self, phase):
-        if phase != self.phase:
-            return
-        self.seen += 1
-        if self.seen != self.count:
-            return
-        if self.delay > 0:
-            threading.Timer(self.delay, os.kill, (os.getpid(), signal.SIGKILL)).start()
-        else:
-            os.kill(os.getpid(), signal.SIGKILL)
-
-
 __all__ = [
     "FREE_KEYS",
-    "KillPoints",
-    "NonFiniteLossError",
     "TIMING_KEYS",
     "WEIGHT_KEYS",
+    "NonFiniteLossError",
     "changed_keys",
     "check_resumable",
 ]

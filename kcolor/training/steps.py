@@ -10,7 +10,8 @@ add the replicas' values up with `strategy.reduce(SUM)`.
 - `gan_step`: a conditional GAN (generator + discriminator, two optimizers). Each
   discriminator pass (real, fake) is computed once; the fake pass feeds both networks'
   losses. Options: noisy labels, a generator fed part of the batch; it also reports the
-  discriminator's mean outputs on real and fake.
+  discriminator's mean outputs on real and fake. `gan_options` checks the options;
+  `compile_step` does so before tracing, and traces `gan_update`, the step proper.
 - `eval_step`: per-batch sums of the reconstruction loss, MSE and MAE on RGB, for
   validation.
 
@@ -21,12 +22,14 @@ Example:
     losses = step(batch)           # {'total': ..., 'gan': ..., 'recon': ..., 'd_total': ..., 'd_out_real': ...}
 """
 
+import dataclasses
 import functools
+from collections.abc import Callable
 
 import tensorflow as tf
 
 from kcolor.models.io import feed
-from kcolor.training.losses import call_loss, get_adv_loss, get_loss, mae, mse, per_example_mean
+from kcolor.training.losses import AdversarialLoss, call_loss, get_adv_loss, get_loss, mae, mse, per_example_mean
 
 
 def _global_batch_size(batch):
@@ -157,6 +160,67 @@ def _label_seeds(label_seed, step):
     return [tf.stack([base, step + k]) for k in range(3)]
 
 
+# gan_step's options: checked by `gan_options`, before a step is traced.
+GAN_OPTIONS = ("adv_loss", "recon_loss", "recon_weight", "real_labels", "fake_labels", "g_fraction")
+
+
+@dataclasses.dataclass(frozen=True)
+class GanOptions:
+    """`gan_step`'s options, checked and resolved (what `gan_options` returns)."""
+
+    adv: AdversarialLoss
+    recon_fn: Callable
+    recon_weight: float
+    real_labels: tuple | None  # (low, high), or None for the loss's own targets
+    fake_labels: tuple | None
+    g_fraction: float
+
+    @property
+    def noisy(self):
+        return self.real_labels is not None
+
+    @property
+    def output(self):
+        """logits -> the number the labels are compared with (`adv.output`, else the logits)."""
+        return self.adv.output or _as_float32
+
+
+def _as_float32(logits):
+    return tf.cast(logits, tf.float32)
+
+
+def gan_options(adv_loss="bce", recon_loss="l1", recon_weight=100.0, real_labels=None, fake_labels=None,
+                g_fraction=1.0) -> GanOptions:
+    """Check `gan_step`'s options and resolve the loss names; plain Python, no TensorFlow op.
+
+    Args:
+        adv_loss: a name in `ADV_LOSSES` ("bce", "lsgan") or an `AdversarialLoss`.
+        recon_loss: a name in `LOSSES` ("l1", "mse", ...) or a callable.
+        recon_weight: weight of the reconstruction term (Isola's lambda).
+        real_labels, fake_labels: `(low, high)` label ranges with 0 <= low <= high <= 1,
+            both or neither; they need an `adv_loss` with a labelled form.
+        g_fraction: share of the batch the generator colorizes, in (0, 1].
+
+    Raises:
+        ValueError: naming the option that is wrong.
+    """
+    adv = get_adv_loss(adv_loss)
+    recon_fn = get_loss(recon_loss)
+    real_labels = _label_range("real_labels", real_labels)
+    fake_labels = _label_range("fake_labels", fake_labels)
+    if (real_labels is None) != (fake_labels is None):
+        raise ValueError(
+            f"gan_step: set both real_labels and fake_labels, or neither. "
+            f"Received: real_labels={real_labels}, fake_labels={fake_labels}"
+        )
+    if real_labels is not None and adv.labelled is None:
+        raise ValueError("gan_step: this adversarial loss has no labelled form, so it cannot take noisy labels")
+    g_fraction = float(g_fraction)
+    if not 0.0 < g_fraction <= 1.0:
+        raise ValueError(f"gan_step: g_fraction must be in (0, 1]. Received: g_fraction={g_fraction}")
+    return GanOptions(adv, recon_fn, recon_weight, real_labels, fake_labels, g_fraction)
+
+
 def gan_step(
     batch,
     *,
@@ -200,16 +264,17 @@ def gan_step(
     (the whole batch if nothing is left). Paper 002's generator is fed half a batch
     (`g_fraction=0.5`), so the discriminator sees half real, half fake.
 
+    The options (`adv_loss` to `g_fraction`) are checked by `gan_options`;
+    `compile_step(gan_step, ...)` checks them once, before tracing, and traces
+    `gan_update`, the step itself.
+
     Args:
         batch: dict with `rgb` [B, H, W, 3] in [0, 1].
         generator, discriminator: the two Keras models.
         g_opt, d_opt: their optimizers, built on each one's trainable variables.
         io: the generator's `IOSpec` (what it reads, what it predicts).
-        adv_loss: a name in `ADV_LOSSES` ("bce", "lsgan") or an `AdversarialLoss`.
-        recon_loss: a name in `LOSSES` ("l1", "mse", ...) or a callable.
-        recon_weight: weight of the reconstruction term (Isola's lambda).
-        real_labels, fake_labels: `(low, high)` label ranges, or None.
-        g_fraction: share of the batch the generator colorizes, in (0, 1].
+        adv_loss, recon_loss, recon_weight, real_labels, fake_labels, g_fraction: see
+            `gan_options`.
         label_seed: seed of the noisy labels' stream (the run's `seed`).
         skip_nonfinite: each network's update is left out when its loss or a gradient
             is NaN/Inf, and `"skipped"` (1.0 when either was) joins the result.
@@ -224,23 +289,28 @@ def gan_step(
         losses = gan_step(batch, generator=g, discriminator=d, g_opt=go, d_opt=do, io=io,
                           real_labels=(0.0, 0.49), fake_labels=(0.5, 0.99), g_fraction=0.5)
     """
-    adv = get_adv_loss(adv_loss)
-    recon_fn = get_loss(recon_loss)
-    real_labels = _label_range("real_labels", real_labels)
-    fake_labels = _label_range("fake_labels", fake_labels)
-    if (real_labels is None) != (fake_labels is None):
-        raise ValueError(
-            f"gan_step: set both real_labels and fake_labels, or neither. "
-            f"Received: real_labels={real_labels}, fake_labels={fake_labels}"
-        )
-    noisy = real_labels is not None
-    if noisy and adv.labelled is None:
-        raise ValueError("gan_step: this adversarial loss has no labelled form, so it cannot take noisy labels")
-    g_fraction = float(g_fraction)
-    if not 0.0 < g_fraction <= 1.0:
-        raise ValueError(f"gan_step: g_fraction must be in (0, 1]. Received: g_fraction={g_fraction}")
-    output = adv.output or (lambda logits: tf.cast(logits, tf.float32))
+    options = gan_options(adv_loss, recon_loss, recon_weight, real_labels, fake_labels, g_fraction)
+    return gan_update(
+        batch, generator=generator, discriminator=discriminator, g_opt=g_opt, d_opt=d_opt, io=io, options=options,
+        label_seed=label_seed, skip_nonfinite=skip_nonfinite,
+    )
 
+
+@dataclasses.dataclass
+class _GanBatch:
+    """What the two networks see of one batch: the generator's share and the real pass's."""
+
+    inputs: object
+    target: object
+    condition: object
+    n_fake: object  # global count of the generator's examples
+    real_condition: object
+    real_target: object
+    n_real: object  # global count of the real pass's examples
+
+
+def _gan_batch(batch, io, g_fraction):
+    """Split `batch` between the generator and the discriminator's real pass (`g_fraction`)."""
     fake_batch, real_batch = batch, batch
     if g_fraction < 1.0:
         size = tf.shape(batch["rgb"])[0]
@@ -258,19 +328,32 @@ def gan_step(
         n_real_global = _global_batch_size(real_batch)
     else:
         real_condition, real_target, n_real_global = condition, target, n_fake_global
+    return _GanBatch(inputs, target, condition, n_fake_global, real_condition, real_target, n_real_global)
+
+
+def gan_update(batch, *, generator, discriminator, g_opt, d_opt, io, options, label_seed=0, skip_nonfinite=False):
+    """The step `gan_step` describes, with its options already checked (`options`: a `GanOptions`).
+
+    Example:
+        losses = gan_update(batch, generator=g, discriminator=d, g_opt=go, d_opt=do, io=io,
+                            options=gan_options("bce", "l1", 100.0))
+    """
+    adv, recon_fn, recon_weight = options.adv, options.recon_fn, options.recon_weight
+    real_labels, fake_labels, noisy = options.real_labels, options.fake_labels, options.noisy
+    b = _gan_batch(batch, io, options.g_fraction)
     g_saved, d_saved = _snapshot(generator, skip_nonfinite), _snapshot(discriminator, skip_nonfinite)
     if noisy:
         g_seed, real_seed, fake_seed = _label_seeds(label_seed, d_opt.iterations)
     with tf.GradientTape() as d_tape:
         with tf.GradientTape() as g_tape:
-            fake = tf.cast(generator(feed(generator, inputs), training=True), tf.float32)
-            fake_logits = discriminator({"condition": condition, "image": fake}, training=True)
+            fake = tf.cast(generator(feed(generator, b.inputs), training=True), tf.float32)
+            fake_logits = discriminator({"condition": b.condition, "image": fake}, training=True)
             if noisy:
                 g_per_example = adv.labelled(fake_logits, _draw_labels(real_labels, tf.shape(fake)[0], g_seed))
             else:
                 g_per_example = adv.generator(fake_logits)
-            gan = _average(g_per_example, n_fake_global)
-            recon = _average(call_loss(recon_fn, target, fake, inputs), n_fake_global)
+            gan = _average(g_per_example, b.n_fake)
+            recon = _average(call_loss(recon_fn, b.target, fake, b.inputs), b.n_fake)
             total = gan + recon_weight * recon + _regularization(generator)
             g_scaled = g_opt.scale_loss(total)
         with d_tape.stop_recording():
@@ -278,19 +361,19 @@ def gan_step(
             g_grads = g_tape.gradient(g_scaled, g_vars)
             g_skipped = _apply_grads(g_opt, g_grads, g_vars, g_scaled, skip_nonfinite, g_saved)
         with tf.control_dependencies([g for g in g_grads if g is not None]):
-            real_logits = discriminator({"condition": real_condition, "image": real_target}, training=True)
+            real_logits = discriminator({"condition": b.real_condition, "image": b.real_target}, training=True)
         if noisy:
-            d_real = adv.labelled(real_logits, _draw_labels(real_labels, tf.shape(real_target)[0], real_seed))
+            d_real = adv.labelled(real_logits, _draw_labels(real_labels, tf.shape(b.real_target)[0], real_seed))
             d_fake = adv.labelled(fake_logits, _draw_labels(fake_labels, tf.shape(fake)[0], fake_seed))
         else:
             d_real, d_fake = adv.discriminator(real_logits, fake_logits)
-        d_real = _average(d_real, n_real_global)
-        d_fake = _average(d_fake, n_fake_global)
+        d_real = _average(d_real, b.n_real)
+        d_fake = _average(d_fake, b.n_fake)
         d_total = d_real + d_fake + _regularization(discriminator)
         d_scaled = d_opt.scale_loss(d_total)
     d_skipped = _apply(d_opt, d_tape, d_scaled, discriminator.trainable_variables, skip_nonfinite, d_saved)
-    d_out_real = _average(per_example_mean(output(real_logits)), n_real_global)
-    d_out_fake = _average(per_example_mean(output(fake_logits)), n_fake_global)
+    d_out_real = _average(per_example_mean(options.output(real_logits)), b.n_real)
+    d_out_fake = _average(per_example_mean(options.output(fake_logits)), b.n_fake)
     extra = {"skipped": tf.maximum(g_skipped, d_skipped)} if skip_nonfinite else {}
     return {
         **extra,
@@ -325,9 +408,21 @@ def eval_step(batch, *, model, io, loss_fn):
     }
 
 
+def bind_step(step_fn, **kwargs):
+    """`step_fn` bound to `kwargs`, as a per-replica `batch -> dict`.
+
+    `gan_step`'s options are checked here (`gan_options`), once, so a wrong option
+    fails before any tracing, and the traced function is `gan_update`.
+    """
+    if step_fn is gan_step:
+        options = gan_options(**{k: kwargs.pop(k) for k in GAN_OPTIONS if k in kwargs})
+        return functools.partial(gan_update, options=options, **kwargs)
+    return functools.partial(step_fn, **kwargs)
+
+
 def distribute(step_fn, strategy, **kwargs):
     """`batch -> dict`: `step_fn(batch, **kwargs)` on every replica, summed over them."""
-    per_replica_fn = functools.partial(step_fn, **kwargs)
+    per_replica_fn = bind_step(step_fn, **kwargs)
 
     def run(batch):
         per_replica = strategy.run(per_replica_fn, args=(batch,))
@@ -349,4 +444,15 @@ def compile_step(step_fn, *, strategy=None, element_spec=None, jit_compile=False
     return tf.function(run, input_signature=signature, jit_compile=bool(jit_compile), reduce_retracing=True)
 
 
-__all__ = ["compile_step", "distribute", "eval_step", "feed", "gan_step", "supervised_step"]
+__all__ = [
+    "GanOptions",
+    "bind_step",
+    "compile_step",
+    "distribute",
+    "eval_step",
+    "feed",
+    "gan_options",
+    "gan_step",
+    "gan_update",
+    "supervised_step",
+]
