@@ -133,7 +133,7 @@ def read_json(path):
 
 
 def write_bytes(path, data) -> None:
-    """Write `data` to `path` in one go (not atomic: use `kcolor.training.history` for that)."""
+    """Write `data` to `path` in one go (not atomic: use `atomic_write_bytes` below for that)."""
     with open(path, "wb") as f:
         f.write(data)
 

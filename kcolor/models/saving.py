@@ -91,7 +91,7 @@ def save_colorizer(model, path) -> str:
 
     `path` may be on any TensorFlow filesystem (`gs://`, `ram://`): Keras 3 `model.save`
     zips a remote `.keras` file in memory and writes it with gfile, so no local file is
-    made; the temporary file is then renamed into place (`kcolor.training.history`).
+    made; the temporary file is then renamed into place (`kcolor.fs.atomic_write`).
     """
     from kcolor.fs import atomic_write
 

@@ -1,5 +1,5 @@
 // Full-resolution colorization around a model run, for the browser: the path of
-// kcolor.export.graph (prepare -> model at S x S -> finish), on typed arrays.
+// kcolor.inference (prepare -> model at S x S -> finish), on typed arrays.
 //
 // 1. The photo (RGBA bytes at its own H x W; transparency composited onto white, as
 //    kcolor.data.images does) is resized to S x S with kcolor's one resize (resize.js)
