@@ -45,7 +45,7 @@ Example:
 import keras
 from keras import layers
 
-from kcolor.models.layers import FusedBatchNormalization
+from kcolor.models.blocks import conv_bn_act
 from kcolor.models.patchgan import PATCH_STACKS, build_patchgan_discriminator
 from kcolor.models.pretrained import IMAGENET_FILES, load_encoder_weights, parse_weights
 from kcolor.models.registry import register_model
@@ -111,11 +111,7 @@ def build_sigmoid_classifier(input_shape=(256, 256, 1), *, image_channels=2, fil
     image = keras.Input(shape=(height, width, image_channels), name="image")
     x = layers.Concatenate(name="pair_concat")([condition, image])
     for n, f in enumerate(filters):
-        prefix = f"c{n + 1}"
-        x = layers.Conv2D(f, 4, strides=2, padding="same", use_bias=n == 0, name=f"{prefix}_conv")(x)
-        if n > 0:
-            x = FusedBatchNormalization(name=f"{prefix}_bn")(x)
-        x = layers.LeakyReLU(negative_slope=0.2, name=f"{prefix}_lrelu")(x)
+        x = conv_bn_act(x, f, 4, strides=2, batchnorm=n > 0, activation="leaky_relu", name=f"c{n + 1}")
     x = layers.Flatten(name="flatten")(x)
     logits = layers.Dense(1, name="out_logit", dtype="float32")(x)
     return keras.Model({"condition": condition, "image": image}, logits, name=name)

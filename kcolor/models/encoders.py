@@ -73,38 +73,40 @@ from keras import layers
 
 from kcolor import fs
 from kcolor.errors import KcolorError
-from kcolor.models.layers import FusedBatchNormalization
+from kcolor.models.blocks import TORCH_BN_EPSILON, TORCH_BN_MOMENTUM, conv_bn_act
 
-# torch BatchNorm2d defaults: eps 1e-5, momentum 0.1 (Keras counts momentum the other way).
-BN_EPSILON = 1e-5
-BN_MOMENTUM = 0.9
 DOWNLOAD_TIMEOUT_S = 5.0
 
 # ---------------------------------------------------------------------------- ResNets
 
 
-def _bn(x, name):
-    return FusedBatchNormalization(axis=-1, epsilon=BN_EPSILON, momentum=BN_MOMENTUM, name=name)(x)
+def torch_conv_bn(x, filters, kernel, stride, *, activation="relu", name):
+    """torchvision's bias-free conv (`padding=kernel // 2`) → BatchNorm (torch's eps, momentum) → [ReLU].
 
-
-def _conv(x, filters, kernel, stride, name):
-    """A bias-free conv padded like torch's `padding=kernel // 2`."""
-    pad = kernel // 2
-    if stride == 1:
-        return layers.Conv2D(filters, kernel, padding="same", use_bias=False, name=name)(x)
-    if pad:
-        x = layers.ZeroPadding2D(pad, name=name + "_pad")(x)
-    return layers.Conv2D(filters, kernel, strides=stride, padding="valid", use_bias=False, name=name)(x)
+    Layers `{name}_conv` (after `{name}_conv_pad` when a strided conv pads), `{name}_bn`,
+    `{name}_relu`, as keras.applications' ResNets name them.
+    """
+    return conv_bn_act(
+        x,
+        filters,
+        kernel,
+        strides=stride,
+        padding="same" if stride == 1 else kernel // 2,
+        bn_epsilon=TORCH_BN_EPSILON,
+        bn_momentum=TORCH_BN_MOMENTUM,
+        activation=activation,
+        pad_suffix="conv_pad",
+        name=name,
+    )
 
 
 def basic_block(x, filters, stride, name):
     """torchvision's BasicBlock: 3x3 conv-BN-ReLU, 3x3 conv-BN, plus the (projected) input."""
     shortcut = x
     if stride != 1 or x.shape[-1] != filters:
-        shortcut = _bn(_conv(x, filters, 1, stride, name + "_0_conv"), name + "_0_bn")
-    y = _bn(_conv(x, filters, 3, stride, name + "_1_conv"), name + "_1_bn")
-    y = layers.ReLU(name=name + "_1_relu")(y)
-    y = _bn(_conv(y, filters, 3, 1, name + "_2_conv"), name + "_2_bn")
+        shortcut = torch_conv_bn(x, filters, 1, stride, activation=None, name=name + "_0")
+    y = torch_conv_bn(x, filters, 3, stride, name=name + "_1")
+    y = torch_conv_bn(y, filters, 3, 1, activation=None, name=name + "_2")
     y = layers.Add(name=name + "_add")([shortcut, y])
     return layers.ReLU(name=name + "_out")(y)
 
@@ -114,12 +116,10 @@ def bottleneck_block(x, filters, stride, name):
     out_filters = 4 * filters
     shortcut = x
     if stride != 1 or x.shape[-1] != out_filters:
-        shortcut = _bn(_conv(x, out_filters, 1, stride, name + "_0_conv"), name + "_0_bn")
-    y = _bn(_conv(x, filters, 1, 1, name + "_1_conv"), name + "_1_bn")
-    y = layers.ReLU(name=name + "_1_relu")(y)
-    y = _bn(_conv(y, filters, 3, stride, name + "_2_conv"), name + "_2_bn")
-    y = layers.ReLU(name=name + "_2_relu")(y)
-    y = _bn(_conv(y, out_filters, 1, 1, name + "_3_conv"), name + "_3_bn")
+        shortcut = torch_conv_bn(x, out_filters, 1, stride, activation=None, name=name + "_0")
+    y = torch_conv_bn(x, filters, 1, 1, name=name + "_1")
+    y = torch_conv_bn(y, filters, 3, stride, name=name + "_2")
+    y = torch_conv_bn(y, out_filters, 1, 1, activation=None, name=name + "_3")
     y = layers.Add(name=name + "_add")([shortcut, y])
     return layers.ReLU(name=name + "_out")(y)
 
@@ -141,8 +141,7 @@ def build_resnet(input_shape, *, blocks, block="basic", name="resnet"):
         raise ValueError(f"build_resnet: blocks must give 4 stages. Received: blocks={blocks}")
     block_fn = basic_block if block == "basic" else bottleneck_block
     inputs = keras.Input(input_shape, name="input")
-    x = _bn(_conv(inputs, 64, 7, 2, "conv1_conv"), "conv1_bn")
-    x = layers.ReLU(name="conv1_relu")(x)  # stride 2, 64 channels
+    x = torch_conv_bn(inputs, 64, 7, 2, name="conv1")  # stride 2, 64 channels
     x = layers.ZeroPadding2D(1, name="pool1_pad")(x)  # after a ReLU, zeros pad like torch's -inf
     x = layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)  # stride 4
     for stage, (count, filters) in enumerate(zip(blocks, (64, 128, 256, 512))):

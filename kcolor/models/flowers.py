@@ -30,6 +30,7 @@ Example:
 import keras
 from keras import layers
 
+from kcolor.models.blocks import conv_bn_act
 from kcolor.models.registry import register_model
 
 LEAKY_SLOPE = 0.3  # keras.layers.LeakyReLU's default
@@ -77,13 +78,11 @@ def _gray_input(input_shape, *, divisor=1):
 # --------------------------------------------------------------------------- blocks
 
 
-def conv_bn_act(x, filters, kernel_size=3, *, activation="leaky_relu", name):
-    """Conv (no bias) → BatchNorm → LeakyReLU or ReLU: the unit every model here repeats."""
-    x = layers.Conv2D(filters, kernel_size, padding="same", use_bias=False, name=f"{name}_conv")(x)
-    x = layers.BatchNormalization(name=f"{name}_bn")(x)
-    if activation == "leaky_relu":
-        return layers.LeakyReLU(negative_slope=LEAKY_SLOPE, name=f"{name}_lrelu")(x)
-    return layers.ReLU(name=f"{name}_relu")(x)
+def unit(x, filters, kernel_size=3, *, activation="leaky_relu", padding="same", name):
+    """Conv (no bias) → Keras BatchNorm → LeakyReLU 0.3, ReLU or nothing: the unit every model here repeats."""
+    return conv_bn_act(
+        x, filters, kernel_size, padding=padding, fused=False, activation=activation, negative_slope=LEAKY_SLOPE, name=name
+    )
 
 
 def rgb_head(x, *, kernel_size=3, name="head"):
@@ -96,11 +95,9 @@ def residual_conv_block(x, filters, *, name):
     """Two 3x3 conv-BN layers with an identity (or 1x1 projection) shortcut, then LeakyReLU."""
     shortcut = x
     if x.shape[-1] != filters:
-        shortcut = layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_proj_conv")(x)
-        shortcut = layers.BatchNormalization(name=f"{name}_proj_bn")(shortcut)
-    y = conv_bn_act(x, filters, 3, name=f"{name}_1")
-    y = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_2_conv")(y)
-    y = layers.BatchNormalization(name=f"{name}_2_bn")(y)
+        shortcut = unit(x, filters, 1, padding="valid", activation=None, name=f"{name}_proj")
+    y = unit(x, filters, 3, name=f"{name}_1")
+    y = unit(y, filters, 3, activation=None, name=f"{name}_2")
     y = layers.Add(name=f"{name}_add")([shortcut, y])
     return layers.LeakyReLU(negative_slope=LEAKY_SLOPE, name=f"{name}_out")(y)
 
@@ -118,8 +115,8 @@ def residual_layer(x, *, name):
 
 def dense_layer(x, growth_rate, bottleneck, *, name):
     """Section 4.5's dense unit: [Conv 1x1, Conv 4x4], each → BN → ReLU, concatenated to its input."""
-    y = conv_bn_act(x, bottleneck * growth_rate, 1, activation="relu", name=f"{name}_1")
-    y = conv_bn_act(y, growth_rate, 4, activation="relu", name=f"{name}_2")
+    y = unit(x, bottleneck * growth_rate, 1, activation="relu", name=f"{name}_1")
+    y = unit(y, growth_rate, 4, activation="relu", name=f"{name}_2")
     return layers.Concatenate(name=f"{name}_concat")([x, y])
 
 
@@ -161,14 +158,14 @@ def build_autoencoder(input_shape=(128, 128, 1), *, filters=(16, 32, 64), convs_
     x = inputs
     for i, width in enumerate(filters, start=1):
         for j in range(1, convs_per_set + 1):
-            x = conv_bn_act(x, width, 3, name=f"enc{i}_{j}")
+            x = unit(x, width, 3, name=f"enc{i}_{j}")
         x = layers.MaxPooling2D(2, name=f"enc{i}_pool")(x)
 
     # Decoder: dec1 (B, 32, 32, 64), dec2 (B, 64, 64, 32), dec3 (B, 128, 128, 16).
     for i, width in enumerate(reversed(filters), start=1):
         x = layers.UpSampling2D(2, name=f"dec{i}_up")(x)
         for j in range(1, convs_per_set + 1):
-            x = conv_bn_act(x, width, 3, name=f"dec{i}_{j}")
+            x = unit(x, width, 3, name=f"dec{i}_{j}")
 
     outputs = rgb_head(x)  # (B, 128, 128, 3)
     return keras.Model(inputs, outputs, name=name)
@@ -205,7 +202,7 @@ def build_deep_cnn(input_shape=(128, 128, 1), *, filters=(32, 64), convs_per_sta
     for i, width in enumerate(filters, start=1):
         y = x
         for j in range(1, convs_per_stage + 1):
-            y = conv_bn_act(y, width, 3, name=f"stage{i}_{j}")
+            y = unit(y, width, 3, name=f"stage{i}_{j}")
         x = layers.Concatenate(name=f"stage{i}_skip")([y, x])
 
     outputs = rgb_head(x)  # (B, 128, 128, 3)
@@ -260,7 +257,7 @@ def build_unet_residual(input_shape=(128, 128, 1), *, filters=(16, 32, 64, 128, 
         x = layers.Concatenate(name=f"up{i}_concat")([x, skip])
         x = residual_conv_block(x, width, name=f"up{i}")
 
-    x = conv_bn_act(x, filters[0], 3, name="tail")  # (B, 128, 128, 16)
+    x = unit(x, filters[0], 3, name="tail")  # (B, 128, 128, 16)
     outputs = rgb_head(x)  # (B, 128, 128, 3)
     return keras.Model(inputs, outputs, name=name)
 
@@ -360,7 +357,7 @@ def build_densenet_color(
         x = dense_layer(x, growth_rate, bottleneck, name=f"dense{i}")  # (B, 128, 128, 32 + 12 i)
     channels = max(1, int(x.shape[-1] * compression))
     x = layers.Conv2D(channels, 1, name="transition_conv")(x)  # (B, 128, 128, 40)
-    x = conv_bn_act(x, head_filters, 1, activation="relu", name="head_1x1")  # (B, 128, 128, 32)
+    x = unit(x, head_filters, 1, activation="relu", name="head_1x1")  # (B, 128, 128, 32)
     outputs = rgb_head(x)  # (B, 128, 128, 3)
     return keras.Model(inputs, outputs, name=name)
 

@@ -12,7 +12,7 @@ Example:
 import keras
 from keras import layers
 
-from kcolor.models.layers import FusedBatchNormalization
+from kcolor.models.blocks import conv_bn_act
 
 # PatchGAN layer stacks as (filters as a multiple of base_filters, kernel, stride); the
 # last row is the 1-channel output conv. Stride-2 layers use "same" padding, stride-1
@@ -86,21 +86,16 @@ def build_patchgan_discriminator(
         i = layers.Rescaling(2.0, offset=-1.0, name="image_rescale")(i)
     x = layers.Concatenate(name="pair_concat")([c, i])
     for n, (mult, kernel, stride) in enumerate(stack[:-1]):
-        prefix = f"c{n + 1}"
-        batchnorm = n > 0
-        if stride == 1:
-            x = layers.ZeroPadding2D(1, name=f"{prefix}_pad")(x)
-        x = layers.Conv2D(
+        x = conv_bn_act(
+            x,
             base_filters * mult,
             kernel,
             strides=stride,
-            padding="same" if stride > 1 else "valid",
-            use_bias=not batchnorm,
-            name=f"{prefix}_conv",
-        )(x)
-        if batchnorm:
-            x = FusedBatchNormalization(name=f"{prefix}_bn")(x)
-        x = layers.LeakyReLU(negative_slope=0.2, name=f"{prefix}_lrelu")(x)
+            padding="same" if stride > 1 else 1,
+            batchnorm=n > 0,
+            activation="leaky_relu",
+            name=f"c{n + 1}",
+        )
     _, kernel, _ = stack[-1]
     x = layers.ZeroPadding2D(1, name="out_pad")(x)
     logits = layers.Conv2D(1, kernel, padding="valid", name="out_conv", dtype="float32")(x)

@@ -25,16 +25,9 @@ Example:
 
 from keras import layers
 
-from kcolor.models.encoders import BN_EPSILON, BN_MOMENTUM
-from kcolor.models.layers import FusedBatchNormalization
+from kcolor.models.blocks import TORCH_BN_EPSILON, TORCH_BN_MOMENTUM, conv_bn_act
 
 DECODER_CHANNELS = (256, 128, 64, 32, 16)
-
-
-def conv_bn_relu(x, filters, name):
-    x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=name + "_conv")(x)
-    x = FusedBatchNormalization(epsilon=BN_EPSILON, momentum=BN_MOMENTUM, name=name + "_bn")(x)
-    return layers.ReLU(name=name + "_relu")(x)
 
 
 def decoder_block(x, skips, filters, name):
@@ -42,8 +35,9 @@ def decoder_block(x, skips, filters, name):
     x = layers.UpSampling2D(2, interpolation="nearest", name=name + "_up")(x)
     if skips:
         x = layers.Concatenate(name=name + "_concat")([x, *skips])
-    x = conv_bn_relu(x, filters, name + "_1")
-    return conv_bn_relu(x, filters, name + "_2")
+    for i in (1, 2):
+        x = conv_bn_act(x, filters, 3, bn_epsilon=TORCH_BN_EPSILON, bn_momentum=TORCH_BN_MOMENTUM, name=f"{name}_{i}")
+    return x
 
 
 def _check(features, channels):
@@ -92,4 +86,4 @@ def unetpp_decoder(features, channels=DECODER_CHANNELS, name="decoder"):
     return decoder_block(nodes[f"x_0_{depth - 1}"], [], channels[-1], f"{name}_x_0_{depth}")
 
 
-__all__ = ["DECODER_CHANNELS", "conv_bn_relu", "decoder_block", "unet_decoder", "unetpp_decoder"]
+__all__ = ["DECODER_CHANNELS", "decoder_block", "unet_decoder", "unetpp_decoder"]

@@ -39,6 +39,7 @@ import keras
 import numpy as np
 
 from kcolor import fs
+from kcolor.models.blocks import conv_bn_act
 from kcolor.models.registry import register_model
 
 # Stage tables (section 3.3). Every stage halves or doubles height and width.
@@ -61,11 +62,10 @@ COLORIZER_DEFAULTS = {"image_size": 256, "learning_rate": 1e-2, "loss": "mse", "
 
 
 def conv_block(x, filters, *, kernel_size=3, strides=1, transpose=False, name):
-    """`Conv2D` (or `Conv2DTranspose`) with bias -> BatchNorm -> exact GELU, all named `name_*`."""
-    conv = keras.layers.Conv2DTranspose if transpose else keras.layers.Conv2D
-    x = conv(filters, kernel_size, strides=strides, padding="same", name=f"{name}_conv")(x)
-    x = keras.layers.BatchNormalization(name=f"{name}_bn")(x)
-    return keras.layers.Activation("gelu", name=f"{name}_gelu")(x)
+    """`Conv2D` (or `Conv2DTranspose`) with bias -> Keras BatchNorm -> exact GELU, all named `name_*`."""
+    return conv_bn_act(
+        x, filters, kernel_size, strides=strides, transpose=transpose, use_bias=True, fused=False, activation="gelu", name=name
+    )
 
 
 def down_block(x, filters, name):

@@ -24,6 +24,7 @@ Example:
 import keras
 from keras import layers
 
+from kcolor.models.blocks import conv_bn_act
 from kcolor.models.layers import FusedBatchNormalization
 from kcolor.shapes import max_levels
 
@@ -37,12 +38,6 @@ def _choice(name, value, choices):
     return value
 
 
-def _activation(kind, name):
-    if kind == "leaky_relu":
-        return layers.LeakyReLU(negative_slope=0.2, name=name)
-    return layers.ReLU(name=name)
-
-
 def down_block(x, filters, *, batchnorm, activation, name):
     """Conv 4x4 stride 2 → [BatchNorm] → activation: halves the size (Isola's Ck).
 
@@ -50,10 +45,9 @@ def down_block(x, filters, *, batchnorm, activation, name):
     BatchNorm, which makes a bias redundant, and it keeps them bias-free where it skips
     the norm too).
     """
-    x = layers.Conv2D(filters, 4, strides=2, padding="same", use_bias=False, name=f"{name}_conv")(x)
-    if batchnorm:
-        x = FusedBatchNormalization(name=f"{name}_bn")(x)
-    return _activation(activation, f"{name}_{activation}")(x)
+    return conv_bn_act(
+        x, filters, 4, strides=2, use_bias=False, batchnorm=batchnorm, activation=activation, act_suffix=activation, name=name
+    )
 
 
 def skip_deconv(x, skip, filters, *, use_bias, name):

@@ -44,8 +44,8 @@ Example:
 import keras
 from keras import layers
 
+from kcolor.models.blocks import conv_bn_act
 from kcolor.models.inception import INPUT_SIZE, build_inception_v3, parse_weights
-from kcolor.models.layers import FusedBatchNormalization
 from kcolor.models.registry import register_model
 from kcolor.models.vit import POOLS, build_vit_discriminator
 
@@ -76,19 +76,11 @@ def _choice(name, value, choices):
     return value
 
 
-def conv_bn_lrelu(x, filters, kernel_size, *, transpose=False, name):
-    """(Transposed) conv "same", bias-free → BatchNorm → LeakyReLU 0.2, named `name_*`."""
-    conv = layers.Conv2DTranspose if transpose else layers.Conv2D
-    x = conv(filters, kernel_size, padding="same", use_bias=False, name=f"{name}_conv")(x)
-    x = FusedBatchNormalization(name=f"{name}_bn")(x)
-    return layers.LeakyReLU(negative_slope=0.2, name=f"{name}_lrelu")(x)
-
-
 def encoder(x, filters, *, name="enc"):
     """5 stages of two 5x5 convs and an AveragePooling 2x2: (H, W) → (H/32, W/32, filters[-1])."""
     for i, f in enumerate(filters, start=1):
-        x = conv_bn_lrelu(x, f, 5, name=f"{name}{i}a")
-        x = conv_bn_lrelu(x, f, 5, name=f"{name}{i}b")
+        x = conv_bn_act(x, f, 5, activation="leaky_relu", name=f"{name}{i}a")
+        x = conv_bn_act(x, f, 5, activation="leaky_relu", name=f"{name}{i}b")
         x = layers.AveragePooling2D(2, name=f"{name}{i}_pool")(x)  # (H / 2^i, W / 2^i, f)
     return x
 
@@ -111,14 +103,14 @@ def fusion(encoded, embedding, filters, *, name="fusion"):
     e = layers.Reshape((1, 1, int(embedding.shape[-1])), name=f"{name}_vector")(embedding)
     e = layers.UpSampling2D((grid_h, grid_w), interpolation="nearest", name=f"{name}_repeat")(e)
     x = layers.Concatenate(name=f"{name}_concat")([encoded, e])  # (H/32, W/32, 512 + 1000)
-    return conv_bn_lrelu(x, filters, 1, name=f"{name}_1x1")  # (H/32, W/32, 512)
+    return conv_bn_act(x, filters, 1, activation="leaky_relu", name=f"{name}_1x1")  # (H/32, W/32, 512)
 
 
 def decoder(x, filters, *, output_activation, name="dec"):
     """5 x [nearest 2x upsampling, ConvTranspose 3x3]: the last one gives the 2 ab channels."""
     for i, f in enumerate(filters, start=1):
         x = layers.UpSampling2D(2, interpolation="nearest", name=f"{name}{i}_up")(x)
-        x = conv_bn_lrelu(x, f, 3, transpose=True, name=f"{name}{i}")  # (H / 2^(5-i), ..., f)
+        x = conv_bn_act(x, f, 3, transpose=True, activation="leaky_relu", name=f"{name}{i}")  # (H / 2^(5-i), ..., f)
     i = len(filters) + 1
     x = layers.UpSampling2D(2, interpolation="nearest", name=f"{name}{i}_up")(x)
     x = layers.Conv2DTranspose(2, 3, padding="same", name=f"{name}{i}_conv")(x)  # (H, W, 2)
