@@ -114,6 +114,50 @@ def conv_bn_act(
     return activation_layer(activation, negative_slope=negative_slope, name=f"{name}_{suffix}")(x)
 
 
+def upsample_concat(x, skips=(), *, name):
+    """Nearest 2x `UpSampling2D` (`{name}_up`), then `Concatenate` (`{name}_concat`) with `skips`, if any.
+
+    The merge step of a U-Net decoder that up-samples before it convolves: Paper 001's
+    residual U-Net (`flowers`) and segmentation_models_pytorch's U-Net and UNet++
+    decoders of KMHCNet (`smp_decoders`).
+
+    Example:
+        x = upsample_concat(x, [skip], name="up1")      # up1_up, up1_concat
+    """
+    x = layers.UpSampling2D(2, interpolation="nearest", name=f"{name}_up")(x)
+    if skips:
+        x = layers.Concatenate(name=f"{name}_concat")([x, *skips])
+    return x
+
+
+def unet_up_path(x, skips, levels, block, *, name):
+    """The up path (decoder loop) of a U-Net: one `block` per level, from the bottleneck up.
+
+    Level i (counted from 1) is `x = block(x, skips[i - 1], levels[i - 1], name=f"{name}{i}")`:
+    each block reads the level below it and the encoder features its level merges (None
+    where it merges none). What a level holds, a width or a width and a dropout rate, is
+    the block's business, and so is how it merges and up-samples: after an up-sampling
+    (`upsample_concat`: `flowers`, `smp_decoders`) or in a transposed convolution of the
+    concatenation (`unet` for Pix2Pix and Paper 002's baseline, `stable`).
+
+    Args:
+        x: the bottleneck.
+        skips: one entry per level (a tensor, a list of tensors, or None), coarsest first.
+        levels: one entry per level, handed to `block` as it is.
+        block: `block(x, skip, level, *, name) -> tensor`.
+        name: prefix of the level names.
+
+    Example:
+        x = unet_up_path(d4, [None, d3, d2, d1], (64, 32, 32, 32), up_level, name="up")   # up1 .. up4
+    """
+    levels, skips = list(levels), list(skips)
+    if len(levels) != len(skips):
+        raise ValueError(f"unet_up_path: {len(levels)} levels but {len(skips)} skips; give one skip (or None) per level")
+    for i, (level, skip) in enumerate(zip(levels, skips), start=1):
+        x = block(x, skip, level, name=f"{name}{i}")
+    return x
+
+
 __all__ = [
     "ACTIVATIONS",
     "KERAS_BN_EPSILON",
@@ -122,4 +166,6 @@ __all__ = [
     "TORCH_BN_MOMENTUM",
     "activation_layer",
     "conv_bn_act",
+    "unet_up_path",
+    "upsample_concat",
 ]

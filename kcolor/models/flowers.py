@@ -30,7 +30,7 @@ Example:
 import keras
 from keras import layers
 
-from kcolor.models.blocks import conv_bn_act
+from kcolor.models.blocks import conv_bn_act, unet_up_path, upsample_concat
 from kcolor.models.registry import register_model
 
 LEAKY_SLOPE = 0.3  # keras.layers.LeakyReLU's default
@@ -100,6 +100,11 @@ def residual_conv_block(x, filters, *, name):
     y = unit(y, filters, 3, activation=None, name=f"{name}_2")
     y = layers.Add(name=f"{name}_add")([shortcut, y])
     return layers.LeakyReLU(negative_slope=LEAKY_SLOPE, name=f"{name}_out")(y)
+
+
+def residual_up_block(x, skip, width, *, name):
+    """One level of the residual U-Net's up path: 2x UpSampling2D, concatenation with `skip`, a residual block."""
+    return residual_conv_block(upsample_concat(x, [skip], name=name), width, name=name)
 
 
 def residual_layer(x, *, name):
@@ -252,10 +257,7 @@ def build_unet_residual(input_shape=(128, 128, 1), *, filters=(16, 32, 64, 128, 
     x = residual_conv_block(x, filters[-1], name="bottleneck")  # (B, 8, 8, 256)
 
     # Up: up1 (B, 16, 16, 128), up2 (B, 32, 32, 64), up3 (B, 64, 64, 32), up4 (B, 128, 128, 16)
-    for i, (width, skip) in enumerate(zip(reversed(filters[:-1]), reversed(skips)), start=1):
-        x = layers.UpSampling2D(2, name=f"up{i}_up")(x)
-        x = layers.Concatenate(name=f"up{i}_concat")([x, skip])
-        x = residual_conv_block(x, width, name=f"up{i}")
+    x = unet_up_path(x, skips[::-1], filters[-2::-1], residual_up_block, name="up")
 
     x = unit(x, filters[0], 3, name="tail")  # (B, 128, 128, 16)
     outputs = rgb_head(x)  # (B, 128, 128, 3)

@@ -23,18 +23,14 @@ Example:
     x = unetpp_decoder(features)                    # (B, 256, 256, 16)
 """
 
-from keras import layers
-
-from kcolor.models.blocks import TORCH_BN_EPSILON, TORCH_BN_MOMENTUM, conv_bn_act
+from kcolor.models.blocks import TORCH_BN_EPSILON, TORCH_BN_MOMENTUM, conv_bn_act, unet_up_path, upsample_concat
 
 DECODER_CHANNELS = (256, 128, 64, 32, 16)
 
 
 def decoder_block(x, skips, filters, name):
     """Nearest 2x upsample, concatenate `skips` (a list, maybe empty), 2 x conv-BN-ReLU."""
-    x = layers.UpSampling2D(2, interpolation="nearest", name=name + "_up")(x)
-    if skips:
-        x = layers.Concatenate(name=name + "_concat")([x, *skips])
+    x = upsample_concat(x, skips, name=name)
     for i in (1, 2):
         x = conv_bn_act(x, filters, 3, bn_epsilon=TORCH_BN_EPSILON, bn_momentum=TORCH_BN_MOMENTUM, name=f"{name}_{i}")
     return x
@@ -58,11 +54,8 @@ def unet_decoder(features, channels=DECODER_CHANNELS, name="decoder"):
     """segmentation_models_pytorch's U-Net decoder over `features` (finest first)."""
     _check(features, channels)
     reversed_features = list(features[::-1])  # stride 32 first
-    x = reversed_features[0]
-    for i, filters in enumerate(channels):
-        skip = [reversed_features[i + 1]] if i + 1 < len(reversed_features) else []
-        x = decoder_block(x, skip, filters, f"{name}_block{i + 1}")
-    return x
+    skips = [[f] for f in reversed_features[1:]] + [[]]  # the last block has no skip
+    return unet_up_path(reversed_features[0], skips, channels, decoder_block, name=f"{name}_block")
 
 
 def unetpp_decoder(features, channels=DECODER_CHANNELS, name="decoder"):

@@ -39,7 +39,7 @@ import keras
 import numpy as np
 
 from kcolor import fs
-from kcolor.models.blocks import conv_bn_act
+from kcolor.models.blocks import conv_bn_act, unet_up_path
 from kcolor.models.registry import register_model
 
 # Stage tables (section 3.3). Every stage halves or doubles height and width.
@@ -153,12 +153,17 @@ def build_ref_autoencoder(input_shape=(256, 256, 3), *, name="ref_autoencoder"):
     return keras.Model({"rgb": rgb}, x, name=name)
 
 
+def _up_level(x, skip, filters, *, name):
+    """One U-Net up level: concatenate the skip (if any), then the stride-2 transposed-conv block."""
+    if skip is not None:
+        x = keras.layers.Concatenate(name=f"{name}_concat")([x, skip])
+    return up_block(x, filters, name)
+
+
 def _unet_decoder(gray, bottleneck, skips):
     """Shared U-Net decoder: u1 from the bottleneck, u2..u4 with skips, 1x1 head on [u4, gray]."""
-    x = up_block(bottleneck, UNET_UP_FILTERS[0], "up1")  # (bs, 32, 32, 64)
-    for i, (filters, skip) in enumerate(zip(UNET_UP_FILTERS[1:], skips), start=2):
-        x = keras.layers.Concatenate(name=f"up{i}_concat")([x, skip])
-        x = up_block(x, filters, f"up{i}")  # (bs, 64|128|256, ..., 32)
+    # (bs, 32, 32, 64), then (bs, 64|128|256, ..., 32)
+    x = unet_up_path(bottleneck, [None, *skips], UNET_UP_FILTERS, _up_level, name="up")
     x = keras.layers.Concatenate(name="output_concat")([x, gray])  # (bs, 256, 256, 35)
     # The paper's final 1x1 projection has no BN or activation; io.to_rgb clips to [0, 1].
     return keras.layers.Conv2D(3, 1, name="output_conv")(x)  # (bs, 256, 256, 3)

@@ -24,7 +24,7 @@ Example:
 import keras
 from keras import layers
 
-from kcolor.models.blocks import conv_bn_act
+from kcolor.models.blocks import conv_bn_act, unet_up_path
 from kcolor.models.layers import FusedBatchNormalization
 from kcolor.shapes import max_levels
 
@@ -73,6 +73,11 @@ def up_block(x, skip, filters, *, dropout, name):
     if dropout:
         x = layers.Dropout(dropout, name=f"{name}_dropout")(x)
     return layers.ReLU(name=f"{name}_relu")(x)
+
+
+def _up_level(x, skip, level, *, name):
+    filters, dropout = level
+    return up_block(x, skip, filters, dropout=dropout, name=name)
 
 
 def build_unet_generator(
@@ -147,11 +152,10 @@ def build_unet_generator(
         batchnorm = 0 < i < num_levels - 1
         x = down_block(x, f, batchnorm=batchnorm, activation=encoder_activation, name=f"enc{i + 1}")
         skips.append(x)
-    skip = None  # the innermost level has no skip
-    for j, (f, below) in enumerate(zip(reversed(filters[:-1]), reversed(skips[:-1]))):
-        x = up_block(x, skip, f, dropout=dropout if j < dropout_levels else 0.0, name=f"dec{j + 1}")
-        skip = below  # the encoder output of the size dec{j+1} produced
-    x = skip_deconv(x, skip, output_channels, use_bias=True, name="out")
+    # dec{j} reads dec{j-1} and the encoder output of its size (dec1, on the innermost level, none).
+    rates = [dropout if j < dropout_levels else 0.0 for j in range(num_levels - 1)]
+    x = unet_up_path(x, [None, *skips[-2:0:-1]], zip(filters[-2::-1], rates), _up_level, name="dec")
+    x = skip_deconv(x, skips[0], output_channels, use_bias=True, name="out")
     outputs = layers.Activation(output_activation, name=f"out_{output_activation}", dtype="float32")(x)
     return keras.Model(inputs, outputs, name=name)
 
