@@ -74,6 +74,7 @@ from keras import layers
 from kcolor import fs
 from kcolor.errors import KcolorError
 from kcolor.models.blocks import TORCH_BN_EPSILON, TORCH_BN_MOMENTUM, conv_bn_act
+from kcolor.models.options import choice
 
 DOWNLOAD_TIMEOUT_S = 5.0
 
@@ -135,8 +136,7 @@ def build_resnet(input_shape, *, blocks, block="basic", name="resnet"):
     Example:
         resnet18 = build_resnet((224, 224, 3), blocks=(2, 2, 2, 2), name="resnet18")
     """
-    if block not in ("basic", "bottleneck"):
-        raise ValueError(f"build_resnet: unknown block {block!r}. Valid choices: basic, bottleneck")
+    choice("block", block, ("basic", "bottleneck"), owner="build_resnet")
     if len(blocks) != 4:
         raise ValueError(f"build_resnet: blocks must give 4 stages. Received: blocks={blocks}")
     block_fn = basic_block if block == "basic" else bottleneck_block
@@ -314,9 +314,7 @@ ENCODERS = {
 
 
 def get_encoder_spec(name):
-    if name not in ENCODERS:
-        raise ValueError(f"Unknown encoder {name!r}. Valid encoders: {', '.join(ENCODERS)}")
-    return ENCODERS[name]
+    return ENCODERS[choice("encoder", name, ENCODERS, valid="encoders")]
 
 
 def build_encoder(name, input_shape):
@@ -535,9 +533,7 @@ def build_embedding(name, *, layer=None, weights="imagenet"):
     Example:
         features = build_embedding("vgg16", weights="none")(preprocessed)
     """
-    if name not in EMBEDDINGS:
-        raise ValueError(f"Unknown embedding {name!r}. Valid embeddings: {', '.join(EMBEDDINGS)}")
-    entry = EMBEDDINGS[name]
+    entry = EMBEDDINGS[choice("embedding", name, EMBEDDINGS, valid="embeddings")]
     layer = layer or entry["layer"]
     if weights is None or str(weights).lower() == "none":
         path = None

@@ -31,6 +31,7 @@ import keras
 from keras import layers
 
 from kcolor.models.blocks import conv_bn_act, unet_up_path, upsample_concat
+from kcolor.models.options import fraction, positive_int, positive_ints
 from kcolor.models.registry import register_model
 
 LEAKY_SLOPE = 0.3  # keras.layers.LeakyReLU's default
@@ -40,23 +41,6 @@ PAPER_DEFAULTS = {"image_size": 128, "learning_rate": 1e-3, "beta_1": 0.9, "loss
 
 
 # --------------------------------------------------------------------------- checks
-
-
-def _positive_int(value, what):
-    """`value` as an int > 0; `--set` parses numbers in tuples as floats, so accept 32.0."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value or value <= 0:
-        raise ValueError(f"{what} must be a positive integer. Received: {what}={value!r}")
-    return int(value)
-
-
-def _int_tuple(values, what, *, min_len=1):
-    if isinstance(values, (int, float)) and not isinstance(values, bool):
-        values = (values,)
-    if not isinstance(values, (tuple, list)) or len(values) < min_len:
-        raise ValueError(
-            f"{what} must be a tuple of at least {min_len} positive integers. Received: {what}={values!r}"
-        )
-    return tuple(_positive_int(v, what) for v in values)
 
 
 def _gray_input(input_shape, *, divisor=1):
@@ -152,8 +136,8 @@ def build_autoencoder(input_shape=(128, 128, 1), *, filters=(16, 32, 64), convs_
         model = build_autoencoder((128, 128, 1))
         rgb = model(gray)                           # (B, 128, 128, 3) in [0, 1]
     """
-    filters = _int_tuple(filters, "filters")
-    convs_per_set = _positive_int(convs_per_set, "convs_per_set")
+    filters = positive_ints("filters", filters)
+    convs_per_set = positive_int("convs_per_set", convs_per_set)
     inputs = _gray_input(input_shape, divisor=2 ** len(filters))
 
     # Encoder, for filters=(16, 32, 64) at 128 px:
@@ -197,8 +181,8 @@ def build_deep_cnn(input_shape=(128, 128, 1), *, filters=(32, 64), convs_per_sta
         model = build_deep_cnn((128, 128, 1))
         rgb = model(gray)                           # (B, 128, 128, 3) in [0, 1]
     """
-    filters = _int_tuple(filters, "filters")
-    convs_per_stage = _positive_int(convs_per_stage, "convs_per_stage")
+    filters = positive_ints("filters", filters)
+    convs_per_stage = positive_int("convs_per_stage", convs_per_stage)
     inputs = _gray_input(input_shape)
 
     # stage1: (B, 128, 128, 32) ⊕ gray → (B, 128, 128, 33)
@@ -236,7 +220,7 @@ def build_unet_residual(input_shape=(128, 128, 1), *, filters=(16, 32, 64, 128, 
         model = build_unet_residual((128, 128, 1))
         rgb = model(gray)                           # (B, 128, 128, 3) in [0, 1]
     """
-    filters = _int_tuple(filters, "filters", min_len=2)
+    filters = positive_ints("filters", filters, min_count=2)
     inputs = _gray_input(input_shape, divisor=2 ** (len(filters) - 1))
 
     x = layers.BatchNormalization(name="stem_bn")(inputs)
@@ -290,8 +274,8 @@ def build_resnet_color(input_shape=(128, 128, 1), *, filters=16, num_layers=20, 
         model = build_resnet_color((128, 128, 1))
         rgb = model(gray)                           # (B, 128, 128, 3) in [0, 1]
     """
-    filters = _positive_int(filters, "filters")
-    num_layers = _positive_int(num_layers, "num_layers")
+    filters = positive_int("filters", filters)
+    num_layers = positive_int("num_layers", num_layers)
     inputs = _gray_input(input_shape)
 
     x = layers.BatchNormalization(name="stem_bn")(inputs)
@@ -345,13 +329,12 @@ def build_densenet_color(
         model = build_densenet_color((128, 128, 1))
         rgb = model(gray)                           # (B, 128, 128, 3) in [0, 1]
     """
-    stem_filters = _positive_int(stem_filters, "stem_filters")
-    num_layers = _positive_int(num_layers, "num_layers")
-    growth_rate = _positive_int(growth_rate, "growth_rate")
-    bottleneck = _positive_int(bottleneck, "bottleneck")
-    head_filters = _positive_int(head_filters, "head_filters")
-    if isinstance(compression, bool) or not isinstance(compression, (int, float)) or not 0 < compression <= 1:
-        raise ValueError(f"compression must be a number in (0, 1]. Received: compression={compression!r}")
+    stem_filters = positive_int("stem_filters", stem_filters)
+    num_layers = positive_int("num_layers", num_layers)
+    growth_rate = positive_int("growth_rate", growth_rate)
+    bottleneck = positive_int("bottleneck", bottleneck)
+    head_filters = positive_int("head_filters", head_filters)
+    compression = fraction("compression", compression)
     inputs = _gray_input(input_shape)
 
     x = layers.Conv2D(stem_filters, 1, name="stem_conv")(inputs)  # (B, 128, 128, 32)
@@ -368,7 +351,7 @@ def build_densenet_color(
 
 
 def _square(image_size):
-    size = _positive_int(image_size, "image_size")
+    size = positive_int("image_size", image_size)
     return (size, size, 1)
 
 

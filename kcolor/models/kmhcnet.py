@@ -48,7 +48,8 @@ GPU memory not measured); a GPU is what makes Table 2's epochs practical.
 import keras
 from keras import layers
 
-from kcolor.models.encoders import ENCODERS, build_encoder, load_encoder_weights
+from kcolor.models.encoders import build_encoder, get_encoder_spec, load_encoder_weights
+from kcolor.models.options import choice
 from kcolor.models.registry import register_model
 from kcolor.models.smp_decoders import DECODER_CHANNELS, unet_decoder, unetpp_decoder
 
@@ -79,10 +80,8 @@ def build_kmhcnet(
     Example:
         model = build_kmhcnet((64, 64, 1), encoder="resnet18", weights="none")
     """
-    if architecture not in ARCHITECTURES:
-        raise ValueError(f"Unknown architecture {architecture!r}. Valid choices: {', '.join(ARCHITECTURES)}")
-    if encoder not in ENCODERS:
-        raise ValueError(f"Unknown encoder {encoder!r}. Valid encoders: {', '.join(ENCODERS)}")
+    choice("architecture", architecture, ARCHITECTURES)
+    get_encoder_spec(encoder)  # an unknown name fails before anything is built
     height, width = input_shape[0], input_shape[1]
     if height % 32 or width % 32:
         raise ValueError(

@@ -13,6 +13,7 @@ import keras
 from keras import layers
 
 from kcolor.models.blocks import conv_bn_act
+from kcolor.models.options import choice
 
 # PatchGAN layer stacks as (filters as a multiple of base_filters, kernel, stride); the
 # last row is the 1-channel output conv. Stride-2 layers use "same" padding, stride-1
@@ -26,12 +27,6 @@ PATCH_STACKS = {
     # Paper 001's 128x128 patches: one more stride-2 layer (as Isola's n_layers=4).
     128: ((1, 4, 2), (2, 3, 2), (4, 3, 2), (8, 3, 2), (8, 4, 1), (None, 4, 1)),
 }
-
-
-def _choice(name, value, choices):
-    if value not in choices:
-        raise ValueError(f"PatchGAN: unknown {name} {value!r}. Valid choices: {', '.join(map(str, choices))}")
-    return value
 
 
 def patch_receptive_field(stack):
@@ -76,7 +71,7 @@ def build_patchgan_discriminator(
         d = build_patchgan_discriminator((128, 128, 1), patch=64)
         logits = d({"condition": gray, "image": rgb})
     """
-    stack = PATCH_STACKS[_choice("patch", int(patch), tuple(PATCH_STACKS))]
+    stack = PATCH_STACKS[choice("patch", int(patch), tuple(PATCH_STACKS), owner="PatchGAN")]
     height, width = int(input_shape[0]), int(input_shape[1])
     condition = keras.Input(shape=tuple(input_shape), name="condition")
     image = keras.Input(shape=(height, width, image_channels), name="image")

@@ -26,16 +26,11 @@ from keras import layers
 
 from kcolor.models.blocks import conv_bn_act, unet_up_path
 from kcolor.models.layers import FusedBatchNormalization
+from kcolor.models.options import choice
 from kcolor.shapes import max_levels
 
 ENCODER_ACTIVATIONS = ("relu", "leaky_relu")
 OUTPUT_ACTIVATIONS = ("sigmoid", "tanh")
-
-
-def _choice(name, value, choices):
-    if value not in choices:
-        raise ValueError(f"U-Net generator: unknown {name} {value!r}. Valid choices: {', '.join(map(str, choices))}")
-    return value
 
 
 def down_block(x, filters, *, batchnorm, activation, name):
@@ -128,8 +123,8 @@ def build_unet_generator(
         g = build_unet_generator((128, 128, 1), base_filters=32)
         rgb = g(tf.zeros([1, 128, 128, 1]))
     """
-    _choice("encoder_activation", encoder_activation, ENCODER_ACTIVATIONS)
-    _choice("output_activation", output_activation, OUTPUT_ACTIVATIONS)
+    choice("encoder_activation", encoder_activation, ENCODER_ACTIVATIONS, owner="U-Net generator")
+    choice("output_activation", output_activation, OUTPUT_ACTIVATIONS, owner="U-Net generator")
     height, width = int(input_shape[0]), int(input_shape[1])
     possible = min(max_levels(height), max_levels(width))
     if num_levels is None:

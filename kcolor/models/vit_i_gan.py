@@ -46,6 +46,7 @@ from keras import layers
 
 from kcolor.models.blocks import conv_bn_act
 from kcolor.models.inception import INPUT_SIZE, build_inception_v3, parse_weights
+from kcolor.models.options import choice, positive_int, positive_ints
 from kcolor.models.registry import register_model
 from kcolor.models.vit import POOLS, build_vit_discriminator
 
@@ -61,19 +62,6 @@ INCEPTION_NAME = "inception_v3"
 PAPER_DEFAULTS = {"learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.9}
 # A small ViT for tests, smoke configs and the notebook's smoke setting (64 px and up).
 SMALL_VIT = {"vit_patch": 16, "vit_dim": 64, "vit_depth": 2, "vit_heads": 4, "vit_mlp": 128}
-
-
-def _filters(name, values, length):
-    values = tuple(int(v) for v in values)
-    if len(values) != length or min(values) < 1:
-        raise ValueError(f"vit_i_gan: {name} must be {length} positive widths. Received: {name}={values}")
-    return values
-
-
-def _choice(name, value, choices):
-    if value not in choices:
-        raise ValueError(f"vit_i_gan: unknown {name} {value!r}. Valid choices: {', '.join(choices)}")
-    return value
 
 
 def encoder(x, filters, *, name="enc"):
@@ -153,11 +141,11 @@ def build_vit_i_gan_generator(
         raise ValueError(
             f"vit_i_gan: image {height}x{width} does not halve five times; use a multiple of 32 (32, 64, ..., 256)"
         )
-    encoder_filters = _filters("encoder_filters", encoder_filters, 5)
-    decoder_filters = _filters("decoder_filters", decoder_filters, 4)
-    fusion_filters = _filters("fusion_filters", (fusion_filters,), 1)[0]
-    _choice("output_activation", output_activation, OUTPUT_ACTIVATIONS)
-    _choice("inception_range", inception_range, INCEPTION_RANGES)
+    encoder_filters = positive_ints("encoder_filters", encoder_filters, count=5, owner="vit_i_gan")
+    decoder_filters = positive_ints("decoder_filters", decoder_filters, count=4, owner="vit_i_gan")
+    fusion_filters = positive_int("fusion_filters", fusion_filters, owner="vit_i_gan")
+    choice("output_activation", output_activation, OUTPUT_ACTIVATIONS, owner="vit_i_gan")
+    choice("inception_range", inception_range, INCEPTION_RANGES, owner="vit_i_gan")
     weights = parse_weights(weights, what="weights (InceptionV3)")
     name = name or ("vit_i_gan_generator" if fusion_inception else "vit_gan_generator")
 
@@ -211,7 +199,7 @@ def _networks(
         mlp_dim=vit_mlp,
         dropout=vit_dropout,
         embedding_dropout=vit_embedding_dropout,
-        pool=_choice("vit_pool", vit_pool, POOLS),
+        pool=choice("vit_pool", vit_pool, POOLS, owner="vit_i_gan"),
     )
     return {
         "colorizer": generator,
