@@ -1,4 +1,4 @@
-"""The building blocks several papers share: conv-BatchNorm-activation and its naming.
+"""The building blocks several papers share: conv-BatchNorm-activation, the U-Net up path, the layer walker.
 
 `conv_bn_act` is the one convolution unit of every model here: a `Conv2D` (or
 `Conv2DTranspose`), then BatchNorm, then an activation, each optional where a paper
@@ -158,6 +158,22 @@ def unet_up_path(x, skips, levels, block, *, name):
     return x
 
 
+def all_layers(model):
+    """Every layer of `model`, nested models' layers included (the nested models too), depth first.
+
+    Used by `kcolor.models.saving` (the layers a saved colorizer replaces or refuses) and
+    `kcolor.export.parity` (the in-graph color layers int8 cannot represent).
+
+    Example:
+        names = [layer.name for layer in all_layers(model)]
+    """
+    stack = list(getattr(model, "layers", []))
+    while stack:
+        layer = stack.pop()
+        yield layer
+        stack.extend(getattr(layer, "layers", []) or [])
+
+
 __all__ = [
     "ACTIVATIONS",
     "KERAS_BN_EPSILON",
@@ -165,6 +181,7 @@ __all__ = [
     "TORCH_BN_EPSILON",
     "TORCH_BN_MOMENTUM",
     "activation_layer",
+    "all_layers",
     "conv_bn_act",
     "unet_up_path",
     "upsample_concat",
