@@ -18,4 +18,12 @@ class ConfigError(KcolorError, ValueError):
     """A config field or model option has a value that is not valid."""
 
 
-__all__ = ["ConfigError", "KcolorError"]
+class DownloadUnavailable(KcolorError, FileNotFoundError, RuntimeError):
+    """A file to download (pretrained weights) that is neither cached nor downloadable: no network."""
+
+
+class UnknownWeights(ConfigError, FileNotFoundError):
+    """A `weights` option that is neither "imagenet" nor "none" nor the path of an existing file."""
+
+
+__all__ = ["ConfigError", "DownloadUnavailable", "KcolorError", "UnknownWeights"]

@@ -190,7 +190,7 @@ def evaluate_runs(
     if max_images is not None and int(max_images) < 1:
         raise ValueError(f"max_images must be >= 1. Received: max_images={max_images}")
     if fid:
-        from kcolor.models.inception import parse_weights
+        from kcolor.models.weights import parse_weights
 
         parse_weights(fid_weights, what="fid_weights")
     loaded = _load_runs(runs)

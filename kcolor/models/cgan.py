@@ -48,9 +48,9 @@ from keras import layers
 from kcolor.models.blocks import conv_bn_act
 from kcolor.models.options import choice, fraction, positive_ints
 from kcolor.models.patchgan import PATCH_STACKS, build_patchgan_discriminator
-from kcolor.models.pretrained import IMAGENET_FILES, load_encoder_weights, parse_weights
 from kcolor.models.registry import register_model
 from kcolor.models.unet import build_unet_generator
+from kcolor.models.weights import IMAGENET_URLS, load_keras_application_weights, parse_weights
 
 # The paper's label convention (Chapter 3): real ab in [0, 0.49], generated ab in [0.5, 0.99].
 PAPER_REAL_LABELS = (0.0, 0.49)
@@ -198,7 +198,7 @@ def build_resnet50_generator(
         x = layers.Rescaling(127.5, offset=127.5, name="l_to_pixels")(x)  # [-1, 1] -> [0, 255]
         x = layers.Normalization(mean=IMAGENET_BGR_MEAN, variance=(1.0, 1.0, 1.0), name="imagenet_preprocess")(x)
     encoder = keras.applications.ResNet50(include_top=False, weights=None, input_shape=(size, size, 3))
-    load_encoder_weights(encoder, weights, IMAGENET_FILES["resnet50_notop"])
+    load_keras_application_weights(encoder, weights, IMAGENET_URLS["resnet50_notop"])
     x = encoder(x)  # (S/32, S/32, 2048)
     for n, f in enumerate(decoder_filters):
         x = layers.Conv2D(f, 3, padding="same", activation="relu", name=f"dec{n + 1}_conv")(x)

@@ -45,10 +45,11 @@ import keras
 from keras import layers
 
 from kcolor.models.blocks import conv_bn_act
-from kcolor.models.inception import INPUT_SIZE, build_inception_v3, parse_weights
+from kcolor.models.inception import INPUT_SIZE, build_inception_v3
 from kcolor.models.options import choice, positive_int, positive_ints
 from kcolor.models.registry import register_model
 from kcolor.models.vit import POOLS, build_vit_discriminator
+from kcolor.models.weights import parse_weights
 
 DOWNSAMPLING = 32  # five AveragePooling 2x2
 ENCODER_FILTERS = (32, 64, 128, 256, 512)
