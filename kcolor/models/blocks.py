@@ -27,6 +27,7 @@ Example:
 from keras import layers
 
 from kcolor.models.layers import FusedBatchNormalization
+from kcolor.models.options import choice
 
 # torch's BatchNorm2d defaults (eps 1e-5, momentum 0.1); Keras counts momentum the other way.
 TORCH_BN_EPSILON = 1e-5
@@ -41,13 +42,12 @@ _ACT_SUFFIXES = {"relu": "relu", "leaky_relu": "lrelu", "gelu": "gelu"}
 
 def activation_layer(kind, *, negative_slope=0.2, name):
     """The Keras layer of `kind` ("relu", "leaky_relu" with `negative_slope`, or "gelu", exact)."""
+    choice("activation", kind, ACTIVATIONS, owner="activation_layer")
     if kind == "relu":
         return layers.ReLU(name=name)
     if kind == "leaky_relu":
         return layers.LeakyReLU(negative_slope=negative_slope, name=name)
-    if kind == "gelu":
-        return layers.Activation("gelu", name=name)
-    raise ValueError(f"conv_bn_act: unknown activation {kind!r}. Valid choices: {', '.join(ACTIVATIONS)}, None")
+    return layers.Activation("gelu", name=name)
 
 
 def conv_bn_act(
@@ -152,14 +152,18 @@ def unet_up_path(x, skips, levels, block, *, name):
     """
     levels, skips = list(levels), list(skips)
     if len(levels) != len(skips):
-        raise ValueError(f"unet_up_path: {len(levels)} levels but {len(skips)} skips; give one skip (or None) per level")
+        raise ValueError(
+            f"unet_up_path: {len(levels)} levels but {len(skips)} skips; give one skip (or None) per level"
+        )
     for i, (level, skip) in enumerate(zip(levels, skips), start=1):
         x = block(x, skip, level, name=f"{name}{i}")
     return x
 
 
 def all_layers(model):
-    """Every layer of `model`, nested models' layers included (the nested models too), depth first.
+    """Every layer of `model`, nested models and their layers included: depth first, last layer first.
+
+    The order depends only on the model's structure, so a model and its clone walk in step.
 
     Used by `kcolor.models.saving` (the layers a saved colorizer replaces or refuses) and
     `kcolor.export.parity` (the in-graph color layers int8 cannot represent).

@@ -38,8 +38,8 @@ Example:
     fake = nets["colorizer"]({"gray": tf.zeros([1, 128, 128, 1])})
 """
 
-from kcolor.models.patchgan import PATCH_STACKS, build_patchgan_discriminator
 from kcolor.models.options import choice, rate
+from kcolor.models.patchgan import PATCH_STACKS, build_patchgan_discriminator
 from kcolor.models.registry import register_model
 from kcolor.models.unet import ENCODER_ACTIVATIONS, build_unet_generator
 

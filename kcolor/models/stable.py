@@ -62,7 +62,8 @@ COLORIZER_DEFAULTS = {"image_size": 256, "learning_rate": 1e-2, "loss": "mse", "
 def conv_block(x, filters, *, kernel_size=3, strides=1, transpose=False, name):
     """`Conv2D` (or `Conv2DTranspose`) with bias -> Keras BatchNorm -> exact GELU, all named `name_*`."""
     return conv_bn_act(
-        x, filters, kernel_size, strides=strides, transpose=transpose, use_bias=True, fused=False, activation="gelu", name=name
+        x, filters, kernel_size, strides=strides, transpose=transpose, use_bias=True, fused=False, activation="gelu",
+        name=name,
     )
 
 

@@ -40,8 +40,10 @@ def down_block(x, filters, *, batchnorm, activation, name):
     BatchNorm, which makes a bias redundant, and it keeps them bias-free where it skips
     the norm too).
     """
+    # The activation layer is named after its kind (enc1_leaky_relu, enc1_relu), as saved files have it.
     return conv_bn_act(
-        x, filters, 4, strides=2, use_bias=False, batchnorm=batchnorm, activation=activation, act_suffix=activation, name=name
+        x, filters, 4, strides=2, use_bias=False, batchnorm=batchnorm, activation=activation, act_suffix=activation,
+        name=name,
     )
 
 

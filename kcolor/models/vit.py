@@ -161,14 +161,14 @@ def build_vit_discriminator(
         logits = d({"condition": L, "image": ab})            # [B, 1]
     """
     owner = "ViT discriminator"
-    patch_size, dim, depth, heads, mlp_dim = (
-        positive_int(what, value, owner=owner)
-        for what, value in (("patch_size", patch_size), ("dim", dim), ("depth", depth), ("heads", heads), ("mlp_dim", mlp_dim))
-    )
+    patch_size = positive_int("patch_size", patch_size, owner=owner)
+    dim, depth = positive_int("dim", dim, owner=owner), positive_int("depth", depth, owner=owner)
+    heads, mlp_dim = positive_int("heads", heads, owner=owner), positive_int("mlp_dim", mlp_dim, owner=owner)
     if dim % heads:
         raise ValueError(f"ViT discriminator: dim must be divisible by heads. Received: dim={dim}, heads={heads}")
     choice("pool", pool, POOLS, owner=owner)
-    dropout, embedding_dropout = rate("dropout", dropout, owner=owner), rate("embedding_dropout", embedding_dropout, owner=owner)
+    dropout = rate("dropout", dropout, owner=owner)
+    embedding_dropout = rate("embedding_dropout", embedding_dropout, owner=owner)
     height, width = int(input_shape[0]), int(input_shape[1])
     check_vit_size(height, width, patch_size)
     grid_h, grid_w = height // patch_size, width // patch_size
