@@ -4,10 +4,11 @@ Every check raises `kcolor.errors.ConfigError` (a `ValueError`) whose message na
 option, the value it got and what is valid, so the command line prints it as one line.
 `owner` puts the builder's name in front ("pix2pix: unknown adv_loss 'hinge'. ...").
 
-Used by every paper's builders: `choice` by `pix2pix`, `unet`, `patchgan`, `cgan`,
-`kmhcnet`, `encoders`, `vit`, `vit_i_gan` and the registry; `positive_int` and
-`positive_ints` by `flowers`, `cgan`, `vit` and `vit_i_gan`; `rate` by `pix2pix` and
-`vit`; `fraction` by `flowers` and `cgan`.
+Used by every paper's builders: `choice` by `pix2pix`, `unet`, `patchgan` (Paper 001),
+`cgan` (002), `kmhcnet`, `encoders` (003), `vit`, `vit_i_gan` (004), `blocks` and the
+registry; `positive_int` by `flowers`, `vit` and `vit_i_gan`; `positive_ints` by
+`flowers`, `cgan` and `vit_i_gan`; `rate` by `pix2pix` and `vit`; `fraction` by
+`flowers` and `cgan`.
 
 Example:
     choice("adv_loss", "hinge", ("lsgan", "bce"), owner="pix2pix")
