@@ -22,4 +22,12 @@ class RunFolderError(KcolorError):
     """A run folder or checkpoint that this kcolor cannot resume or load."""
 
 
-__all__ = ["ConfigError", "KcolorError", "RunFolderError"]
+class DownloadUnavailable(KcolorError, FileNotFoundError, RuntimeError):
+    """A file to download (pretrained weights) that is neither cached nor downloadable: no network."""
+
+
+class UnknownWeights(ConfigError, FileNotFoundError):
+    """A `weights` option that is neither "imagenet" nor "none" nor the path of an existing file."""
+
+
+__all__ = ["ConfigError", "DownloadUnavailable", "KcolorError", "RunFolderError", "UnknownWeights"]

@@ -215,7 +215,7 @@ def _check_arguments(runs, split, image_size, max_images, batch_size, out_dir, f
     if out_dir is not None and fs.exists(out_dir) and not fs.isdir(out_dir):
         raise ValueError(f"out_dir must be a folder; '{out_dir}' is a file. Received: out_dir={out_dir!r}")
     if fid:
-        from kcolor.models.inception import parse_weights
+        from kcolor.models.weights import parse_weights
 
         parse_weights(fid_weights, what="fid_weights")
 

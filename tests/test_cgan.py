@@ -15,9 +15,9 @@ import pytest
 import tensorflow as tf
 
 from kcolor.config import TrainConfig
+from kcolor.errors import DownloadUnavailable
 from kcolor.models import build_model, get_model
 from kcolor.models import cgan as cgan_lib
-from kcolor.models import pretrained
 from kcolor.models.io import get_io
 from kcolor.models.params import count_params
 from kcolor.training.losses import ADV_LOSSES
@@ -102,7 +102,7 @@ def test_imagenet_download_that_cannot_happen_fails_fast_with_a_message(tmp_path
         raise OSError("Network is unreachable")
 
     monkeypatch.setattr(socket, "create_connection", offline)
-    with pytest.raises(pretrained.WeightsUnavailable) as err:
+    with pytest.raises(DownloadUnavailable) as err:
         build_model("cgan_resnet50", 32, decoder_filters=(8, 8, 8, 8, 8))
     message = str(err.value)
     for words in ("weights=none", "weights=PATH", "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5"):

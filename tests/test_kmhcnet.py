@@ -18,19 +18,14 @@ from kcolor.config import apply_overrides, resolve_config
 from kcolor.configs import get_config, list_configs
 from kcolor.configs.kmhcnet import VARIANTS, kmhcnet_smoke
 from kcolor.data.gray_filter import is_gray
+from kcolor.errors import DownloadUnavailable
 from kcolor.models import build_model
-from kcolor.models.encoders import (
-    DownloadUnavailable,
-    adapt_first_kernel,
-    build_encoder,
-    fetch_weights,
-    load_encoder_weights,
-    torchvision_weight_map,
-)
+from kcolor.models.encoders import build_encoder, get_encoder_spec
 from kcolor.models.io import get_io
 from kcolor.models.kmhcnet import build_kmhcnet
 from kcolor.models.params import count_params
 from kcolor.models.smp_decoders import unet_decoder, unetpp_decoder
+from kcolor.models.weights import adapt_first_kernel, fetch_weights, load_imagenet_encoder_weights, torchvision_weight_map
 from kcolor.training.losses import call_loss, get_loss
 from kcolor.training.optimizers import make_optimizer
 from kcolor.training.steps import supervised_step
@@ -130,7 +125,7 @@ def test_torchvision_weights_load_from_a_path_with_the_first_conv_summed_over_rg
     tensors["fc.weight"] = np.zeros((1000, 512), np.float32)  # a classifier the encoder has no use for
     path = tmp_path / "resnet18.safetensors"
     _write_safetensors(path, tensors)
-    load_encoder_weights(encoder, "resnet18", str(path))
+    load_imagenet_encoder_weights(encoder, get_encoder_spec("resnet18"), str(path))
     conv1 = encoder.get_layer("conv1_conv").kernel.numpy()
     expected = tensors["conv1.weight"].transpose(2, 3, 1, 0).sum(axis=2, keepdims=True)
     np.testing.assert_allclose(conv1, expected, rtol=1e-6)

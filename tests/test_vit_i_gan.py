@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from kcolor.errors import DownloadUnavailable
 from kcolor.models import build_model, get_model
 from kcolor.models import inception as inception_mod
 from kcolor.models.io import get_io
@@ -126,7 +127,7 @@ def test_bad_generator_options_name_the_value(kwargs, needle):
 
 
 def test_imagenet_download_that_cannot_happen_fails_with_what_to_do(monkeypatch, tmp_path):
-    from kcolor.models import encoders, pretrained
+    from kcolor.models import weights
 
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # no cached weights
     monkeypatch.setenv("HOME", str(tmp_path))
@@ -135,8 +136,8 @@ def test_imagenet_download_that_cannot_happen_fails_with_what_to_do(monkeypatch,
         assert address[0] == "storage.googleapis.com"
         raise OSError("[Errno -2] Name or service not known")
 
-    monkeypatch.setattr(encoders.socket, "create_connection", no_network)
-    with pytest.raises(pretrained.WeightsUnavailable, match="inception_v3.*weights=none"):
+    monkeypatch.setattr(weights.socket, "create_connection", no_network)
+    with pytest.raises(DownloadUnavailable, match="inception_v3.*weights=none"):
         build_model("vit_i_gan", 64, **SMALL)  # weights="imagenet" is the default
 
 

@@ -31,6 +31,7 @@ import tensorflow as tf
 from kcolor.pixels import resize, to_uint8
 from kcolor.errors import KcolorError
 from kcolor.metrics.quality import array_psnr, psnr_from_mse
+from kcolor.models.blocks import all_layers
 from kcolor.timing import median_ms
 
 BARS_DB = {
@@ -55,7 +56,7 @@ def known_limit(model, format: str, quantize: str) -> Optional[str]:
     """
     if format == "tflite" and quantize == "int8":
         color_layers = [
-            layer.name for layer in _all_layers(model) if type(layer).__module__.startswith("kcolor.color")
+            layer.name for layer in all_layers(model) if type(layer).__module__.startswith("kcolor.color")
         ]
         if color_layers:
             return (
@@ -63,14 +64,6 @@ def known_limit(model, format: str, quantize: str) -> Optional[str]:
                 "which int8 cannot represent: a/b collapse towards zero"
             )
     return None
-
-
-def _all_layers(model):
-    stack = list(getattr(model, "layers", []))
-    while stack:
-        layer = stack.pop()
-        yield layer
-        stack.extend(getattr(layer, "layers", []) or [])
 
 
 def latency_ms(fn, *, repeats=10, warmup=2) -> float:

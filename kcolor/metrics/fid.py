@@ -114,7 +114,8 @@ class InceptionFeatures:
     """
 
     def __init__(self, weights="imagenet"):
-        from kcolor.models.inception import parse_weights, weights_label
+        from kcolor.models.inception import weights_label
+        from kcolor.models.weights import parse_weights
 
         self.weights = parse_weights(weights)
         self.label = weights_label(self.weights) + " pool features (2048-d, 299x299)"

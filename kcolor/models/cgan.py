@@ -45,11 +45,12 @@ Example:
 import keras
 from keras import layers
 
-from kcolor.models.layers import FusedBatchNormalization
+from kcolor.models.blocks import conv_bn_act
+from kcolor.models.options import choice, fraction, positive_ints
 from kcolor.models.patchgan import PATCH_STACKS, build_patchgan_discriminator
-from kcolor.models.pretrained import IMAGENET_FILES, load_encoder_weights, parse_weights
 from kcolor.models.registry import register_model
 from kcolor.models.unet import build_unet_generator
+from kcolor.models.weights import IMAGENET_URLS, load_keras_application_weights, parse_weights
 
 # The paper's label convention (Chapter 3): real ab in [0, 0.49], generated ab in [0.5, 0.99].
 PAPER_REAL_LABELS = (0.0, 0.49)
@@ -60,18 +61,8 @@ IMAGENET_BGR_MEAN = (103.939, 116.779, 123.68)
 RESNET50_STRIDE = 32
 
 
-def _widths(name, value, count=None):
-    widths = tuple(int(v) for v in ((value,) if isinstance(value, (int, float)) else value))
-    if not widths or min(widths) < 1 or (count is not None and len(widths) != count):
-        need = f"{count} positive widths" if count else "positive widths"
-        raise ValueError(f"{name} needs {need}. Received: {name}={value!r}")
-    return widths
-
-
 def _gan_loss(recon_weight, label_noise, g_fraction):
-    g_fraction = float(g_fraction)
-    if not 0.0 < g_fraction <= 1.0:
-        raise ValueError(f"g_fraction must be in (0, 1]. Received: g_fraction={g_fraction}")
+    g_fraction = fraction("g_fraction", g_fraction)
     return {
         "adv_loss": "bce",
         "recon_loss": "l1",
@@ -100,7 +91,7 @@ def build_sigmoid_classifier(input_shape=(256, 256, 1), *, image_channels=2, fil
         d = build_sigmoid_classifier((64, 64, 1), filters=(8, 16))
         logits = d({"condition": L, "image": ab})          # (B, 1)
     """
-    filters = _widths("d_filters", filters)
+    filters = positive_ints("d_filters", filters)
     height, width = int(input_shape[0]), int(input_shape[1])
     if height % 2 ** len(filters) or width % 2 ** len(filters):
         raise ValueError(
@@ -111,11 +102,7 @@ def build_sigmoid_classifier(input_shape=(256, 256, 1), *, image_channels=2, fil
     image = keras.Input(shape=(height, width, image_channels), name="image")
     x = layers.Concatenate(name="pair_concat")([condition, image])
     for n, f in enumerate(filters):
-        prefix = f"c{n + 1}"
-        x = layers.Conv2D(f, 4, strides=2, padding="same", use_bias=n == 0, name=f"{prefix}_conv")(x)
-        if n > 0:
-            x = FusedBatchNormalization(name=f"{prefix}_bn")(x)
-        x = layers.LeakyReLU(negative_slope=0.2, name=f"{prefix}_lrelu")(x)
+        x = conv_bn_act(x, f, 4, strides=2, batchnorm=n > 0, activation="leaky_relu", name=f"c{n + 1}")
     x = layers.Flatten(name="flatten")(x)
     logits = layers.Dense(1, name="out_logit", dtype="float32")(x)
     return keras.Model({"condition": condition, "image": image}, logits, name=name)
@@ -198,7 +185,7 @@ def build_resnet50_generator(
         g = build_resnet50_generator((32, 32, 1), weights="none", decoder_filters=(8, 8, 8, 8, 8))
     """
     weights = parse_weights(weights)  # a bad value fails before the build
-    decoder_filters = _widths("decoder_filters", decoder_filters, count=5)
+    decoder_filters = positive_ints("decoder_filters", decoder_filters, count=5)
     size = int(input_shape[0])
     if size != int(input_shape[1]) or size < RESNET50_STRIDE or size % RESNET50_STRIDE:
         raise ValueError(
@@ -211,7 +198,7 @@ def build_resnet50_generator(
         x = layers.Rescaling(127.5, offset=127.5, name="l_to_pixels")(x)  # [-1, 1] -> [0, 255]
         x = layers.Normalization(mean=IMAGENET_BGR_MEAN, variance=(1.0, 1.0, 1.0), name="imagenet_preprocess")(x)
     encoder = keras.applications.ResNet50(include_top=False, weights=None, input_shape=(size, size, 3))
-    load_encoder_weights(encoder, weights, IMAGENET_FILES["resnet50_notop"])
+    load_keras_application_weights(encoder, weights, IMAGENET_URLS["resnet50_notop"])
     x = encoder(x)  # (S/32, S/32, 2048)
     for n, f in enumerate(decoder_filters):
         x = layers.Conv2D(f, 3, padding="same", activation="relu", name=f"dec{n + 1}_conv")(x)
@@ -276,8 +263,7 @@ def cgan_resnet50(
     """
     image_size = int(image_size)
     gan_loss = _gan_loss(recon_weight, label_noise, g_fraction)
-    if int(patch) not in PATCH_STACKS:
-        raise ValueError(f"cgan_resnet50: unknown patch {patch!r}. Valid choices: {', '.join(map(str, PATCH_STACKS))}")
+    choice("patch", int(patch), tuple(PATCH_STACKS), owner="cgan_resnet50")
     if int(freeze_epochs) < 0:
         raise ValueError(f"freeze_epochs must be >= 0. Received: freeze_epochs={freeze_epochs}")
     generator = build_resnet50_generator(

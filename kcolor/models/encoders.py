@@ -2,7 +2,8 @@
 
 `ENCODERS` maps an encoder name to how it is built and where its five skip features
 are. `build_encoder(name, input_shape)` returns a Keras model whose outputs are those
-features, finest first (strides 2, 4, 8, 16, 32); `load_encoder_weights(encoder, name,
+features, finest first (strides 2, 4, 8, 16, 32);
+`kcolor.models.weights.load_imagenet_encoder_weights(encoder, get_encoder_spec(name),
 weights)` fills it with ImageNet weights. Building never touches the network, so every
 encoder builds offline (`weights=None`); loading is a separate step.
 
@@ -45,66 +46,59 @@ than 3 channels (L alone), the first conv's ImageNet kernel is summed over its R
 input channels, as segmentation_models_pytorch does for `in_channels=1`
 (`patch_first_conv`): for a gray image replicated to RGB the response is unchanged.
 `weights=PATH` loads that same file from disk (offline). A download that cannot happen
-fails within seconds, naming the URL and the offline choices.
+fails within seconds, naming the URL and the offline choices (`kcolor.models.weights`
+parses, downloads and loads; `kcolor.errors.DownloadUnavailable` when offline).
 
 `EMBEDDINGS` / `build_embedding` are the frozen ImageNet feature networks (VGG16,
 ResNet50 from keras.applications) of KMHCNet's perceptual losses
-(`kcolor.training.losses.ColorLoss`). `fetch_weights` is the one downloader of
-pretrained files (`kcolor.models.pretrained` uses it too); offline it raises
-`DownloadUnavailable`.
+(`kcolor.training.losses.ColorLoss`).
 
 Example:
     encoder = build_encoder("resnet34", (256, 256, 1))   # outputs: 5 feature maps
-    load_encoder_weights(encoder, "resnet34", "imagenet")
+    load_imagenet_encoder_weights(encoder, get_encoder_spec("resnet34"), "imagenet")
 """
 
 import dataclasses
 import json
-import os
-import socket
-import struct
-import urllib.parse
-from pathlib import Path
 from typing import Callable
 
 import keras
-import numpy as np
 from keras import layers
 
-from kcolor import fs
-from kcolor.errors import KcolorError
-from kcolor.models.layers import FusedBatchNormalization
-
-# torch BatchNorm2d defaults: eps 1e-5, momentum 0.1 (Keras counts momentum the other way).
-BN_EPSILON = 1e-5
-BN_MOMENTUM = 0.9
-DOWNLOAD_TIMEOUT_S = 5.0
+from kcolor.models.blocks import TORCH_BN_EPSILON, TORCH_BN_MOMENTUM, conv_bn_act
+from kcolor.models.options import choice
+from kcolor.models.weights import KERAS_APPLICATIONS_URL, IMAGENET_URLS, parse_weights, weights_path
 
 # ---------------------------------------------------------------------------- ResNets
 
 
-def _bn(x, name):
-    return FusedBatchNormalization(axis=-1, epsilon=BN_EPSILON, momentum=BN_MOMENTUM, name=name)(x)
+def torch_conv_bn(x, filters, kernel, stride, *, activation="relu", name):
+    """torchvision's bias-free conv (`padding=kernel // 2`) → BatchNorm (torch's eps, momentum) → [ReLU].
 
-
-def _conv(x, filters, kernel, stride, name):
-    """A bias-free conv padded like torch's `padding=kernel // 2`."""
-    pad = kernel // 2
-    if stride == 1:
-        return layers.Conv2D(filters, kernel, padding="same", use_bias=False, name=name)(x)
-    if pad:
-        x = layers.ZeroPadding2D(pad, name=name + "_pad")(x)
-    return layers.Conv2D(filters, kernel, strides=stride, padding="valid", use_bias=False, name=name)(x)
+    Layers `{name}_conv` (after `{name}_conv_pad` when a strided conv pads), `{name}_bn`,
+    `{name}_relu`, as keras.applications' ResNets name them.
+    """
+    return conv_bn_act(
+        x,
+        filters,
+        kernel,
+        strides=stride,
+        padding="same" if stride == 1 else kernel // 2,
+        bn_epsilon=TORCH_BN_EPSILON,
+        bn_momentum=TORCH_BN_MOMENTUM,
+        activation=activation,
+        pad_suffix="conv_pad",
+        name=name,
+    )
 
 
 def basic_block(x, filters, stride, name):
     """torchvision's BasicBlock: 3x3 conv-BN-ReLU, 3x3 conv-BN, plus the (projected) input."""
     shortcut = x
     if stride != 1 or x.shape[-1] != filters:
-        shortcut = _bn(_conv(x, filters, 1, stride, name + "_0_conv"), name + "_0_bn")
-    y = _bn(_conv(x, filters, 3, stride, name + "_1_conv"), name + "_1_bn")
-    y = layers.ReLU(name=name + "_1_relu")(y)
-    y = _bn(_conv(y, filters, 3, 1, name + "_2_conv"), name + "_2_bn")
+        shortcut = torch_conv_bn(x, filters, 1, stride, activation=None, name=name + "_0")
+    y = torch_conv_bn(x, filters, 3, stride, name=name + "_1")
+    y = torch_conv_bn(y, filters, 3, 1, activation=None, name=name + "_2")
     y = layers.Add(name=name + "_add")([shortcut, y])
     return layers.ReLU(name=name + "_out")(y)
 
@@ -114,12 +108,10 @@ def bottleneck_block(x, filters, stride, name):
     out_filters = 4 * filters
     shortcut = x
     if stride != 1 or x.shape[-1] != out_filters:
-        shortcut = _bn(_conv(x, out_filters, 1, stride, name + "_0_conv"), name + "_0_bn")
-    y = _bn(_conv(x, filters, 1, 1, name + "_1_conv"), name + "_1_bn")
-    y = layers.ReLU(name=name + "_1_relu")(y)
-    y = _bn(_conv(y, filters, 3, stride, name + "_2_conv"), name + "_2_bn")
-    y = layers.ReLU(name=name + "_2_relu")(y)
-    y = _bn(_conv(y, out_filters, 1, 1, name + "_3_conv"), name + "_3_bn")
+        shortcut = torch_conv_bn(x, out_filters, 1, stride, activation=None, name=name + "_0")
+    y = torch_conv_bn(x, filters, 1, 1, name=name + "_1")
+    y = torch_conv_bn(y, filters, 3, stride, name=name + "_2")
+    y = torch_conv_bn(y, out_filters, 1, 1, activation=None, name=name + "_3")
     y = layers.Add(name=name + "_add")([shortcut, y])
     return layers.ReLU(name=name + "_out")(y)
 
@@ -135,14 +127,12 @@ def build_resnet(input_shape, *, blocks, block="basic", name="resnet"):
     Example:
         resnet18 = build_resnet((224, 224, 3), blocks=(2, 2, 2, 2), name="resnet18")
     """
-    if block not in ("basic", "bottleneck"):
-        raise ValueError(f"build_resnet: unknown block {block!r}. Valid choices: basic, bottleneck")
+    choice("block", block, ("basic", "bottleneck"), owner="build_resnet")
     if len(blocks) != 4:
         raise ValueError(f"build_resnet: blocks must give 4 stages. Received: blocks={blocks}")
     block_fn = basic_block if block == "basic" else bottleneck_block
     inputs = keras.Input(input_shape, name="input")
-    x = _bn(_conv(inputs, 64, 7, 2, "conv1_conv"), "conv1_bn")
-    x = layers.ReLU(name="conv1_relu")(x)  # stride 2, 64 channels
+    x = torch_conv_bn(inputs, 64, 7, 2, name="conv1")  # stride 2, 64 channels
     x = layers.ZeroPadding2D(1, name="pool1_pad")(x)  # after a ReLU, zeros pad like torch's -inf
     x = layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)  # stride 4
     for stage, (count, filters) in enumerate(zip(blocks, (64, 128, 256, 512))):
@@ -280,7 +270,6 @@ class EncoderSpec:
 
 
 _TIMM_HUB = "https://huggingface.co/timm/{}.tv_in1k/resolve/main/model.safetensors"
-_KERAS_APPS = "https://storage.googleapis.com/"  # keras.applications' weight files live here
 
 
 def _resnet_entry(blocks, block, hub_name):
@@ -300,14 +289,14 @@ ENCODERS = {
     "resnet152": _resnet_entry((3, 8, 36, 3), "bottleneck", "resnet152"),
     "inception_resnet_v2": EncoderSpec(
         build=build_inception_resnet_v2,
-        imagenet_url=_KERAS_APPS
-        + "tensorflow/keras-applications/inception_resnet_v2/inception_resnet_v2_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        imagenet_url=KERAS_APPLICATIONS_URL
+        + "inception_resnet_v2/inception_resnet_v2_weights_tf_dim_ordering_tf_kernels_notop.h5",
         kind="keras",
         keras_app=lambda: keras.applications.InceptionResNetV2,
     ),
     "efficientnet_b6": EncoderSpec(
         build=build_efficientnet_b6,
-        imagenet_url=_KERAS_APPS + "keras-applications/efficientnetb6_notop.h5",
+        imagenet_url="https://storage.googleapis.com/keras-applications/efficientnetb6_notop.h5",
         kind="keras",
         keras_app=lambda: keras.applications.EfficientNetB6,
     ),
@@ -315,9 +304,7 @@ ENCODERS = {
 
 
 def get_encoder_spec(name):
-    if name not in ENCODERS:
-        raise ValueError(f"Unknown encoder {name!r}. Valid encoders: {', '.join(ENCODERS)}")
-    return ENCODERS[name]
+    return ENCODERS[choice("encoder", name, ENCODERS, valid="encoders")]
 
 
 def build_encoder(name, input_shape):
@@ -331,175 +318,6 @@ def build_encoder(name, input_shape):
     return model
 
 
-# ---------------------------------------------------------------------------- weights
-
-
-class DownloadUnavailable(KcolorError, FileNotFoundError, RuntimeError):
-    """A weights file that is neither cached nor downloadable (no network): the CLI prints it in one line."""
-
-
-def fetch_weights(url, *, cache_dir=None, timeout=DOWNLOAD_TIMEOUT_S):
-    """The local path of the file at `url`, downloaded into the Keras cache if missing.
-
-    Checks that the host answers within `timeout` seconds before downloading, so an
-    offline machine gets a clear error at once instead of a hanging or retrying fetch.
-    """
-    fname = os.path.basename(urllib.parse.urlparse(url).path)
-    if "huggingface.co/timm/" in url:  # every timm file is called model.safetensors
-        fname = url.split("/timm/")[1].split("/")[0] + ".safetensors"
-    cache_dir = Path(cache_dir or os.environ.get("KERAS_HOME") or Path.home() / ".keras")
-    cached = cache_dir / "models" / fname
-    if cached.exists():
-        return str(cached)
-    host = urllib.parse.urlparse(url).hostname
-    try:
-        socket.create_connection((host, 443), timeout=timeout).close()
-        return keras.utils.get_file(fname, url, cache_dir=str(cache_dir), cache_subdir="models")
-    except Exception as err:  # DNS failure, refused, timeout, HTTP error
-        raise DownloadUnavailable(
-            f"Could not download ImageNet weights from {url} ({type(err).__name__}: {err}). "
-            f"Without a network, download that file elsewhere and pass its path (weights=PATH), "
-            f"put it at {cached}, or build with weights=none (random initialization)."
-        ) from None
-
-
-def read_safetensors(path):
-    """A safetensors file as `{name: numpy array}` (the format is a JSON header + raw bytes)."""
-    dtypes = {"F32": np.float32, "F16": np.float16, "F64": np.float64, "I64": np.int64, "I32": np.int32}
-    data = fs.read_bytes(path)  # local or on any TensorFlow filesystem
-    (header_size,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8 : 8 + header_size])
-    body = memoryview(data)[8 + header_size :]
-    tensors = {}
-    for key, info in header.items():
-        if key == "__metadata__":
-            continue
-        if info["dtype"] not in dtypes:
-            raise ValueError(f"{path}: tensor {key} has unsupported dtype {info['dtype']}")
-        start, end = info["data_offsets"]
-        array = np.frombuffer(body[start:end], dtype=dtypes[info["dtype"]])
-        tensors[key] = array.reshape(info["shape"]).astype(np.float32)
-    return tensors
-
-
-def _torch_name(layer_name):
-    """keras-style ResNet layer name → torchvision state-dict prefix (None: no weights)."""
-    if layer_name == "conv1_conv":
-        return "conv1"
-    if layer_name == "conv1_bn":
-        return "bn1"
-    if not layer_name.startswith("conv") or "_block" not in layer_name:
-        return None
-    stage, rest = layer_name[4:].split("_block", 1)
-    parts = rest.split("_")
-    if len(parts) != 3 or parts[2] not in ("conv", "bn"):
-        return None  # _add, _out, _relu, _pad: no weights
-    block, index, kind = parts
-    prefix = f"layer{int(stage) - 1}.{int(block) - 1}."
-    if index == "0":
-        return prefix + ("downsample.0" if kind == "conv" else "downsample.1")
-    return prefix + f"{kind}{index}"
-
-
-def torchvision_weight_map(encoder):
-    """`{torch tensor name: keras variable}` for a ResNet encoder built here."""
-    mapping = {}
-    for layer in encoder.layers:
-        prefix = _torch_name(layer.name)
-        if prefix is None or not layer.weights:
-            continue
-        if isinstance(layer, layers.Conv2D):
-            mapping[prefix + ".weight"] = layer.kernel
-        else:
-            mapping[prefix + ".weight"] = layer.gamma
-            mapping[prefix + ".bias"] = layer.beta
-            mapping[prefix + ".running_mean"] = layer.moving_mean
-            mapping[prefix + ".running_var"] = layer.moving_variance
-    return mapping
-
-
-def adapt_first_kernel(kernel, channels):
-    """An RGB first-conv kernel `[h, w, 3, out]` for `channels` inputs, as segmentation_models_pytorch does.
-
-    One channel: the sum over R, G and B. Two: the first two. More than three: the RGB
-    kernel repeated, scaled by 3 / channels.
-    """
-    if kernel.shape[2] == channels:
-        return kernel
-    if channels == 1:
-        return kernel.sum(axis=2, keepdims=True)
-    if channels < 3:
-        return kernel[:, :, :channels]
-    reps = -(-channels // 3)
-    return np.concatenate([kernel] * reps, axis=2)[:, :, :channels] * (3.0 / channels)
-
-
-def _load_torchvision(encoder, path):
-    tensors = read_safetensors(path)
-    mapping = torchvision_weight_map(encoder)
-    missing = sorted(set(mapping) - set(tensors))
-    if missing:
-        raise ValueError(f"{path} is not a torchvision ResNet state dict for {encoder.name}: missing {missing[:5]}")
-    for key, variable in mapping.items():
-        value = tensors[key]
-        if value.ndim == 4:  # torch OIHW → Keras HWIO
-            value = value.transpose(2, 3, 1, 0)
-            if key == "conv1.weight":
-                value = adapt_first_kernel(value, variable.shape[2])
-        if tuple(value.shape) != tuple(variable.shape):
-            raise ValueError(f"{path}: {key} has shape {value.shape}, {variable.path} wants {variable.shape}")
-        variable.assign(value)
-
-
-def _load_keras(encoder, name, path):
-    reference = get_encoder_spec(name).keras_app()(include_top=False, weights=path, input_shape=(None, None, 3))
-    theirs = [layer for layer in reference.layers if layer.weights and not isinstance(layer, layers.Normalization)]
-    ours = [layer for layer in encoder.layers if layer.weights]
-    first_conv = True
-    for mine, ref in zip(ours, theirs):
-        if type(ref).__name__ != type(mine).__name__ and not isinstance(mine, type(ref)):
-            raise ValueError(f"{name}: layer {mine.name} ({type(mine).__name__}) meets {ref.name} ({type(ref).__name__})")
-        values = {w.path.rsplit("/", 1)[-1]: w.numpy() for w in ref.weights}
-        for variable in mine.weights:
-            key = variable.path.rsplit("/", 1)[-1]
-            if key == "gamma" and key not in values:  # keras' BatchNorm without scale: gamma 1
-                variable.assign(np.ones(variable.shape, np.float32))
-                continue
-            value = values[key]
-            if first_conv and key == "kernel":
-                value = adapt_first_kernel(value, variable.shape[2])
-                first_conv = False
-            variable.assign(value)
-
-
-def load_encoder_weights(encoder, name, weights):
-    """Fill `encoder` (built by `build_encoder(name, ...)`) with `weights`.
-
-    Args:
-        weights: "imagenet" (downloaded once into the Keras cache), a path to the same
-            ImageNet file already on disk, or None / "none" (keep the random init).
-
-    Example:
-        load_encoder_weights(encoder, "efficientnet_b6", "~/weights/efficientnetb6_notop.h5")
-    """
-    spec = get_encoder_spec(name)
-    if weights is None or str(weights).lower() == "none":
-        return encoder
-    if weights == "imagenet":
-        path = fetch_weights(spec.imagenet_url)
-    else:
-        path = os.path.expanduser(str(weights))
-        if not fs.isfile(path):
-            raise ValueError(
-                f"weights must be 'imagenet', 'none' or the path of an existing weights file. Received: weights={weights!r}"
-            )
-    if spec.kind == "torchvision":
-        _load_torchvision(encoder, path)
-    else:
-        _load_keras(encoder, name, path)
-    return encoder
-
-
 # ---------------------------------------------------------------------------- perceptual embeddings
 
 # Frozen ImageNet networks whose features a perceptual loss compares. The default layers
@@ -509,14 +327,12 @@ EMBEDDINGS = {
     "vgg16": {
         "build": lambda: keras.applications.VGG16,
         "layer": "block5_pool",
-        "url": _KERAS_APPS
-        + "tensorflow/keras-applications/vgg16/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        "url": KERAS_APPLICATIONS_URL + "vgg16/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
     },
     "resnet50": {
         "build": lambda: keras.applications.ResNet50,
         "layer": "conv5_block3_out",
-        "url": _KERAS_APPS
-        + "tensorflow/keras-applications/resnet/resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        "url": IMAGENET_URLS["resnet50_notop"],
     },
 }
 
@@ -536,20 +352,9 @@ def build_embedding(name, *, layer=None, weights="imagenet"):
     Example:
         features = build_embedding("vgg16", weights="none")(preprocessed)
     """
-    if name not in EMBEDDINGS:
-        raise ValueError(f"Unknown embedding {name!r}. Valid embeddings: {', '.join(EMBEDDINGS)}")
-    entry = EMBEDDINGS[name]
+    entry = EMBEDDINGS[choice("embedding", name, EMBEDDINGS, valid="embeddings")]
     layer = layer or entry["layer"]
-    if weights is None or str(weights).lower() == "none":
-        path = None
-    elif weights == "imagenet":
-        path = fetch_weights(entry["url"])
-    else:
-        path = os.path.expanduser(str(weights))
-        if not fs.isfile(path):
-            raise ValueError(
-                f"Embedding weights must be 'imagenet', 'none' or an existing file. Received: weights={weights!r}"
-            )
+    path = weights_path(parse_weights(weights), entry["url"])
     base = entry["build"]()(include_top=False, weights=path, input_shape=(None, None, 3))
     names = [l.name for l in base.layers]
     if layer not in names:
@@ -562,18 +367,13 @@ def build_embedding(name, *, layer=None, weights="imagenet"):
 __all__ = [
     "ENCODERS",
     "EMBEDDINGS",
-    "DownloadUnavailable",
     "EncoderSpec",
     "build_embedding",
     "ResidualScale",
-    "adapt_first_kernel",
     "basic_block",
     "bottleneck_block",
     "build_encoder",
     "build_resnet",
-    "fetch_weights",
     "get_encoder_spec",
-    "load_encoder_weights",
-    "read_safetensors",
-    "torchvision_weight_map",
+    "torch_conv_bn",
 ]

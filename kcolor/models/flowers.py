@@ -30,6 +30,8 @@ Example:
 import keras
 from keras import layers
 
+from kcolor.models.blocks import conv_bn_act, unet_up_path, upsample_concat
+from kcolor.models.options import fraction, positive_int, positive_ints
 from kcolor.models.registry import register_model
 
 LEAKY_SLOPE = 0.3  # keras.layers.LeakyReLU's default
@@ -39,23 +41,6 @@ PAPER_DEFAULTS = {"image_size": 128, "learning_rate": 1e-3, "beta_1": 0.9, "loss
 
 
 # --------------------------------------------------------------------------- checks
-
-
-def _positive_int(value, what):
-    """`value` as an int > 0; `--set` parses numbers in tuples as floats, so accept 32.0."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value or value <= 0:
-        raise ValueError(f"{what} must be a positive integer. Received: {what}={value!r}")
-    return int(value)
-
-
-def _int_tuple(values, what, *, min_len=1):
-    if isinstance(values, (int, float)) and not isinstance(values, bool):
-        values = (values,)
-    if not isinstance(values, (tuple, list)) or len(values) < min_len:
-        raise ValueError(
-            f"{what} must be a tuple of at least {min_len} positive integers. Received: {what}={values!r}"
-        )
-    return tuple(_positive_int(v, what) for v in values)
 
 
 def _gray_input(input_shape, *, divisor=1):
@@ -77,13 +62,11 @@ def _gray_input(input_shape, *, divisor=1):
 # --------------------------------------------------------------------------- blocks
 
 
-def conv_bn_act(x, filters, kernel_size=3, *, activation="leaky_relu", name):
-    """Conv (no bias) → BatchNorm → LeakyReLU or ReLU: the unit every model here repeats."""
-    x = layers.Conv2D(filters, kernel_size, padding="same", use_bias=False, name=f"{name}_conv")(x)
-    x = layers.BatchNormalization(name=f"{name}_bn")(x)
-    if activation == "leaky_relu":
-        return layers.LeakyReLU(negative_slope=LEAKY_SLOPE, name=f"{name}_lrelu")(x)
-    return layers.ReLU(name=f"{name}_relu")(x)
+def unit(x, filters, kernel_size=3, *, activation="leaky_relu", padding="same", name):
+    """Conv (no bias) → Keras BatchNorm → LeakyReLU 0.3, ReLU or nothing: the unit every model here repeats."""
+    return conv_bn_act(
+        x, filters, kernel_size, padding=padding, fused=False, activation=activation, negative_slope=LEAKY_SLOPE, name=name
+    )
 
 
 def rgb_head(x, *, kernel_size=3, name="head"):
@@ -96,13 +79,16 @@ def residual_conv_block(x, filters, *, name):
     """Two 3x3 conv-BN layers with an identity (or 1x1 projection) shortcut, then LeakyReLU."""
     shortcut = x
     if x.shape[-1] != filters:
-        shortcut = layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_proj_conv")(x)
-        shortcut = layers.BatchNormalization(name=f"{name}_proj_bn")(shortcut)
-    y = conv_bn_act(x, filters, 3, name=f"{name}_1")
-    y = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_2_conv")(y)
-    y = layers.BatchNormalization(name=f"{name}_2_bn")(y)
+        shortcut = unit(x, filters, 1, padding="valid", activation=None, name=f"{name}_proj")
+    y = unit(x, filters, 3, name=f"{name}_1")
+    y = unit(y, filters, 3, activation=None, name=f"{name}_2")
     y = layers.Add(name=f"{name}_add")([shortcut, y])
     return layers.LeakyReLU(negative_slope=LEAKY_SLOPE, name=f"{name}_out")(y)
+
+
+def residual_up_block(x, skip, width, *, name):
+    """One level of the residual U-Net's up path: 2x UpSampling2D, concatenation with `skip`, a residual block."""
+    return residual_conv_block(upsample_concat(x, [skip], name=name), width, name=name)
 
 
 def residual_layer(x, *, name):
@@ -118,8 +104,8 @@ def residual_layer(x, *, name):
 
 def dense_layer(x, growth_rate, bottleneck, *, name):
     """Section 4.5's dense unit: [Conv 1x1, Conv 4x4], each → BN → ReLU, concatenated to its input."""
-    y = conv_bn_act(x, bottleneck * growth_rate, 1, activation="relu", name=f"{name}_1")
-    y = conv_bn_act(y, growth_rate, 4, activation="relu", name=f"{name}_2")
+    y = unit(x, bottleneck * growth_rate, 1, activation="relu", name=f"{name}_1")
+    y = unit(y, growth_rate, 4, activation="relu", name=f"{name}_2")
     return layers.Concatenate(name=f"{name}_concat")([x, y])
 
 
@@ -150,8 +136,8 @@ def build_autoencoder(input_shape=(128, 128, 1), *, filters=(16, 32, 64), convs_
         model = build_autoencoder((128, 128, 1))
         rgb = model(gray)                           # (B, 128, 128, 3) in [0, 1]
     """
-    filters = _int_tuple(filters, "filters")
-    convs_per_set = _positive_int(convs_per_set, "convs_per_set")
+    filters = positive_ints("filters", filters)
+    convs_per_set = positive_int("convs_per_set", convs_per_set)
     inputs = _gray_input(input_shape, divisor=2 ** len(filters))
 
     # Encoder, for filters=(16, 32, 64) at 128 px:
@@ -161,14 +147,14 @@ def build_autoencoder(input_shape=(128, 128, 1), *, filters=(16, 32, 64), convs_
     x = inputs
     for i, width in enumerate(filters, start=1):
         for j in range(1, convs_per_set + 1):
-            x = conv_bn_act(x, width, 3, name=f"enc{i}_{j}")
+            x = unit(x, width, 3, name=f"enc{i}_{j}")
         x = layers.MaxPooling2D(2, name=f"enc{i}_pool")(x)
 
     # Decoder: dec1 (B, 32, 32, 64), dec2 (B, 64, 64, 32), dec3 (B, 128, 128, 16).
     for i, width in enumerate(reversed(filters), start=1):
         x = layers.UpSampling2D(2, name=f"dec{i}_up")(x)
         for j in range(1, convs_per_set + 1):
-            x = conv_bn_act(x, width, 3, name=f"dec{i}_{j}")
+            x = unit(x, width, 3, name=f"dec{i}_{j}")
 
     outputs = rgb_head(x)  # (B, 128, 128, 3)
     return keras.Model(inputs, outputs, name=name)
@@ -195,8 +181,8 @@ def build_deep_cnn(input_shape=(128, 128, 1), *, filters=(32, 64), convs_per_sta
         model = build_deep_cnn((128, 128, 1))
         rgb = model(gray)                           # (B, 128, 128, 3) in [0, 1]
     """
-    filters = _int_tuple(filters, "filters")
-    convs_per_stage = _positive_int(convs_per_stage, "convs_per_stage")
+    filters = positive_ints("filters", filters)
+    convs_per_stage = positive_int("convs_per_stage", convs_per_stage)
     inputs = _gray_input(input_shape)
 
     # stage1: (B, 128, 128, 32) ⊕ gray → (B, 128, 128, 33)
@@ -205,7 +191,7 @@ def build_deep_cnn(input_shape=(128, 128, 1), *, filters=(32, 64), convs_per_sta
     for i, width in enumerate(filters, start=1):
         y = x
         for j in range(1, convs_per_stage + 1):
-            y = conv_bn_act(y, width, 3, name=f"stage{i}_{j}")
+            y = unit(y, width, 3, name=f"stage{i}_{j}")
         x = layers.Concatenate(name=f"stage{i}_skip")([y, x])
 
     outputs = rgb_head(x)  # (B, 128, 128, 3)
@@ -234,7 +220,7 @@ def build_unet_residual(input_shape=(128, 128, 1), *, filters=(16, 32, 64, 128, 
         model = build_unet_residual((128, 128, 1))
         rgb = model(gray)                           # (B, 128, 128, 3) in [0, 1]
     """
-    filters = _int_tuple(filters, "filters", min_len=2)
+    filters = positive_ints("filters", filters, min_count=2)
     inputs = _gray_input(input_shape, divisor=2 ** (len(filters) - 1))
 
     x = layers.BatchNormalization(name="stem_bn")(inputs)
@@ -255,12 +241,9 @@ def build_unet_residual(input_shape=(128, 128, 1), *, filters=(16, 32, 64, 128, 
     x = residual_conv_block(x, filters[-1], name="bottleneck")  # (B, 8, 8, 256)
 
     # Up: up1 (B, 16, 16, 128), up2 (B, 32, 32, 64), up3 (B, 64, 64, 32), up4 (B, 128, 128, 16)
-    for i, (width, skip) in enumerate(zip(reversed(filters[:-1]), reversed(skips)), start=1):
-        x = layers.UpSampling2D(2, name=f"up{i}_up")(x)
-        x = layers.Concatenate(name=f"up{i}_concat")([x, skip])
-        x = residual_conv_block(x, width, name=f"up{i}")
+    x = unet_up_path(x, skips[::-1], filters[-2::-1], residual_up_block, name="up")
 
-    x = conv_bn_act(x, filters[0], 3, name="tail")  # (B, 128, 128, 16)
+    x = unit(x, filters[0], 3, name="tail")  # (B, 128, 128, 16)
     outputs = rgb_head(x)  # (B, 128, 128, 3)
     return keras.Model(inputs, outputs, name=name)
 
@@ -291,8 +274,8 @@ def build_resnet_color(input_shape=(128, 128, 1), *, filters=16, num_layers=20, 
         model = build_resnet_color((128, 128, 1))
         rgb = model(gray)                           # (B, 128, 128, 3) in [0, 1]
     """
-    filters = _positive_int(filters, "filters")
-    num_layers = _positive_int(num_layers, "num_layers")
+    filters = positive_int("filters", filters)
+    num_layers = positive_int("num_layers", num_layers)
     inputs = _gray_input(input_shape)
 
     x = layers.BatchNormalization(name="stem_bn")(inputs)
@@ -346,13 +329,12 @@ def build_densenet_color(
         model = build_densenet_color((128, 128, 1))
         rgb = model(gray)                           # (B, 128, 128, 3) in [0, 1]
     """
-    stem_filters = _positive_int(stem_filters, "stem_filters")
-    num_layers = _positive_int(num_layers, "num_layers")
-    growth_rate = _positive_int(growth_rate, "growth_rate")
-    bottleneck = _positive_int(bottleneck, "bottleneck")
-    head_filters = _positive_int(head_filters, "head_filters")
-    if isinstance(compression, bool) or not isinstance(compression, (int, float)) or not 0 < compression <= 1:
-        raise ValueError(f"compression must be a number in (0, 1]. Received: compression={compression!r}")
+    stem_filters = positive_int("stem_filters", stem_filters)
+    num_layers = positive_int("num_layers", num_layers)
+    growth_rate = positive_int("growth_rate", growth_rate)
+    bottleneck = positive_int("bottleneck", bottleneck)
+    head_filters = positive_int("head_filters", head_filters)
+    compression = fraction("compression", compression)
     inputs = _gray_input(input_shape)
 
     x = layers.Conv2D(stem_filters, 1, name="stem_conv")(inputs)  # (B, 128, 128, 32)
@@ -360,7 +342,7 @@ def build_densenet_color(
         x = dense_layer(x, growth_rate, bottleneck, name=f"dense{i}")  # (B, 128, 128, 32 + 12 i)
     channels = max(1, int(x.shape[-1] * compression))
     x = layers.Conv2D(channels, 1, name="transition_conv")(x)  # (B, 128, 128, 40)
-    x = conv_bn_act(x, head_filters, 1, activation="relu", name="head_1x1")  # (B, 128, 128, 32)
+    x = unit(x, head_filters, 1, activation="relu", name="head_1x1")  # (B, 128, 128, 32)
     outputs = rgb_head(x)  # (B, 128, 128, 3)
     return keras.Model(inputs, outputs, name=name)
 
@@ -369,7 +351,7 @@ def build_densenet_color(
 
 
 def _square(image_size):
-    size = _positive_int(image_size, "image_size")
+    size = positive_int("image_size", image_size)
     return (size, size, 1)
 
 

@@ -48,9 +48,11 @@ GPU memory not measured); a GPU is what makes Table 2's epochs practical.
 import keras
 from keras import layers
 
-from kcolor.models.encoders import ENCODERS, build_encoder, load_encoder_weights
+from kcolor.models.encoders import build_encoder, get_encoder_spec
+from kcolor.models.options import choice
 from kcolor.models.registry import register_model
 from kcolor.models.smp_decoders import DECODER_CHANNELS, unet_decoder, unetpp_decoder
+from kcolor.models.weights import load_imagenet_encoder_weights, parse_weights
 
 ARCHITECTURES = {"unet": unet_decoder, "unetpp": unetpp_decoder}
 DEFAULT_ENCODER = "resnet34"
@@ -79,21 +81,18 @@ def build_kmhcnet(
     Example:
         model = build_kmhcnet((64, 64, 1), encoder="resnet18", weights="none")
     """
-    if architecture not in ARCHITECTURES:
-        raise ValueError(f"Unknown architecture {architecture!r}. Valid choices: {', '.join(ARCHITECTURES)}")
-    if encoder not in ENCODERS:
-        raise ValueError(f"Unknown encoder {encoder!r}. Valid encoders: {', '.join(ENCODERS)}")
+    choice("architecture", architecture, ARCHITECTURES)
+    spec = get_encoder_spec(encoder)  # an unknown name fails before anything is built
     height, width = input_shape[0], input_shape[1]
     if height % 32 or width % 32:
         raise ValueError(
             f"{architecture}_enc needs an image size divisible by 32 (five stride-2 levels). "
             f"Received: input_shape={tuple(input_shape)}"
         )
-    if not (weights is None or isinstance(weights, str)):
-        raise ValueError(f"weights must be 'imagenet', 'none' or a file path. Received: weights={weights!r}")
+    weights = parse_weights(weights)  # a bad value fails before the build
     inputs = keras.Input(input_shape, name="L")
     backbone = build_encoder(encoder, input_shape)
-    load_encoder_weights(backbone, encoder, weights)
+    load_imagenet_encoder_weights(backbone, spec, weights)
     features = backbone(inputs)  # 5 maps: H/2 .. H/32
     x = ARCHITECTURES[architecture](features, tuple(int(c) for c in decoder_channels))  # (H, W, 16)
     x = layers.Conv2D(2, 3, padding="same", name="head_conv")(x)

@@ -12,7 +12,8 @@ Example:
 import keras
 from keras import layers
 
-from kcolor.models.layers import FusedBatchNormalization
+from kcolor.models.blocks import conv_bn_act
+from kcolor.models.options import choice
 
 # PatchGAN layer stacks as (filters as a multiple of base_filters, kernel, stride); the
 # last row is the 1-channel output conv. Stride-2 layers use "same" padding, stride-1
@@ -26,12 +27,6 @@ PATCH_STACKS = {
     # Paper 001's 128x128 patches: one more stride-2 layer (as Isola's n_layers=4).
     128: ((1, 4, 2), (2, 3, 2), (4, 3, 2), (8, 3, 2), (8, 4, 1), (None, 4, 1)),
 }
-
-
-def _choice(name, value, choices):
-    if value not in choices:
-        raise ValueError(f"PatchGAN: unknown {name} {value!r}. Valid choices: {', '.join(map(str, choices))}")
-    return value
 
 
 def patch_receptive_field(stack):
@@ -76,7 +71,7 @@ def build_patchgan_discriminator(
         d = build_patchgan_discriminator((128, 128, 1), patch=64)
         logits = d({"condition": gray, "image": rgb})
     """
-    stack = PATCH_STACKS[_choice("patch", int(patch), tuple(PATCH_STACKS))]
+    stack = PATCH_STACKS[choice("patch", int(patch), tuple(PATCH_STACKS), owner="PatchGAN")]
     height, width = int(input_shape[0]), int(input_shape[1])
     condition = keras.Input(shape=tuple(input_shape), name="condition")
     image = keras.Input(shape=(height, width, image_channels), name="image")
@@ -86,21 +81,16 @@ def build_patchgan_discriminator(
         i = layers.Rescaling(2.0, offset=-1.0, name="image_rescale")(i)
     x = layers.Concatenate(name="pair_concat")([c, i])
     for n, (mult, kernel, stride) in enumerate(stack[:-1]):
-        prefix = f"c{n + 1}"
-        batchnorm = n > 0
-        if stride == 1:
-            x = layers.ZeroPadding2D(1, name=f"{prefix}_pad")(x)
-        x = layers.Conv2D(
+        x = conv_bn_act(
+            x,
             base_filters * mult,
             kernel,
             strides=stride,
-            padding="same" if stride > 1 else "valid",
-            use_bias=not batchnorm,
-            name=f"{prefix}_conv",
-        )(x)
-        if batchnorm:
-            x = FusedBatchNormalization(name=f"{prefix}_bn")(x)
-        x = layers.LeakyReLU(negative_slope=0.2, name=f"{prefix}_lrelu")(x)
+            padding="same" if stride > 1 else 1,
+            batchnorm=n > 0,
+            activation="leaky_relu",
+            name=f"c{n + 1}",
+        )
     _, kernel, _ = stack[-1]
     x = layers.ZeroPadding2D(1, name="out_pad")(x)
     logits = layers.Conv2D(1, kernel, padding="valid", name="out_conv", dtype="float32")(x)

@@ -38,6 +38,7 @@ Example:
     fake = nets["colorizer"]({"gray": tf.zeros([1, 128, 128, 1])})
 """
 
+from kcolor.models.options import choice, rate
 from kcolor.models.patchgan import PATCH_STACKS, build_patchgan_discriminator
 from kcolor.models.registry import register_model
 from kcolor.models.unet import ENCODER_ACTIVATIONS, build_unet_generator
@@ -80,12 +81,6 @@ PRESETS = {
 }
 
 
-def _choice(name, value, choices):
-    if value not in choices:
-        raise ValueError(f"pix2pix: unknown {name} {value!r}. Valid choices: {', '.join(map(str, choices))}")
-    return value
-
-
 def resolve_options(preset=None, **options):
     """Merge explicit options over a preset over the small default; validate them.
 
@@ -93,20 +88,19 @@ def resolve_options(preset=None, **options):
     goes down to the smallest size the image allows).
     """
     if preset is not None:
-        _choice("preset", preset, tuple(PRESETS))
+        choice("preset", preset, tuple(PRESETS), owner="pix2pix")
     resolved = dict(_BASE)
     resolved.update(PRESETS.get(preset, {}))
     resolved.update({k: v for k, v in options.items() if v is not None})
-    _choice("encoder_activation", resolved["encoder_activation"], ENCODER_ACTIVATIONS)
-    _choice("adv_loss", resolved["adv_loss"], ADV_LOSSES)
-    _choice("recon_loss", resolved["recon_loss"], RECON_LOSSES)
-    _choice("patch", int(resolved["patch"]), tuple(PATCH_STACKS))
+    choice("encoder_activation", resolved["encoder_activation"], ENCODER_ACTIVATIONS, owner="pix2pix")
+    choice("adv_loss", resolved["adv_loss"], ADV_LOSSES, owner="pix2pix")
+    choice("recon_loss", resolved["recon_loss"], RECON_LOSSES, owner="pix2pix")
+    choice("patch", int(resolved["patch"]), tuple(PATCH_STACKS), owner="pix2pix")
     for key in ("base_filters", "max_filters", "dropout_levels", "patch"):
         resolved[key] = int(resolved[key])
     for key in ("dropout", "recon_weight"):
         resolved[key] = float(resolved[key])
-    if not 0.0 <= resolved["dropout"] < 1.0:
-        raise ValueError(f"pix2pix: dropout must be in [0, 1). Received: dropout={resolved['dropout']}")
+    rate("dropout", resolved["dropout"], owner="pix2pix")
     if resolved["base_filters"] < 1 or resolved["max_filters"] < resolved["base_filters"]:
         raise ValueError(
             "pix2pix: need 1 <= base_filters <= max_filters. Received: "

@@ -23,6 +23,8 @@ import dataclasses
 import inspect
 from typing import Any, Callable
 
+from kcolor.models.options import choice
+
 TRAINERS = ("supervised", "gan")
 
 _REGISTRY: dict = {}
@@ -112,9 +114,7 @@ def _load_builtin_models():
 
 def get_model(name: str) -> ModelSpec:
     _load_builtin_models()
-    if name not in _REGISTRY:
-        raise ValueError(f"Unknown model '{name}'. Valid models: {', '.join(sorted(_REGISTRY))}")
-    return _REGISTRY[name]
+    return _REGISTRY[choice("model", name, sorted(_REGISTRY), valid="models")]
 
 
 def list_models() -> list:

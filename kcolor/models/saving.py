@@ -23,18 +23,11 @@ import os
 
 import keras
 
+from kcolor.models.blocks import all_layers
 from kcolor.models.layers import FusedBatchNormalization
 
 # Training-only layer class → the standard Keras class that replaces it when saved.
 STANDARD_REPLACEMENTS = {FusedBatchNormalization: keras.layers.BatchNormalization}
-
-
-def _all_layers(model):
-    stack = list(model.layers)
-    while stack:
-        layer = stack.pop()
-        yield layer
-        stack.extend(getattr(layer, "layers", []) or [])
 
 
 def _is_standard(layer) -> bool:
@@ -59,7 +52,7 @@ def standard_keras(model):
     """
     custom = [
         layer
-        for layer in _all_layers(model)
+        for layer in all_layers(model)
         if not _is_standard(layer) and type(layer) not in STANDARD_REPLACEMENTS and not isinstance(layer, keras.Model)
     ]
     if custom:
@@ -68,7 +61,7 @@ def standard_keras(model):
             f"Colorizer '{model.name}' holds custom layers that a plain Keras install cannot load: {names}. "
             f"Build colorizers from keras.layers (or add a standard replacement in kcolor.models.saving)"
         )
-    layers = list(_all_layers(model))
+    layers = list(all_layers(model))
     if not any(type(layer) in STANDARD_REPLACEMENTS for layer in layers) and all(map(_float32_policy, layers)):
         return model
 
@@ -81,7 +74,7 @@ def standard_keras(model):
 
     copy = keras.models.clone_model(model, clone_function=replace, recursive=True)
     copy.set_weights(model.get_weights())
-    for source, target in zip(_all_layers(model), _all_layers(copy)):
+    for source, target in zip(all_layers(model), all_layers(copy)):
         target.trainable = source.trainable
     return copy
 

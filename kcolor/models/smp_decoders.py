@@ -23,27 +23,17 @@ Example:
     x = unetpp_decoder(features)                    # (B, 256, 256, 16)
 """
 
-from keras import layers
-
-from kcolor.models.encoders import BN_EPSILON, BN_MOMENTUM
-from kcolor.models.layers import FusedBatchNormalization
+from kcolor.models.blocks import TORCH_BN_EPSILON, TORCH_BN_MOMENTUM, conv_bn_act, unet_up_path, upsample_concat
 
 DECODER_CHANNELS = (256, 128, 64, 32, 16)
 
 
-def conv_bn_relu(x, filters, name):
-    x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=name + "_conv")(x)
-    x = FusedBatchNormalization(epsilon=BN_EPSILON, momentum=BN_MOMENTUM, name=name + "_bn")(x)
-    return layers.ReLU(name=name + "_relu")(x)
-
-
 def decoder_block(x, skips, filters, name):
     """Nearest 2x upsample, concatenate `skips` (a list, maybe empty), 2 x conv-BN-ReLU."""
-    x = layers.UpSampling2D(2, interpolation="nearest", name=name + "_up")(x)
-    if skips:
-        x = layers.Concatenate(name=name + "_concat")([x, *skips])
-    x = conv_bn_relu(x, filters, name + "_1")
-    return conv_bn_relu(x, filters, name + "_2")
+    x = upsample_concat(x, skips, name=name)
+    for i in (1, 2):
+        x = conv_bn_act(x, filters, 3, bn_epsilon=TORCH_BN_EPSILON, bn_momentum=TORCH_BN_MOMENTUM, name=f"{name}_{i}")
+    return x
 
 
 def _check(features, channels):
@@ -64,11 +54,8 @@ def unet_decoder(features, channels=DECODER_CHANNELS, name="decoder"):
     """segmentation_models_pytorch's U-Net decoder over `features` (finest first)."""
     _check(features, channels)
     reversed_features = list(features[::-1])  # stride 32 first
-    x = reversed_features[0]
-    for i, filters in enumerate(channels):
-        skip = [reversed_features[i + 1]] if i + 1 < len(reversed_features) else []
-        x = decoder_block(x, skip, filters, f"{name}_block{i + 1}")
-    return x
+    skips = [[f] for f in reversed_features[1:]] + [[]]  # the last block has no skip
+    return unet_up_path(reversed_features[0], skips, channels, decoder_block, name=f"{name}_block")
 
 
 def unetpp_decoder(features, channels=DECODER_CHANNELS, name="decoder"):
@@ -92,4 +79,4 @@ def unetpp_decoder(features, channels=DECODER_CHANNELS, name="decoder"):
     return decoder_block(nodes[f"x_0_{depth - 1}"], [], channels[-1], f"{name}_x_0_{depth}")
 
 
-__all__ = ["DECODER_CHANNELS", "conv_bn_relu", "decoder_block", "unet_decoder", "unetpp_decoder"]
+__all__ = ["DECODER_CHANNELS", "decoder_block", "unet_decoder", "unetpp_decoder"]

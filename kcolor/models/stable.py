@@ -32,14 +32,14 @@ Example:
     scores = stable.attention_maps(model, {"gray": gray3, "reference": ref})  # [B, 4, Q, K]
 """
 
-import os
 import weakref
 
 import keras
 import numpy as np
 
-from kcolor import fs
+from kcolor.models.blocks import conv_bn_act, unet_up_path
 from kcolor.models.registry import register_model
+from kcolor.models.weights import load_encoder_from_run
 
 # Stage tables (section 3.3). Every stage halves or doubles height and width.
 ENCODER_FILTERS = (32, 32, 64, 64)  # 256 -> 128 -> 64 -> 32 -> 16 px
@@ -51,7 +51,6 @@ DOWNSAMPLING = 2 ** len(ENCODER_FILTERS)
 
 ENCODER_NAME = "ref_encoder"
 ATTENTION_LAYER = "attention_mha"
-RUN_MODEL_FILE = "colorizer.keras"
 
 AUTOENCODER_DEFAULTS = {"image_size": 256, "learning_rate": 1e-3, "loss": "mse", "beta_1": 0.9}
 COLORIZER_DEFAULTS = {"image_size": 256, "learning_rate": 1e-2, "loss": "mse", "beta_1": 0.9}
@@ -61,11 +60,11 @@ COLORIZER_DEFAULTS = {"image_size": 256, "learning_rate": 1e-2, "loss": "mse", "
 
 
 def conv_block(x, filters, *, kernel_size=3, strides=1, transpose=False, name):
-    """`Conv2D` (or `Conv2DTranspose`) with bias -> BatchNorm -> exact GELU, all named `name_*`."""
-    conv = keras.layers.Conv2DTranspose if transpose else keras.layers.Conv2D
-    x = conv(filters, kernel_size, strides=strides, padding="same", name=f"{name}_conv")(x)
-    x = keras.layers.BatchNormalization(name=f"{name}_bn")(x)
-    return keras.layers.Activation("gelu", name=f"{name}_gelu")(x)
+    """`Conv2D` (or `Conv2DTranspose`) with bias -> Keras BatchNorm -> exact GELU, all named `name_*`."""
+    return conv_bn_act(
+        x, filters, kernel_size, strides=strides, transpose=transpose, use_bias=True, fused=False, activation="gelu",
+        name=name,
+    )
 
 
 def down_block(x, filters, name):
@@ -153,12 +152,17 @@ def build_ref_autoencoder(input_shape=(256, 256, 3), *, name="ref_autoencoder"):
     return keras.Model({"rgb": rgb}, x, name=name)
 
 
+def _up_level(x, skip, filters, *, name):
+    """One U-Net up level: concatenate the skip (if any), then the stride-2 transposed-conv block."""
+    if skip is not None:
+        x = keras.layers.Concatenate(name=f"{name}_concat")([x, skip])
+    return up_block(x, filters, name)
+
+
 def _unet_decoder(gray, bottleneck, skips):
     """Shared U-Net decoder: u1 from the bottleneck, u2..u4 with skips, 1x1 head on [u4, gray]."""
-    x = up_block(bottleneck, UNET_UP_FILTERS[0], "up1")  # (bs, 32, 32, 64)
-    for i, (filters, skip) in enumerate(zip(UNET_UP_FILTERS[1:], skips), start=2):
-        x = keras.layers.Concatenate(name=f"up{i}_concat")([x, skip])
-        x = up_block(x, filters, f"up{i}")  # (bs, 64|128|256, ..., 32)
+    # (bs, 32, 32, 64), then (bs, 64|128|256, ..., 32)
+    x = unet_up_path(bottleneck, [None, *skips], UNET_UP_FILTERS, _up_level, name="up")
     x = keras.layers.Concatenate(name="output_concat")([x, gray])  # (bs, 256, 256, 35)
     # The paper's final 1x1 projection has no BN or activation; io.to_rgb clips to [0, 1].
     return keras.layers.Conv2D(3, 1, name="output_conv")(x)  # (bs, 256, 256, 3)
@@ -223,7 +227,7 @@ def build_stable_colorizer(input_shape=(256, 256, 3), *, reference_shape=None, n
     reference-adapter tokens. A 1x1 block on the attention output is added to the d4
     adapter output, and that sum is concatenated with the raw d4 (128 channels) as the
     input of u1; the rest is the baseline U-Net. 309,452 parameters, 65,952 of them frozen
-    (torch counting). Copy a trained encoder in with `load_encoder_weights`.
+    (torch counting). Copy a trained encoder in with `kcolor.models.weights.load_encoder_from_run`.
 
     Args:
         input_shape: `(H, W, 3)` of the gray target; H and W multiples of 16.
@@ -267,81 +271,6 @@ def build_stable_colorizer(input_shape=(256, 256, 3), *, reference_shape=None, n
 
     out = _unet_decoder(gray, bottleneck, skips)
     return keras.Model({"gray": gray, "reference": reference}, out, name=name)
-
-
-# --------------------------------------------------------------------------- encoder transfer
-
-
-def _resolve_model_file(run_dir):
-    path = os.path.expanduser(fs.path_str(run_dir))
-    if not fs.exists(path):
-        raise FileNotFoundError(
-            f"encoder_from={run_dir!r} does not exist. Valid: a ref_autoencoder run folder "
-            f"(holding {RUN_MODEL_FILE}) or a .keras file"
-        )
-    if fs.isdir(path):
-        path = fs.join(path, RUN_MODEL_FILE)
-    elif not path.endswith(".keras"):
-        raise FileNotFoundError(
-            f"encoder_from must be a ref_autoencoder run folder (holding {RUN_MODEL_FILE}) or a "
-            f".keras file. Received: encoder_from={run_dir!r}"
-        )
-    if not fs.isfile(path):
-        raise FileNotFoundError(
-            f"encoder_from={run_dir!r}: no trained model at {path!r}. Train the autoencoder first, "
-            "e.g. `kcolor train --config ref_autoencoder_coco`, and pass its run folder"
-        )
-    return path
-
-
-def load_encoder_weights(colorizer, run_dir):
-    """Copy the encoder of a trained `ref_autoencoder` run into `colorizer`'s `ref_encoder`.
-
-    Args:
-        colorizer: a model with a `ref_encoder` sub-model (e.g. `build_stable_colorizer`).
-        run_dir: a `ref_autoencoder` run folder holding `colorizer.keras`, or a `.keras` file.
-
-    Returns:
-        The path of the `.keras` file the weights came from.
-
-    Raises:
-        FileNotFoundError: the folder or its `colorizer.keras` is missing.
-        ValueError: the file is not a ref_autoencoder, or its encoder does not fit.
-
-    Example:
-        model = build_stable_colorizer((256, 256, 3))
-        load_encoder_weights(model, "runs/ref_autoencoder_coco-ref_autoencoder")
-    """
-    path = _resolve_model_file(run_dir)
-    source = keras.models.load_model(path, compile=False, safe_mode=True)
-    source_encoder = _find_encoder(source)
-    if source_encoder is None:
-        raise ValueError(
-            f"encoder_from={run_dir!r}: {path!r} holds model '{source.name}', not a ref_autoencoder "
-            f"(it has no '{ENCODER_NAME}' sub-model). Valid: a run folder of model 'ref_autoencoder'"
-        )
-    target_encoder = _find_encoder(colorizer)
-    if target_encoder is None:
-        raise ValueError(f"Model '{colorizer.name}' has no '{ENCODER_NAME}' sub-model to load weights into")
-    src = source_encoder.get_weights()
-    dst = target_encoder.get_weights()
-    src_shapes = [w.shape for w in src]
-    dst_shapes = [w.shape for w in dst]
-    if src_shapes != dst_shapes:
-        raise ValueError(
-            f"encoder_from={run_dir!r}: its encoder weight shapes {src_shapes} do not match "
-            f"the colorizer's {dst_shapes}"
-        )
-    target_encoder.set_weights(src)
-    return path
-
-
-def _find_encoder(model):
-    try:
-        layer = model.get_layer(ENCODER_NAME)
-    except ValueError:
-        return None
-    return layer if isinstance(layer, keras.Model) else None
 
 
 # --------------------------------------------------------------------------- attention maps
@@ -429,5 +358,5 @@ def stable_colorizer(image_size, *, encoder_from=None):
     """
     model = build_stable_colorizer((image_size, image_size, 3))
     if encoder_from is not None:
-        load_encoder_weights(model, encoder_from)
+        load_encoder_from_run(model, encoder_from, encoder_name=ENCODER_NAME)
     return {"colorizer": model}

@@ -24,23 +24,13 @@ Example:
 import keras
 from keras import layers
 
+from kcolor.models.blocks import conv_bn_act, unet_up_path
 from kcolor.models.layers import FusedBatchNormalization
+from kcolor.models.options import choice
 from kcolor.shapes import max_levels
 
 ENCODER_ACTIVATIONS = ("relu", "leaky_relu")
 OUTPUT_ACTIVATIONS = ("sigmoid", "tanh")
-
-
-def _choice(name, value, choices):
-    if value not in choices:
-        raise ValueError(f"U-Net generator: unknown {name} {value!r}. Valid choices: {', '.join(map(str, choices))}")
-    return value
-
-
-def _activation(kind, name):
-    if kind == "leaky_relu":
-        return layers.LeakyReLU(negative_slope=0.2, name=name)
-    return layers.ReLU(name=name)
 
 
 def down_block(x, filters, *, batchnorm, activation, name):
@@ -50,10 +40,11 @@ def down_block(x, filters, *, batchnorm, activation, name):
     BatchNorm, which makes a bias redundant, and it keeps them bias-free where it skips
     the norm too).
     """
-    x = layers.Conv2D(filters, 4, strides=2, padding="same", use_bias=False, name=f"{name}_conv")(x)
-    if batchnorm:
-        x = FusedBatchNormalization(name=f"{name}_bn")(x)
-    return _activation(activation, f"{name}_{activation}")(x)
+    # The activation layer is named after its kind (enc1_leaky_relu, enc1_relu), as saved files have it.
+    return conv_bn_act(
+        x, filters, 4, strides=2, use_bias=False, batchnorm=batchnorm, activation=activation, act_suffix=activation,
+        name=name,
+    )
 
 
 def skip_deconv(x, skip, filters, *, use_bias, name):
@@ -79,6 +70,11 @@ def up_block(x, skip, filters, *, dropout, name):
     if dropout:
         x = layers.Dropout(dropout, name=f"{name}_dropout")(x)
     return layers.ReLU(name=f"{name}_relu")(x)
+
+
+def _up_level(x, skip, level, *, name):
+    filters, dropout = level
+    return up_block(x, skip, filters, dropout=dropout, name=name)
 
 
 def build_unet_generator(
@@ -129,8 +125,8 @@ def build_unet_generator(
         g = build_unet_generator((128, 128, 1), base_filters=32)
         rgb = g(tf.zeros([1, 128, 128, 1]))
     """
-    _choice("encoder_activation", encoder_activation, ENCODER_ACTIVATIONS)
-    _choice("output_activation", output_activation, OUTPUT_ACTIVATIONS)
+    choice("encoder_activation", encoder_activation, ENCODER_ACTIVATIONS, owner="U-Net generator")
+    choice("output_activation", output_activation, OUTPUT_ACTIVATIONS, owner="U-Net generator")
     height, width = int(input_shape[0]), int(input_shape[1])
     possible = min(max_levels(height), max_levels(width))
     if num_levels is None:
@@ -153,11 +149,10 @@ def build_unet_generator(
         batchnorm = 0 < i < num_levels - 1
         x = down_block(x, f, batchnorm=batchnorm, activation=encoder_activation, name=f"enc{i + 1}")
         skips.append(x)
-    skip = None  # the innermost level has no skip
-    for j, (f, below) in enumerate(zip(reversed(filters[:-1]), reversed(skips[:-1]))):
-        x = up_block(x, skip, f, dropout=dropout if j < dropout_levels else 0.0, name=f"dec{j + 1}")
-        skip = below  # the encoder output of the size dec{j+1} produced
-    x = skip_deconv(x, skip, output_channels, use_bias=True, name="out")
+    # dec{j} reads dec{j-1} and the encoder output of its size (dec1, on the innermost level, none).
+    rates = [dropout if j < dropout_levels else 0.0 for j in range(num_levels - 1)]
+    x = unet_up_path(x, [None, *skips[-2:0:-1]], zip(filters[-2::-1], rates), _up_level, name="dec")
+    x = skip_deconv(x, skips[0], output_channels, use_bias=True, name="out")
     outputs = layers.Activation(output_activation, name=f"out_{output_activation}", dtype="float32")(x)
     return keras.Model(inputs, outputs, name=name)
 

@@ -33,6 +33,8 @@ Example:
 import keras
 from keras import layers, ops
 
+from kcolor.models.options import choice, positive_int, rate
+
 POOLS = ("cls", "mean")
 
 
@@ -109,12 +111,6 @@ def transformer_block(x, *, heads, mlp_dim, dropout, name):
     return layers.Add(name=f"{name}_mlp_add")([x, h])
 
 
-def _positive(name, value):
-    if int(value) != value or int(value) < 1:
-        raise ValueError(f"ViT discriminator: {name} must be a positive integer. Received: {name}={value!r}")
-    return int(value)
-
-
 def check_vit_size(height, width, patch_size):
     """Raise a ValueError naming the valid sizes unless `patch_size` tiles the image."""
     if height % patch_size or width % patch_size or height < patch_size or width < patch_size:
@@ -164,15 +160,15 @@ def build_vit_discriminator(
         d = build_vit_discriminator((256, 256, 1))          # Paper 004's Table 1
         logits = d({"condition": L, "image": ab})            # [B, 1]
     """
-    patch_size, dim, depth = _positive("patch_size", patch_size), _positive("dim", dim), _positive("depth", depth)
-    heads, mlp_dim = _positive("heads", heads), _positive("mlp_dim", mlp_dim)
+    owner = "ViT discriminator"
+    patch_size = positive_int("patch_size", patch_size, owner=owner)
+    dim, depth = positive_int("dim", dim, owner=owner), positive_int("depth", depth, owner=owner)
+    heads, mlp_dim = positive_int("heads", heads, owner=owner), positive_int("mlp_dim", mlp_dim, owner=owner)
     if dim % heads:
         raise ValueError(f"ViT discriminator: dim must be divisible by heads. Received: dim={dim}, heads={heads}")
-    if pool not in POOLS:
-        raise ValueError(f"ViT discriminator: unknown pool {pool!r}. Valid choices: {', '.join(POOLS)}")
-    for what, rate in (("dropout", dropout), ("embedding_dropout", embedding_dropout)):
-        if not 0.0 <= float(rate) < 1.0:
-            raise ValueError(f"ViT discriminator: {what} must be in [0, 1). Received: {what}={rate}")
+    choice("pool", pool, POOLS, owner=owner)
+    dropout = rate("dropout", dropout, owner=owner)
+    embedding_dropout = rate("embedding_dropout", embedding_dropout, owner=owner)
     height, width = int(input_shape[0]), int(input_shape[1])
     check_vit_size(height, width, patch_size)
     grid_h, grid_w = height // patch_size, width // patch_size
@@ -186,9 +182,9 @@ def build_vit_discriminator(
     if pool == "cls":
         x = ClassToken(name="vit_cls_token")(x)  # (N + 1, dim)
     x = PositionEmbedding(name="vit_pos_embed")(x)
-    x = layers.Dropout(float(embedding_dropout), name="vit_embed_drop")(x)
+    x = layers.Dropout(embedding_dropout, name="vit_embed_drop")(x)
     for i in range(depth):
-        x = transformer_block(x, heads=heads, mlp_dim=mlp_dim, dropout=float(dropout), name=f"vit_block{i + 1}")
+        x = transformer_block(x, heads=heads, mlp_dim=mlp_dim, dropout=dropout, name=f"vit_block{i + 1}")
     x = layers.LayerNormalization(epsilon=1e-6, name="vit_final_ln")(x)
     if pool == "cls":
         x = layers.Cropping1D((0, grid_h * grid_w), name="vit_cls_select")(x)  # (1, dim)

@@ -44,10 +44,12 @@ Example:
 import keras
 from keras import layers
 
-from kcolor.models.inception import INPUT_SIZE, build_inception_v3, parse_weights
-from kcolor.models.layers import FusedBatchNormalization
+from kcolor.models.blocks import conv_bn_act
+from kcolor.models.inception import INPUT_SIZE, build_inception_v3
+from kcolor.models.options import choice, positive_int, positive_ints
 from kcolor.models.registry import register_model
 from kcolor.models.vit import POOLS, build_vit_discriminator
+from kcolor.models.weights import parse_weights
 
 DOWNSAMPLING = 32  # five AveragePooling 2x2
 ENCODER_FILTERS = (32, 64, 128, 256, 512)
@@ -63,32 +65,11 @@ PAPER_DEFAULTS = {"learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.9}
 SMALL_VIT = {"vit_patch": 16, "vit_dim": 64, "vit_depth": 2, "vit_heads": 4, "vit_mlp": 128}
 
 
-def _filters(name, values, length):
-    values = tuple(int(v) for v in values)
-    if len(values) != length or min(values) < 1:
-        raise ValueError(f"vit_i_gan: {name} must be {length} positive widths. Received: {name}={values}")
-    return values
-
-
-def _choice(name, value, choices):
-    if value not in choices:
-        raise ValueError(f"vit_i_gan: unknown {name} {value!r}. Valid choices: {', '.join(choices)}")
-    return value
-
-
-def conv_bn_lrelu(x, filters, kernel_size, *, transpose=False, name):
-    """(Transposed) conv "same", bias-free → BatchNorm → LeakyReLU 0.2, named `name_*`."""
-    conv = layers.Conv2DTranspose if transpose else layers.Conv2D
-    x = conv(filters, kernel_size, padding="same", use_bias=False, name=f"{name}_conv")(x)
-    x = FusedBatchNormalization(name=f"{name}_bn")(x)
-    return layers.LeakyReLU(negative_slope=0.2, name=f"{name}_lrelu")(x)
-
-
 def encoder(x, filters, *, name="enc"):
     """5 stages of two 5x5 convs and an AveragePooling 2x2: (H, W) → (H/32, W/32, filters[-1])."""
     for i, f in enumerate(filters, start=1):
-        x = conv_bn_lrelu(x, f, 5, name=f"{name}{i}a")
-        x = conv_bn_lrelu(x, f, 5, name=f"{name}{i}b")
+        x = conv_bn_act(x, f, 5, activation="leaky_relu", name=f"{name}{i}a")
+        x = conv_bn_act(x, f, 5, activation="leaky_relu", name=f"{name}{i}b")
         x = layers.AveragePooling2D(2, name=f"{name}{i}_pool")(x)  # (H / 2^i, W / 2^i, f)
     return x
 
@@ -111,14 +92,14 @@ def fusion(encoded, embedding, filters, *, name="fusion"):
     e = layers.Reshape((1, 1, int(embedding.shape[-1])), name=f"{name}_vector")(embedding)
     e = layers.UpSampling2D((grid_h, grid_w), interpolation="nearest", name=f"{name}_repeat")(e)
     x = layers.Concatenate(name=f"{name}_concat")([encoded, e])  # (H/32, W/32, 512 + 1000)
-    return conv_bn_lrelu(x, filters, 1, name=f"{name}_1x1")  # (H/32, W/32, 512)
+    return conv_bn_act(x, filters, 1, activation="leaky_relu", name=f"{name}_1x1")  # (H/32, W/32, 512)
 
 
 def decoder(x, filters, *, output_activation, name="dec"):
     """5 x [nearest 2x upsampling, ConvTranspose 3x3]: the last one gives the 2 ab channels."""
     for i, f in enumerate(filters, start=1):
         x = layers.UpSampling2D(2, interpolation="nearest", name=f"{name}{i}_up")(x)
-        x = conv_bn_lrelu(x, f, 3, transpose=True, name=f"{name}{i}")  # (H / 2^(5-i), ..., f)
+        x = conv_bn_act(x, f, 3, transpose=True, activation="leaky_relu", name=f"{name}{i}")  # (H / 2^(5-i), ..., f)
     i = len(filters) + 1
     x = layers.UpSampling2D(2, interpolation="nearest", name=f"{name}{i}_up")(x)
     x = layers.Conv2DTranspose(2, 3, padding="same", name=f"{name}{i}_conv")(x)  # (H, W, 2)
@@ -161,11 +142,11 @@ def build_vit_i_gan_generator(
         raise ValueError(
             f"vit_i_gan: image {height}x{width} does not halve five times; use a multiple of 32 (32, 64, ..., 256)"
         )
-    encoder_filters = _filters("encoder_filters", encoder_filters, 5)
-    decoder_filters = _filters("decoder_filters", decoder_filters, 4)
-    fusion_filters = _filters("fusion_filters", (fusion_filters,), 1)[0]
-    _choice("output_activation", output_activation, OUTPUT_ACTIVATIONS)
-    _choice("inception_range", inception_range, INCEPTION_RANGES)
+    encoder_filters = positive_ints("encoder_filters", encoder_filters, count=5, owner="vit_i_gan")
+    decoder_filters = positive_ints("decoder_filters", decoder_filters, count=4, owner="vit_i_gan")
+    fusion_filters = positive_int("fusion_filters", fusion_filters, owner="vit_i_gan")
+    choice("output_activation", output_activation, OUTPUT_ACTIVATIONS, owner="vit_i_gan")
+    choice("inception_range", inception_range, INCEPTION_RANGES, owner="vit_i_gan")
     weights = parse_weights(weights, what="weights (InceptionV3)")
     name = name or ("vit_i_gan_generator" if fusion_inception else "vit_gan_generator")
 
@@ -219,7 +200,7 @@ def _networks(
         mlp_dim=vit_mlp,
         dropout=vit_dropout,
         embedding_dropout=vit_embedding_dropout,
-        pool=_choice("vit_pool", vit_pool, POOLS),
+        pool=choice("vit_pool", vit_pool, POOLS, owner="vit_i_gan"),
     )
     return {
         "colorizer": generator,
