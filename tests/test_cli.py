@@ -1,5 +1,6 @@
 """The command line: listings, summaries and one-line errors that list valid choices."""
 
+import json
 import subprocess
 import sys
 
@@ -171,3 +172,17 @@ def test_a_normal_command_prints_no_tensorflow_logs_and_the_switch_shows_them(tm
     assert loud.returncode == 0, loud.stderr
     if not _tf_lines(loud.stderr):
         pytest.skip("this TensorFlow build prints no start-up log lines on this machine")
+
+
+def test_until_step_counts_the_runs_own_step_and_says_when_it_is_already_past(capsys, tmp_path):
+    run = str(tmp_path / "run")
+    tiny = ["--config", "sample", "--run-dir", run, "--set", "model=pix2pix", "--set", "base_filters=8",
+            "--set", "image_size=32", "--set", "batch_size=2", "--set", "epochs=3", "--set", "steps_per_epoch=2",
+            "--set", "val_steps=1", "--set", "sample_images=2"]  # fmt: skip
+    code, out, _ = _run(capsys, "train", *tiny, "--until-step", "3")
+    assert code == 0 and "already at or past" not in out
+    code, out, _ = _run(capsys, "train", *tiny, "--until-step", "2")  # the run stands at step 3
+    assert code == 0 and "is at step 3, already at or past the step to stop at (2): nothing to train" in out
+    code, out, err = _run(capsys, "train", *tiny, "--max-steps", "4")  # the old spelling: one more step
+    assert code == 0 and "--max-steps is deprecated" in err and "use --until-step" in err
+    assert json.loads((tmp_path / "run" / "history.json").read_text())[-1]["step"] == 4

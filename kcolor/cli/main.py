@@ -132,7 +132,11 @@ def _cmd_train(args):
     if args.run_dir:
         overrides.append(f"run_dir={args.run_dir}")
     cfg = apply_overrides(cfg, overrides)
-    result = train(cfg, max_steps=args.max_steps)
+    until = args.until_step
+    if args.max_steps is not None:
+        print("--max-steps is deprecated: it always meant the run's global step; use --until-step", file=sys.stderr)
+        until = args.max_steps if until is None else until
+    result = train(cfg, max_steps=until)
     print(f"run folder: {result['run_dir']}")
     return 0
 
@@ -238,7 +242,18 @@ def build_parser():
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
+    _add_model_commands(sub)
+    _add_data_commands(sub)
+    _add_result_commands(sub)
+    from kcolor.web.cli import add_command as add_web_command
 
+    add_web_command(sub)
+    _add_turing_commands(sub)
+    return parser
+
+
+def _add_model_commands(sub):
+    """list-models, list-configs, summary, train."""
     p = sub.add_parser("list-models", help="print the model registry")
     p.set_defaults(func=_cmd_list_models)
 
@@ -254,10 +269,17 @@ def build_parser():
     p = sub.add_parser("train", help="train a model from a named config")
     p.add_argument("--config", default="sample")
     p.add_argument("--run-dir", default=None, help="run folder (default runs/<config>-<model>)")
-    p.add_argument("--max-steps", type=int, default=None, help="stop after this many train steps")
+    p.add_argument(
+        "--until-step", type=int, default=None,
+        help="stop once the run's global step reaches N (a resumed run counts from its own step)",
+    )  # fmt: skip
+    p.add_argument("--max-steps", type=int, default=None, help=argparse.SUPPRESS)  # the old spelling, deprecated
     _add_set(p)
     p.set_defaults(func=_cmd_train)
 
+
+def _add_data_commands(sub):
+    """make-records, make-pairs."""
     p = sub.add_parser("make-records", help="write sharded TFRecords from a data source")
     p.add_argument("source", help="sample | folder:PATH | tfds:NAME[:split] | pairs:folder:REF,TGT | ...")
     p.add_argument("--name", required=True)
@@ -275,6 +297,9 @@ def build_parser():
     p.add_argument("--image-size", type=int, default=None)
     p.set_defaults(func=_cmd_make_pairs)
 
+
+def _add_result_commands(sub):
+    """evaluate, export, colorize."""
     p = sub.add_parser("evaluate", help="score runs on one frozen test set")
     p.add_argument("runs", nargs="+")
     p.add_argument("--data", default=None, help="data source for every run (default: the runs' own, which must agree)")
@@ -305,10 +330,9 @@ def build_parser():
     p.add_argument("--reference", default=None, help="color reference image (reference models), used for every input")
     p.set_defaults(func=_cmd_colorize)
 
-    from kcolor.web.cli import add_command as add_web_command
 
-    add_web_command(sub)
-
+def _add_turing_commands(sub):
+    """turing-test, turing-score."""
     from kcolor.turing import PROTOCOL
 
     p = sub.add_parser("turing-test", help="write a colorization Turing-test page (static, offline) for a run")
@@ -328,7 +352,6 @@ def build_parser():
     p.add_argument("results", nargs="+", help="results JSON files downloaded from one page")
     p.add_argument("--out", default=None, help="JSON report (default: turing-score.json beside the first file)")
     p.set_defaults(func=_cmd_turing_score)
-    return parser
 
 
 def main(argv=None):

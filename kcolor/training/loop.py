@@ -373,6 +373,10 @@ class _Run:
     def run(self, max_steps=None):
         cfg, ckpt = self.cfg, self.ckpt
         self._begin()
+        step = int(ckpt.step.numpy())
+        if max_steps is not None and step >= max_steps and self.verbose:
+            print(f"{self.run_dir} is at step {step}, already at or past the step to stop at ({max_steps}): "
+                  "nothing to train (a later step goes on from here)")
         stats = _EpochStats.from_state(self.restored_state.get("epoch"))
         stopped = False
         try:
@@ -429,7 +433,10 @@ def train(cfg, *, run_dir=None, max_steps=None, verbose=1, bundle=None, hooks=No
         cfg: a `TrainConfig`. Recipe fields left as None (learning rate, betas, loss)
             come from the model's registered `defaults` (`kcolor.config.resolve_config`).
         run_dir: the run folder; default `cfg.run_dir`, else `runs/<config>-<model>`.
-        max_steps: stop (and checkpoint) once the global step reaches this.
+        max_steps: stop (and checkpoint) once the run's global step reaches this: a run
+            resumed at step 200 with `max_steps=250` trains 50 more steps, and one already
+            at or past it says so in one line and trains nothing (`kcolor train
+            --until-step`).
         verbose: 0 silent, 1 progress bar and one line per epoch, 2 also checkpoints.
         bundle: the data, a `kcolor.data.DataBundle`; default `build_datasets(cfg)`. Pass
             one to build the data once for several runs, or to train on a stream of
