@@ -90,7 +90,7 @@ def resolve_test_set(runs, *, data=None, fractions=None, seed=None):
             listed = "; ".join(f"{fs.basename(d)}: {_describe(k)}" for d, k in keys.items())
             raise TestSetMismatch(
                 f"The runs were trained on different test sets ({listed}). Pass --data SOURCE "
-                f"(and --split-fractions) to score them all on one set"
+                f"(and --fractions) to score them all on one set"
             )
         first = next(iter(keys.values()))
         return first["source"], tuple(first["fractions"]), first.get("seed", 0)

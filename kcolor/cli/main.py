@@ -132,26 +132,57 @@ def _cmd_train(args):
     if args.run_dir:
         overrides.append(f"run_dir={args.run_dir}")
     cfg = apply_overrides(cfg, overrides)
-    until = args.until_step
-    if args.max_steps is not None:
-        print("--max-steps is deprecated: it always meant the run's global step; use --until-step", file=sys.stderr)
-        until = args.max_steps if until is None else until
+    until = _renamed(args, "max_steps", "until_step", "it always meant the run's global step")
     result = train(cfg, max_steps=until)
     print(f"run folder: {result['run_dir']}")
     return 0
 
 
+def _renamed(args, old, new, why):
+    """The value of option `new`, or of its old spelling `old` (one release, one line on stderr)."""
+    value = getattr(args, new)
+    if getattr(args, old, None) is not None:
+        flag = lambda name: "--" + name.replace("_", "-")  # noqa: E731
+        print(f"{args.command} {flag(old)} is deprecated ({why}): use {flag(new)}", file=sys.stderr)
+        value = getattr(args, old) if value is None else value
+    return value
+
+
+def _fractions(args, old, default):
+    """`--fractions A,B[,C]` (train, val, test: what makes a split), or `default`."""
+    text = _renamed(args, old, "fractions", "--split names a split; fractions make one") if old else args.fractions
+    return parse_fractions(text, option="--fractions") if text else default
+
+
+def _add_fractions(p, default_text, old=None):
+    p.add_argument("--fractions", default=None, metavar="A,B[,C]", help=f"train,val,test fractions ({default_text})")
+    if old:
+        p.add_argument("--" + old.replace("_", "-"), dest=old, default=None, help=argparse.SUPPRESS)
+
+
+def _shorter_side(args):
+    return _renamed(args, "image_size", "shorter_side", "--image-size is the S x S size a model sees")
+
+
+def _add_shorter_side(p):
+    p.add_argument(
+        "--shorter-side", type=int, default=None, metavar="N",
+        help="shrink each image so its shorter side is N before storing (never enlarges; default: keep the size)",
+    )  # fmt: skip
+    p.add_argument("--image-size", type=int, dest="image_size", default=None, help=argparse.SUPPRESS)
+
+
 def _cmd_make_records(args):
     from kcolor.data import write_records
 
-    split = parse_fractions(args.split, option="--split") if args.split else (0.6, 0.2, 0.2)
+    fractions = _fractions(args, "split", (0.6, 0.2, 0.2))
     manifest = write_records(
         args.source,
         args.name,
         out_dir=args.out,
-        split=split,
+        split=fractions,
         num_shards=args.shards,
-        image_size=args.image_size,
+        image_size=_shorter_side(args),
     )
     counts = ", ".join(f"{k} {v}" for k, v in manifest["counts"].items())
     print(f"wrote {os.path.join(args.out, args.name)} ({counts})")
@@ -161,8 +192,8 @@ def _cmd_make_records(args):
 def _cmd_make_pairs(args):
     from kcolor.data.videos import make_pairs
 
-    split = parse_fractions(args.split, option="--split") if args.split else (0.8, 0.2, 0.0)
-    manifest = make_pairs(args.videos, args.name, out_dir=args.out, image_size=args.image_size, split=split)
+    fractions = _fractions(args, "split", (0.8, 0.2, 0.0))
+    manifest = make_pairs(args.videos, args.name, out_dir=args.out, image_size=_shorter_side(args), split=fractions)
     counts = ", ".join(f"{k} {v}" for k, v in manifest["counts"].items())
     print(f"wrote {os.path.join(args.out, args.name)} ({counts})")
     return 0
@@ -171,7 +202,7 @@ def _cmd_make_pairs(args):
 def _cmd_evaluate(args):
     from kcolor.evaluate import evaluate_runs
 
-    fractions = parse_fractions(args.split_fractions, option="--split-fractions") if args.split_fractions else None
+    fractions = _fractions(args, "split_fractions", None)
     result = evaluate_runs(
         args.runs,
         data=args.data,
@@ -215,7 +246,8 @@ def _cmd_turing_test(args):
     from kcolor.turing import build_page
 
     page = build_page(
-        args.run_dir, data=args.data, split=args.split, n=args.n, practice=args.practice, show_ms=args.show_ms,
+        args.run_dir, data=args.data, split=args.split, fractions=_fractions(args, None, None),
+        n=args.n, practice=args.practice, show_ms=args.show_ms,
         feedback_ms=args.feedback_ms, seed=args.seed, display_px=args.display_px, out_dir=args.out,
     )
     print(f"wrote {page['path']} ({page['pairs']} pairs, page {page['page'][:12]}); open it in a browser, offline")
@@ -284,17 +316,17 @@ def _add_data_commands(sub):
     p.add_argument("source", help="sample | folder:PATH | tfds:NAME[:split] | pairs:folder:REF,TGT | ...")
     p.add_argument("--name", required=True)
     p.add_argument("--out", default="tf_records")
-    p.add_argument("--split", default=None, help="train,val,test fractions (default 0.6,0.2,0.2)")
+    _add_fractions(p, "default 0.6,0.2,0.2", old="split")
     p.add_argument("--shards", type=int, default=None)
-    p.add_argument("--image-size", type=int, default=None, help="resize the shorter side before storing")
+    _add_shorter_side(p)
     p.set_defaults(func=_cmd_make_records)
 
     p = sub.add_parser("make-pairs", help="reference/target pair shards from videos' first and last frames")
     p.add_argument("--videos", required=True)
     p.add_argument("--name", required=True)
     p.add_argument("--out", default="tf_records")
-    p.add_argument("--split", default=None, help="train,val,test fractions (default 0.8,0.2,0)")
-    p.add_argument("--image-size", type=int, default=None)
+    _add_fractions(p, "default 0.8,0.2,0", old="split")
+    _add_shorter_side(p)
     p.set_defaults(func=_cmd_make_pairs)
 
 
@@ -304,7 +336,7 @@ def _add_result_commands(sub):
     p.add_argument("runs", nargs="+")
     p.add_argument("--data", default=None, help="data source for every run (default: the runs' own, which must agree)")
     p.add_argument("--split", default="test", choices=("test", "val"), help="which split to score (default test)")
-    p.add_argument("--split-fractions", default=None, help="train,val,test fractions that split --data")
+    _add_fractions(p, "that split --data; default: the runs' own", old="split_fractions")
     p.add_argument("--image-size", type=int, default=None, help="evaluation size (default: the largest run's)")
     p.add_argument("--out", default=None, help="output folder (default: evaluations/<names>)")
     p.add_argument("--max-images", type=int, default=None)
@@ -338,7 +370,8 @@ def _add_turing_commands(sub):
     p = sub.add_parser("turing-test", help="write a colorization Turing-test page (static, offline) for a run")
     p.add_argument("run_dir")
     p.add_argument("--data", default=None, help="photo source (default: the run's own)")
-    p.add_argument("--split", default="test", choices=("test", "val"))
+    p.add_argument("--split", default="test", choices=("test", "val"), help="which split to show (default test)")
+    _add_fractions(p, "that split --data; default: the run's own")
     p.add_argument("--n", type=int, default=PROTOCOL["n"], help="scored trials (default 40)")
     p.add_argument("--practice", type=int, default=PROTOCOL["practice"], help="practice trials with feedback (default 10)")
     p.add_argument("--show-ms", type=int, default=PROTOCOL["show_ms"], help="ms each pair is shown (default 1000)")

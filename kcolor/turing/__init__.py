@@ -88,8 +88,8 @@ def _check_protocol(n, practice, show_ms, feedback_ms, display_px):
             raise ValueError(f"{name} must be an integer >= {low}. Received: {name}={value!r}")
 
 
-def _colorized_pairs(run, data, split, count):
-    """`count` (id, real, fake) of `split` of `data`, at the run's size, in split order."""
+def _colorized_pairs(run, data, split, count, fractions=None):
+    """`count` (id, real, fake) of `split` of `data` (split by `fractions`, default the run's), in split order."""
     import tensorflow as tf
 
     from kcolor.config import TrainConfig
@@ -101,8 +101,8 @@ def _colorized_pairs(run, data, split, count):
     cfg = run.config
     source = data or cfg.data
     set_cfg = TrainConfig(
-        model=run.model_name, data=source, image_size=run.image_size, split=cfg.split, seed=cfg.seed,
-        augment=(), reference="pair", cache=False, data_dir=cfg.data_dir, download=cfg.download,
+        model=run.model_name, data=source, image_size=run.image_size, split=fractions or cfg.split,
+        seed=cfg.seed, augment=(), reference="pair", cache=False, data_dir=cfg.data_dir, download=cfg.download,
     )
     dataset, available, _ = build_eval_split(set_cfg, split, batch_size=16)
     if available < count:
@@ -121,7 +121,7 @@ def _colorized_pairs(run, data, split, count):
     return pairs[:count], source
 
 
-def build_page(run_dir, *, data=None, split="test", n=PROTOCOL["n"], practice=PROTOCOL["practice"],
+def build_page(run_dir, *, data=None, split="test", fractions=None, n=PROTOCOL["n"], practice=PROTOCOL["practice"],
                show_ms=PROTOCOL["show_ms"], feedback_ms=PROTOCOL["feedback_ms"], seed=0, display_px=256,
                out_dir="turing"):
     """Write the Turing-test page of a run: `out_dir/index.html` (self-contained) and `pairs.json`.
@@ -130,6 +130,7 @@ def build_page(run_dir, *, data=None, split="test", n=PROTOCOL["n"], practice=PR
         run_dir: a run folder (`kcolor train`).
         data: the data source of the photos (default: the run's own).
         split: "test" (default; unseen images) or "val".
+        fractions: the train/val/test fractions that split `data` (default: the run's own).
         n: scored trials (Zhang et al.: 40).
         practice: practice trials with feedback, shown first (Zhang et al.: 10).
         show_ms: how long each pair is shown before it is hidden (Zhang et al.: 1000).
@@ -149,7 +150,7 @@ def build_page(run_dir, *, data=None, split="test", n=PROTOCOL["n"], practice=PR
     if not 0 <= seed < 2**32:
         raise ValueError(f"seed must be in [0, 2**32). Received: seed={seed}")
     run = load_run(run_dir)
-    colorized, source = _colorized_pairs(run, data, split, practice + n)
+    colorized, source = _colorized_pairs(run, data, split, practice + n, fractions)
     pairs = [
         {"pair": pair_id, "practice": k < practice, "real_png": _png(real), "fake_png": _png(fake)}
         for k, (pair_id, real, fake) in enumerate(colorized)

@@ -1,0 +1,47 @@
+"""One meaning per word: every option that several commands share is listed in docs/cli.md."""
+
+import argparse
+import collections
+from pathlib import Path
+
+from kcolor.cli.main import build_parser, main
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "cli.md"
+
+
+def _shared_options():
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    uses = collections.defaultdict(set)
+    for command, parser in sub.choices.items():
+        for action in parser._actions:
+            if action.help == argparse.SUPPRESS:
+                continue
+            for option in action.option_strings:
+                if option.startswith("--") and option != "--help":
+                    uses[option].add(command)
+    return {option: commands for option, commands in uses.items() if len(commands) > 1}
+
+
+def test_every_shared_option_has_its_row_in_docs_cli_md():
+    doc = DOC.read_text()
+    shared = _shared_options()
+    assert {"--data", "--split", "--fractions", "--out"} <= set(shared)
+    missing = [f"{o} ({', '.join(sorted(c))})" for o, c in sorted(shared.items()) if f"`{o} " not in doc]
+    assert not missing, "docs/cli.md has no row for: " + ", ".join(missing)
+
+
+def test_split_picks_a_name_and_fractions_make_one(capsys):
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    for command in ("evaluate", "turing-test"):
+        (split,) = [a for a in sub.choices[command]._actions if "--split" in a.option_strings]
+        assert tuple(split.choices) == ("test", "val")
+    assert main(["make-records", "sample", "--name", "x", "--fractions", "0.5,abc"]) == 2
+    assert "--fractions must be 2 or 3 numbers like 0.6,0.2,0.2. Received: 0.5,abc" in capsys.readouterr().err
+
+
+def test_old_spellings_still_work_with_one_line_naming_the_new_one(capsys, tmp_path):
+    out = str(tmp_path / "records")
+    assert main(["make-records", "sample", "--name", "s", "--out", out, "--split", "1,0,0", "--image-size", "32"]) == 0
+    err = capsys.readouterr().err
+    assert "make-records --split is deprecated" in err and "use --fractions" in err
+    assert "make-records --image-size is deprecated" in err and "use --shorter-side" in err
