@@ -1,7 +1,11 @@
 """Headless Chromium for the browser tests: Debian's `chromium` driven by selenium.
 
-`make test` installs the browser on first use (`make browser`). A missing browser or
-driver fails the test with the command that installs it; it is never skipped.
+`make test` installs the browser on first use (`make browser`, which needs root or
+sudo) and LiteRT.js (`npm ci`, which needs Node.js and npm). On a machine without them
+the browser and page tests are skipped, and the run ends with one line that says how
+to enable them (`skipped_line`). With `KCOLOR_REQUIRE_BROWSER=1` (CI's `.ci/run` sets
+it) a missing browser, driver, Node.js or LiteRT.js fails the test instead: CI never
+passes with the browser tests skipped.
 
 Example (in a test module):
     from tests.browser import chromium  # noqa: F401  (the fixture)
@@ -24,6 +28,48 @@ INSTALL_HINT = (
     "Install it with `make browser` (runs: sudo apt-get install -y chromium chromium-driver; "
     "pip install selenium), then rerun the tests."
 )
+NODE_HINT = "Install Node.js and npm, then `npm ci` in the checkout (`make test` does both where it can)."
+REQUIRE_ENV = "KCOLOR_REQUIRE_BROWSER"
+SKIP_MARK = "not installed (browser tests)"
+
+
+def missing(what, hint):
+    """Skip the calling test because `what` is not installed, or fail it under KCOLOR_REQUIRE_BROWSER=1."""
+    if os.environ.get(REQUIRE_ENV) == "1":
+        pytest.fail(f"{what} is not installed, and {REQUIRE_ENV}=1 requires the browser tests. {hint}", pytrace=False)
+    pytest.skip(f"{what}: {SKIP_MARK}. {hint}")
+
+
+def skipped_line(skip_messages):
+    """One line naming what the skipped browser tests missed and how to enable them, or None.
+
+    `skip_messages`: the messages of the run's skipped tests (the controller of a
+    pytest-xdist run sees the workers' reports, not their state).
+    """
+    what = sorted({m.removeprefix("Skipped: ").split(": " + SKIP_MARK)[0] for m in skip_messages if SKIP_MARK in m})
+    if not what:
+        return None
+    return (f"{len([m for m in skip_messages if SKIP_MARK in m])} browser tests skipped: {', '.join(what)} not "
+            "installed. Enable them with `make browser` (root or sudo) and Node.js with npm (`npm ci`); "
+            f"CI runs them with {REQUIRE_ENV}=1.")
+
+
+def require_node():
+    """The `node` binary, or skip/fail (see `missing`)."""
+    node = shutil.which("node")
+    if node is None:
+        missing("Node.js", NODE_HINT)
+    return node
+
+
+def require_litert():
+    """The `node_modules` holding LiteRT.js, or skip/fail (see `missing`)."""
+    from kcolor.web.site import find_node_modules
+
+    try:
+        return find_node_modules()
+    except FileNotFoundError:
+        missing("LiteRT.js (npm @litertjs/core)", NODE_HINT)
 
 
 def _which(names, env_var):
@@ -40,19 +86,18 @@ def _which(names, env_var):
 def start_chromium(download_dir):
     """A headless selenium `webdriver.Chrome` that saves downloads into `download_dir`.
 
-    Fails the calling test (never skips) with the install command when the browser,
-    its driver or selenium is missing.
+    Skips the calling test (fails it under KCOLOR_REQUIRE_BROWSER=1) with the install
+    command when the browser, its driver or selenium is missing.
     """
     try:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
     except ImportError:
-        pytest.fail(f"selenium is not installed. {INSTALL_HINT}", pytrace=False)
+        missing("selenium", INSTALL_HINT)
     browser = _which(BROWSERS, "KCOLOR_CHROMIUM")
     driver = _which(DRIVERS, "KCOLOR_CHROMEDRIVER")
     if browser is None or driver is None:
-        missing = "chromium" if browser is None else "chromedriver"
-        pytest.fail(f"Headless browser tests need {missing}, which is not installed. {INSTALL_HINT}", pytrace=False)
+        missing("chromium" if browser is None else "chromedriver", INSTALL_HINT)
     options = webdriver.ChromeOptions()
     options.binary_location = browser
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",

