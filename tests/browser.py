@@ -120,14 +120,23 @@ def start_chromium(download_dir):
 
 
 def wait_for_download(folder, pattern="*", timeout=30.0):
-    """The path of the first finished download in `folder` that matches `pattern`."""
+    """The path of the first finished download in `folder` that matches `pattern`.
+
+    Chromium may show the final name before the bytes are all there (an empty file
+    beside its `.crdownload`), so a download counts as finished when no partial file is
+    left and its size is above zero and the same on two looks 0.2 s apart.
+    """
     folder = Path(folder)
     deadline = time.monotonic() + timeout
+    sizes = {}
     while time.monotonic() < deadline:
-        done = [p for p in folder.glob(pattern) if not p.name.endswith((".crdownload", ".tmp"))]
-        if done:
-            return done[0]
-        time.sleep(0.1)
+        partial = any(p.name.endswith((".crdownload", ".tmp")) for p in folder.iterdir())
+        for path in [p for p in folder.glob(pattern) if not p.name.endswith((".crdownload", ".tmp"))]:
+            size = path.stat().st_size
+            if not partial and size > 0 and sizes.get(path) == size:
+                return path
+            sizes[path] = size
+        time.sleep(0.2)
     raise AssertionError(f"No download matching {pattern!r} appeared in {folder} within {timeout:.0f} s")
 
 
