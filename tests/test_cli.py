@@ -25,9 +25,14 @@ def test_list_models_prints_the_registry(capsys):
     assert "pix2pix" in out
 
 
-def test_list_configs(capsys):
+def test_list_configs_groups_by_paper_with_data_size_and_epochs(capsys):
     code, out, _ = _run(capsys, "list-configs")
-    assert code == 0 and "sample" in out
+    assert code == 0
+    paper_001 = out.index("Paper 001: Image Colorization — Sofia Bazzan and Diletta Pasin")
+    row = next(line for line in out.splitlines() if line.split()[:1] == ["flowers_smoke"])
+    assert row.split()[1:4] == ["sample", "32", "2"]  # data, image size, epochs
+    assert paper_001 < out.index(row) < out.index("Paper 002:")
+    assert out.index("Any model") < out.index("  sample ") < paper_001
 
 
 def test_summary_prints_three_counts(capsys):

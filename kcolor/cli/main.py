@@ -81,11 +81,21 @@ def _cmd_list_models(args):
 
 
 def _cmd_list_configs(args):
-    from kcolor.configs import config_doc, list_configs
+    """The configs grouped by paper: name, data, image size, epochs and the docstring's first line."""
+    from kcolor.configs import config_doc, config_paper, get_config, list_configs
+    from kcolor.papers import cite
 
+    groups = {}
     for name in list_configs():
-        first = (config_doc(name).splitlines() or [""])[0]
-        print(f"{name:<24} {first}")
+        groups.setdefault(config_paper(name), []).append(name)
+    for paper in sorted(groups, key=lambda p: (p is not None, p or "")):
+        print("Any model (kcolor's own defaults)" if paper is None else f"Paper {paper}: {cite(paper)}")
+        print(f"  {'config':<26} {'data':<32} {'size':>5} {'epochs':>6}  purpose")
+        for name in groups[paper]:
+            cfg = get_config(name)
+            purpose = (config_doc(name).splitlines() or [""])[0]
+            print(f"  {name:<26} {cfg.data:<32} {cfg.image_size:>5} {cfg.epochs:>6}  {purpose}")
+        print()
     return 0
 
 

@@ -9,7 +9,7 @@ Example:
     cfg = get_config("sample")
 """
 
-from kcolor.configs.registry import config_doc, get_config, list_configs, register_config  # noqa: F401
+from kcolor.configs.registry import config_doc, config_paper, get_config, list_configs, register_config  # noqa: F401
 from kcolor.configs import base  # noqa: F401,E402
 from kcolor.configs import stable  # noqa: F401,E402
 from kcolor.configs import flowers  # noqa: F401,E402

@@ -45,4 +45,14 @@ def config_doc(name: str) -> str:
     return (_CONFIGS[name].__doc__ or "").strip()
 
 
-__all__ = ["config_doc", "get_config", "list_configs", "register_config"]
+def config_paper(name: str):
+    """The paper id ("000" ... "004") whose recipe config `name` follows, or None for the
+    configs of `kcolor.configs.base`, which train any model."""
+    if _CONFIGS[name].__module__.endswith(".base"):
+        return None
+    from kcolor.models.registry import get_model
+
+    return get_model(get_config(name).model).paper
+
+
+__all__ = ["config_doc", "config_paper", "get_config", "list_configs", "register_config"]
