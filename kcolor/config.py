@@ -295,7 +295,13 @@ def _is_split(v):
 
 
 def _is_augment(v):
-    return isinstance(v, (tuple, list)) and all(isinstance(n, str) and n in _augmentations() for n in v)
+    if not isinstance(v, (tuple, list)) or not all(isinstance(n, str) for n in v):
+        return False
+    try:
+        specs.check_augment(v)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_contrast_range(v):

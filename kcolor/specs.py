@@ -202,8 +202,24 @@ class ColorLossName(NamedTuple):
     weights: str = "imagenet"
 
 
+def check_color_loss(parts: ColorLossName, embeddings=None) -> ColorLossName:
+    """Raise a ValueError naming the bad part of a KMHCNet loss; `embeddings` (names) also checks the embedding."""
+    base, space, embedding = parts.base, parts.space, parts.embedding
+    if base not in COLOR_BASES:
+        raise ValueError(f"Unknown KMHCNet loss {base!r}. Valid choices: {', '.join(COLOR_BASES)}")
+    if space not in COLOR_SPACES:
+        raise ValueError(f"Unknown loss color space {space!r}. Valid choices: {', '.join(COLOR_SPACES)}")
+    if embedding is not None and base == "ms_ssim":
+        raise ValueError(
+            f"An embedding ({embedding}) changes only the MSE term; use mse or mse_ms_ssim with it, not {base}"
+        )
+    if embedding is not None and embeddings is not None and embedding not in embeddings:
+        raise ValueError(f"Unknown embedding {embedding!r}. Valid embeddings: {', '.join(embeddings)}")
+    return parts
+
+
 def parse_color_loss_name(name, embeddings=None) -> ColorLossName:
-    """Split and check a KMHCNet loss name; `embeddings` (names) also checks the embedding.
+    """Split and check (`check_color_loss`) a KMHCNet loss name.
 
     Example:
         parse_color_loss_name("mse@lab+vgg16/block4_pool:none")
@@ -217,17 +233,7 @@ def parse_color_loss_name(name, embeddings=None) -> ColorLossName:
         embedding, _, layer = embedding.partition("/")
         layer = layer or None
         weights = weights_text or "imagenet"
-    if base not in COLOR_BASES:
-        raise ValueError(f"Unknown KMHCNet loss {base!r}. Valid choices: {', '.join(COLOR_BASES)}")
-    if space not in COLOR_SPACES:
-        raise ValueError(f"Unknown loss color space {space!r}. Valid choices: {', '.join(COLOR_SPACES)}")
-    if embedding is not None and base == "ms_ssim":
-        raise ValueError(
-            f"An embedding ({embedding}) changes only the MSE term; use mse or mse_ms_ssim with it, not {base}"
-        )
-    if embedding is not None and embeddings is not None and embedding not in embeddings:
-        raise ValueError(f"Unknown embedding {embedding!r}. Valid embeddings: {', '.join(embeddings)}")
-    return ColorLossName(base, space, embedding, layer, weights)
+    return check_color_loss(ColorLossName(base, space, embedding, layer, weights), embeddings)
 
 
 # --------------------------------------------------------------------------- learning-rate schedules

@@ -32,7 +32,7 @@ import tensorflow as tf
 
 from kcolor import color
 from kcolor.metrics import quality
-from kcolor.specs import add_loss_name, parse_color_loss_name
+from kcolor.specs import ColorLossName, add_loss_name, check_color_loss, parse_color_loss_name
 
 LOSSES: dict = {}
 ADV_LOSSES: dict = {}
@@ -214,8 +214,7 @@ class ColorLoss:
     def __init__(self, base="ms_ssim", space="lab", embedding=None, layer=None, weights="imagenet"):
         from kcolor.models.encoders import EMBEDDINGS
 
-        name = f"{base}@{space}" + (f"+{embedding}" if embedding is not None else "")
-        parse_color_loss_name(name, embeddings=tuple(EMBEDDINGS))
+        check_color_loss(ColorLossName(base, space, embedding, layer, weights), embeddings=tuple(EMBEDDINGS))
         self.base, self.space, self.embedding, self.layer, self.weights = base, space, embedding, layer, weights
         self._network = None
 
