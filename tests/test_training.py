@@ -18,6 +18,7 @@ from kcolor.configs import get_config
 from kcolor.models.io import get_io
 from kcolor.models.registry import build_model
 from kcolor.training import loop as loop_lib
+from kcolor.training.hooks import RunHooks
 from kcolor import metrics
 from kcolor.training.losses import ADV_LOSSES, LOSSES, get_loss, register_loss
 from kcolor.training.optimizers import FusedAdam
@@ -433,3 +434,27 @@ def test_bench_cases_and_model_filter(capsys):
     with pytest.raises(SystemExit) as err:
         bench.main(["--models", "nope", "--out", "/dev/null"])
     assert "nope" in str(err.value) and "pix2pix" in str(err.value)
+
+
+def test_hooks_hear_every_phase_in_order_and_again_when_epoch_files_are_cut_short(tmp_path):
+    class Record(RunHooks):
+        def __init__(self):
+            self.calls = []
+
+        def on_phase(self, phase, count):
+            self.calls.append((phase, count))
+
+    cfg = _cfg("epochs=1", "steps_per_epoch=2", "val_steps=1", "checkpoint_every_steps=1", *_tiny_data(tmp_path))
+    run = tmp_path / "run"
+    first = Record()
+    loop_lib.train(cfg, run_dir=run, verbose=0, hooks=first)
+    assert first.calls == [
+        ("step", 1), ("checkpoint", 1), ("step", 2), ("checkpoint", 2),
+        ("history", 1), ("figures", 1), ("colorizer", 1),
+    ]  # fmt: skip
+    # An epoch whose files a kill cut short: the next run writes them again, and says so to its hooks.
+    (run / "history.json").unlink()
+    again = Record()
+    loop_lib.train(cfg, run_dir=run, verbose=0, hooks=again)
+    assert again.calls == [("history", 1), ("figures", 1), ("colorizer", 1)]
+    assert (run / "history.json").is_file()
