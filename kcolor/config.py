@@ -328,7 +328,6 @@ def _is_model_options(v):
     return isinstance(v, dict) and all(k in list_models() and _is_options(o) for k, o in v.items())
 
 
-REFERENCE_MODES = ("pair", "self")
 PRECISION_POLICIES = ("auto", "float32", "mixed_bfloat16", "mixed_float16")  # kcolor.training.precision
 RESUME_MODES = ("auto", "continue", "restart")
 NONFINITE_MODES = ("stop", "skip_batch")
@@ -358,7 +357,7 @@ FIELD_CHECKS = {
     "cache": boolean(),
     "data_dir": text(optional=True),
     "download": boolean(),
-    "reference": one_of(REFERENCE_MODES),
+    "reference": one_of(specs.REFERENCE_MODES),
     "seed": integer(0, 2**31 - 1),
     "strategy": one_of(_strategies),
     "jit_compile": boolean(),

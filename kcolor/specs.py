@@ -176,6 +176,13 @@ def check_augment(names, hue_delta=0.1, contrast_range=(0.7, 1.3)) -> tuple:
     return names
 
 
+# --------------------------------------------------------------------------- reference modes
+
+# How a reference-guided model gets its reference: the pair's own reference image, or
+# the target itself (Paper 000's "cheating" variant).
+REFERENCE_MODES = ("pair", "self")
+
+
 # --------------------------------------------------------------------------- losses
 
 # The names of the losses `kcolor.training.losses.register_loss` registered: the built-in

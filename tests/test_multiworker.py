@@ -118,7 +118,7 @@ def test_two_workers_train_like_one_process_and_only_the_chief_writes(tmp_path):
     records, run = str(tmp_path / "s"), str(tmp_path / "run")
     worker_tmp = tmp_path / "worker_tmp"
     worker_tmp.mkdir()
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "TMPDIR": str(worker_tmp), "KCOLOR_TEST_KILL_AT": ""}
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "TMPDIR": str(worker_tmp)}
     results = run_local_cluster(
         [sys.executable, "-c", WORKER, records, run, json.dumps(COMMON), str(STEPS)], workers=2, timeout=300, env=env
     )

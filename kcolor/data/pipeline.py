@@ -69,9 +69,8 @@ from kcolor.data import records as records_lib
 from kcolor.data.gray_filter import drop_gray
 from kcolor.data.raw import AUTOTUNE
 from kcolor.data.sources import load_raw
-from kcolor.specs import SPLITS, check_augment, normalize_split, parse_source
+from kcolor.specs import REFERENCE_MODES, SPLITS, check_augment, normalize_split, parse_source
 
-REFERENCE_MODES = ("pair", "self")
 SHARD_FILE = tf.data.experimental.AutoShardPolicy.FILE
 SHARD_DATA = tf.data.experimental.AutoShardPolicy.DATA
 _SEED_STRIDE = 1_000_003  # seed -> per-pass seeds seed * stride + pass (+ 1 for the shuffle)

@@ -211,7 +211,7 @@ def write_records(
     """Write `source_spec` as sharded TFRecords to `out_dir/name/`; returns the manifest.
 
     Args:
-        source_spec: any source string (see `kcolor.data.parse_source`), single or pairs.
+        source_spec: any source string (see `kcolor.specs.parse_source`), single or pairs.
         name: the dataset name (folder and shard prefix).
         out_dir: parent folder, local or on any TensorFlow filesystem (`gs://...`).
         split: train/val/test fractions, assigned by a hash of each image id.

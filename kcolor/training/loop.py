@@ -82,7 +82,7 @@ from kcolor.training import resume as resume_lib
 from kcolor.training.checkpoints import RunCheckpoint
 from kcolor.training.history import History
 from kcolor.training.hooks import PhaseCalls
-from kcolor.training.networks import GAN_LOSS_DEFAULTS, Networks, weights_sha256
+from kcolor.training.networks import Networks
 from kcolor.training.precision import resolve_precision
 from kcolor.training.run_folder import RunFolder
 from kcolor.training.strategy import describe_strategy, is_chief, make_strategy, set_threads
@@ -496,4 +496,4 @@ def train(cfg, *, run_dir=None, max_steps=None, verbose=1, bundle=None, hooks=No
     return result
 
 
-__all__ = ["GAN_LOSS_DEFAULTS", "default_run_dir", "train", "weights_sha256"]
+__all__ = ["default_run_dir", "train"]

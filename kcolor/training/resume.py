@@ -1,8 +1,8 @@
 """Exact resume: what a checkpoint holds beyond the weights, and when a run folder may resume.
 
-A training checkpoint (`kcolor.training.loop`) holds the networks, the optimizers, the
+A training checkpoint (`kcolor.training.checkpoints`) holds the networks, the optimizers, the
 global step, the epoch counters, the random state of the networks (Keras seed
-generators: dropout) and `RunState`: the running sums of
+generators: dropout) and the run state (`RunCheckpoint.state`): the running sums of
 the current epoch's losses, the per-epoch history rows and the number of skipped
 batches. The data position is the global step itself: batch `b` of the training
 stream is a function of `(seed, b)` only (`kcolor.data.pipeline`: each pass is
@@ -172,7 +172,7 @@ def empty_epoch():
 
 
 def encode_state(*, epoch_stats, history_rows, skipped, wall_time, pending_change=None) -> str:
-    """The JSON a checkpoint keeps beside the weights (`RunState`)."""
+    """The JSON a checkpoint keeps beside the weights (the run state)."""
     return json.dumps(
         {
             "format": STATE_FORMAT,
@@ -188,7 +188,7 @@ def encode_state(*, epoch_stats, history_rows, skipped, wall_time, pending_chang
 
 
 def decode_state(text, where) -> dict:
-    """Parse a checkpoint's `RunState` (empty for a checkpoint written before it existed)."""
+    """Parse a checkpoint's run state (empty for a checkpoint written before it existed)."""
     if not text:
         return {}
     try:

@@ -450,7 +450,6 @@ __all__ = [
     "compile_step",
     "distribute",
     "eval_step",
-    "feed",
     "gan_options",
     "gan_step",
     "gan_update",

@@ -154,4 +154,4 @@ def set_threads(intra_op=0, inter_op=0):
     return True
 
 
-__all__ = ["STRATEGIES", "TPU_ENV", "describe_strategy", "is_chief", "make_strategy", "set_threads", "tpu_hint"]
+__all__ = ["TPU_ENV", "describe_strategy", "is_chief", "make_strategy", "set_threads", "tpu_hint"]
