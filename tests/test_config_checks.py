@@ -190,3 +190,15 @@ def test_model_options_name_registered_models_and_their_options():
         resolve_config(dataclasses.replace(get_config("sample"), model_options={"no_such_model": {}}))
     with pytest.raises(ConfigError, match="widht"):
         resolve_config(dataclasses.replace(get_config("flowers"), model_options={"resnet_color": {"widht": 3}}))
+
+
+def test_weights_paths_expand_home_and_variables_like_every_user_path(monkeypatch, tmp_path):
+    from kcolor.errors import UnknownWeights
+    from kcolor.models.weights import parse_weights
+
+    (tmp_path / "w.h5").write_bytes(b"x")
+    monkeypatch.setenv("KCOLOR_WEIGHTS_DIR", str(tmp_path))
+    assert parse_weights("$KCOLOR_WEIGHTS_DIR/w.h5") == str(tmp_path / "w.h5")
+    assert parse_weights("IMAGENET") == "imagenet" and parse_weights("none") is None
+    with pytest.raises(UnknownWeights, match="no such file"):
+        parse_weights("$KCOLOR_WEIGHTS_DIR/missing.h5")

@@ -21,6 +21,7 @@ import dataclasses
 import tensorflow as tf
 
 from kcolor import color
+from kcolor.models.options import choice
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,9 +82,7 @@ IO_SPECS = {
 
 
 def get_io(name: str) -> IOSpec:
-    if name not in IO_SPECS:
-        raise ValueError(f"Unknown io '{name}'. Valid: {', '.join(IO_SPECS)}")
-    return IO_SPECS[name]
+    return IO_SPECS[choice("io", name, IO_SPECS, valid="io kinds")]
 
 
 def feed(model, inputs):

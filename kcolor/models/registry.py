@@ -81,8 +81,7 @@ def register_model(name, *, io, trainer, paper, defaults=None, offline=None):
 
     get_io(io)
     get_paper(paper)
-    if trainer not in TRAINERS:
-        raise ValueError(f"Unknown trainer '{trainer}' for model '{name}'. Valid: {', '.join(TRAINERS)}")
+    choice("trainer", trainer, TRAINERS, owner=f"model '{name}'", valid="trainers")
 
     def decorator(fn):
         if name in _REGISTRY:

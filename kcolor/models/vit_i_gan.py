@@ -13,7 +13,7 @@ The generator reads L in [-1, 1] (io `l_ab`, Input `L`) and predicts ab / 128. A
               Conv 1x1 → 512                                           (8, 8, 512)
     decoder   5 x [nearest 2x upsampling, ConvTranspose 3x3]           (256, 256, 2)
 
-`vit_gan` is the same builder with `fusion=False`: the encoder feeds the decoder
+`vit_gan` is the same builder with `fusion_inception=False`: the encoder feeds the decoder
 directly (no InceptionV3, no fusion conv). The discriminator of both is
 `kcolor.models.vit.build_vit_discriminator` on (L, ab) with the paper's Table 1.
 

@@ -68,8 +68,8 @@ def parse_weights(weights, *, what="weights"):
         return None
     if isinstance(weights, str) and weights.lower() == "imagenet":
         return "imagenet"
-    if isinstance(weights, (str, os.PathLike)) and fs.isfile(os.path.expanduser(str(weights))):
-        return os.path.expanduser(str(weights))
+    if isinstance(weights, (str, os.PathLike)) and fs.isfile(fs.expand_path(weights)):
+        return fs.expand_path(weights)  # `~` and `$VARS`, as every user path
     raise UnknownWeights(
         f"Unknown {what} {weights!r} (no such file). Valid: 'imagenet' (download), 'none' (random, offline) "
         "or the path of an existing weights file"
@@ -288,7 +288,7 @@ def load_imagenet_encoder_weights(encoder, spec, weights):
 
 
 def _run_model_file(run_dir):
-    path = os.path.expanduser(fs.path_str(run_dir))
+    path = fs.expand_path(fs.path_str(run_dir))
     if not fs.exists(path):
         raise FileNotFoundError(
             f"encoder_from={run_dir!r} does not exist. Valid: a ref_autoencoder run folder "

@@ -29,6 +29,7 @@ from collections.abc import Callable
 import tensorflow as tf
 
 from kcolor.models.io import feed
+from kcolor.models.options import fraction
 from kcolor.training.losses import AdversarialLoss, call_loss, get_adv_loss, get_loss, mae, mse, per_example_mean
 
 
@@ -215,9 +216,7 @@ def gan_options(adv_loss="bce", recon_loss="l1", recon_weight=100.0, real_labels
         )
     if real_labels is not None and adv.labelled is None:
         raise ValueError("gan_step: this adversarial loss has no labelled form, so it cannot take noisy labels")
-    g_fraction = float(g_fraction)
-    if not 0.0 < g_fraction <= 1.0:
-        raise ValueError(f"gan_step: g_fraction must be in (0, 1]. Received: g_fraction={g_fraction}")
+    g_fraction = fraction("g_fraction", g_fraction, owner="gan_step")
     return GanOptions(adv, recon_fn, recon_weight, real_labels, fake_labels, g_fraction)
 
 
