@@ -220,4 +220,10 @@ def load_sample(*, pairs=False, split=(0.6, 0.2, 0.2), sizes=None, seed=0) -> Ra
         },
         "photo_dir": data_dir(),
     }
+    # The whole photos behind each split, for figures at full resolution (`photo_paths`).
+    info["photo_paths"] = {
+        name: [os.path.join(data_dir(), f) for f in TRAIN_PHOTOS + tuple(placement)
+               if os.path.splitext(f)[0] in info["photos"][name]]
+        for name in SPLITS
+    }
     return RawData(splits, counts, "pairs" if pairs else "single", info, [])
