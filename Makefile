@@ -1,6 +1,7 @@
 # kcolor — everyday commands. The first use of any target creates .venv from setup.cfg.
 #
-#   make train MODEL=pix2pix                       # offline sample data, a few minutes on a CPU
+#   make train MODEL=pix2pix                       # the real-photo corpus (fetched on first use), minutes on a CPU
+#   make photos                                    # fetch the real-photo corpus (PHOTOS=folder, default ~/.kcolor/photos)
 #   make train MODEL=unet_residual CONFIG=flowers  # a paper's recipe (needs its dataset)
 #   make test
 #   make web RUN=runs/sample-pix2pix QUANTIZE=int8         # the browser page for a TFLite export, served
@@ -20,11 +21,15 @@ NPM_STAMP := node_modules/.kcolor-npm-installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export MPLBACKEND ?= Agg
 
-CONFIG ?= sample
+CONFIG ?= photos
+PHOTOS ?=
+ifneq ($(PHOTOS),)
+export KCOLOR_PHOTOS := $(abspath $(PHOTOS))
+endif
 MODEL ?=
 DATA ?=
 SET ?=
-RUN ?= runs/sample-pix2pix
+RUN ?= $(if $(wildcard runs/photos-pix2pix),runs/photos-pix2pix,runs/sample-pix2pix)
 FORMAT ?= savedmodel
 QUANTIZE ?= none
 INPUT ?=
@@ -39,7 +44,7 @@ MODELS ?= autoencoder deep_cnn unet_residual resnet_color densenet_color pix2pix
 
 OVERRIDES = $(if $(MODEL),--set model=$(MODEL)) $(if $(DATA),--set data=$(DATA)) $(foreach s,$(SET),--set $(s))
 
-.PHONY: setup browser web train test bench records pairs colorize export tflite compare demo docs-figures clean
+.PHONY: setup browser web train photos test bench records pairs colorize export tflite compare demo docs-figures clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -74,8 +79,20 @@ web: $(STAMP) $(NPM_STAMP)
 	$(BIN)/kcolor web $(RUN) --out $(SITE) $(if $(filter command line,$(origin QUANTIZE)),--quantize $(QUANTIZE))
 	$(BIN)/kcolor web --serve $(SITE)
 
+# The default config `photos` trains on the real-photo corpus, fetched on first use. Where it
+# cannot be fetched, one line says why and what to do, and the run uses the offline `sample`
+# photos (config `sample`) instead, so this command works on any fresh machine.
 train: $(STAMP)
-	$(BIN)/kcolor train --config $(CONFIG) $(OVERRIDES)
+	@config="$(CONFIG)"; \
+	if [ "$$config" = photos ] && [ -z "$(DATA)" ]; then \
+	  if ! $(BIN)/kcolor fetch-photos > $(VENV)/fetch-photos.log 2>&1; then \
+	    echo "make train: no real photos ($$(tail -n 1 $(VENV)/fetch-photos.log)); training on the offline sample photos instead (config sample). Run make photos where the archives can be reached."; \
+	    config=sample; fi; fi; \
+	echo "$(BIN)/kcolor train --config $$config $(OVERRIDES)"; \
+	$(BIN)/kcolor train --config $$config $(OVERRIDES)
+
+photos: $(STAMP)
+	$(BIN)/kcolor fetch-photos
 
 test: $(STAMP) browser $(NPM_STAMP)
 	$(BIN)/lint-imports --no-cache  # the floors of ARCHITECTURE.md: an upward import fails here, naming its line
