@@ -27,6 +27,13 @@ Choices where the paper is silent (each an option):
   [-1, 1]); "leaky_relu" follows the paper's text literally, "linear" is the third
   choice;
 - the fusion conv is followed by BatchNorm and LeakyReLU 0.2 like the encoder;
+- BatchNorm's moving-average momentum `bn_momentum=0.9` (Keras' convention: the share
+  of the old value kept each step), which is PyTorch's `BatchNorm2d(momentum=0.1)`
+  default, the setting of PyTorch code such as the paper's; Keras' own default is 0.99.
+  The moving statistics are what the colorizer uses in inference; with 0.99 they
+  average over the last ~100 steps and, on a short run where the weights still move
+  fast, lag the weights so far that ViT-GAN's inference-mode output saturated (worse
+  than the gray baseline) while its training-mode output was good;
 - InceptionV3 is frozen (the paper uses it as a pre-trained feature extractor that
   "does not need training") and runs in inference mode. It reads [0, 1] as the paper
   says (`inception_range="unit"`); keras' ImageNet weights were trained on [-1, 1],
@@ -44,9 +51,9 @@ Example:
 import keras
 from keras import layers
 
-from kcolor.models.blocks import conv_bn_act
+from kcolor.models.blocks import TORCH_BN_MOMENTUM, conv_bn_act
 from kcolor.models.inception import INPUT_SIZE, build_inception_v3
-from kcolor.models.options import choice, positive_int, positive_ints
+from kcolor.models.options import choice, positive_int, positive_ints, rate
 from kcolor.models.registry import register_model
 from kcolor.models.vit import POOLS, build_vit_discriminator
 from kcolor.models.weights import parse_weights
@@ -58,6 +65,7 @@ FUSION_FILTERS = 512
 OUTPUT_ACTIVATIONS = ("tanh", "leaky_relu", "linear")
 INCEPTION_RANGES = ("unit", "imagenet")
 INCEPTION_NAME = "inception_v3"
+BN_MOMENTUM = TORCH_BN_MOMENTUM  # 0.9: PyTorch's BatchNorm2d(momentum=0.1) in Keras' convention
 
 # Paper 004 section 5.2: Adam 2e-4, beta1 0.5, beta2 0.9, batch 16.
 PAPER_DEFAULTS = {"learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.9}
@@ -65,11 +73,11 @@ PAPER_DEFAULTS = {"learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.9}
 SMALL_VIT = {"vit_patch": 16, "vit_dim": 64, "vit_depth": 2, "vit_heads": 4, "vit_mlp": 128}
 
 
-def encoder(x, filters, *, name="enc"):
+def encoder(x, filters, *, bn_momentum=BN_MOMENTUM, name="enc"):
     """5 stages of two 5x5 convs and an AveragePooling 2x2: (H, W) → (H/32, W/32, filters[-1])."""
     for i, f in enumerate(filters, start=1):
-        x = conv_bn_act(x, f, 5, activation="leaky_relu", name=f"{name}{i}a")
-        x = conv_bn_act(x, f, 5, activation="leaky_relu", name=f"{name}{i}b")
+        x = conv_bn_act(x, f, 5, bn_momentum=bn_momentum, activation="leaky_relu", name=f"{name}{i}a")
+        x = conv_bn_act(x, f, 5, bn_momentum=bn_momentum, activation="leaky_relu", name=f"{name}{i}b")
         x = layers.AveragePooling2D(2, name=f"{name}{i}_pool")(x)  # (H / 2^i, W / 2^i, f)
     return x
 
@@ -86,20 +94,20 @@ def inception_embedding(L, *, weights, inception_range, name=INCEPTION_NAME):
     return net(x, training=False)  # (1000,)
 
 
-def fusion(encoded, embedding, filters, *, name="fusion"):
+def fusion(encoded, embedding, filters, *, bn_momentum=BN_MOMENTUM, name="fusion"):
     """Repeat the embedding over the encoder's grid, concatenate, Conv 1x1 → `filters`."""
     grid_h, grid_w = int(encoded.shape[1]), int(encoded.shape[2])
     e = layers.Reshape((1, 1, int(embedding.shape[-1])), name=f"{name}_vector")(embedding)
     e = layers.UpSampling2D((grid_h, grid_w), interpolation="nearest", name=f"{name}_repeat")(e)
     x = layers.Concatenate(name=f"{name}_concat")([encoded, e])  # (H/32, W/32, 512 + 1000)
-    return conv_bn_act(x, filters, 1, activation="leaky_relu", name=f"{name}_1x1")  # (H/32, W/32, 512)
+    return conv_bn_act(x, filters, 1, bn_momentum=bn_momentum, activation="leaky_relu", name=f"{name}_1x1")  # (H/32, W/32, 512)
 
 
-def decoder(x, filters, *, output_activation, name="dec"):
+def decoder(x, filters, *, output_activation, bn_momentum=BN_MOMENTUM, name="dec"):
     """5 x [nearest 2x upsampling, ConvTranspose 3x3]: the last one gives the 2 ab channels."""
     for i, f in enumerate(filters, start=1):
         x = layers.UpSampling2D(2, interpolation="nearest", name=f"{name}{i}_up")(x)
-        x = conv_bn_act(x, f, 3, transpose=True, activation="leaky_relu", name=f"{name}{i}")  # (H / 2^(5-i), ..., f)
+        x = conv_bn_act(x, f, 3, transpose=True, bn_momentum=bn_momentum, activation="leaky_relu", name=f"{name}{i}")  # (H / 2^(5-i), ..., f)
     i = len(filters) + 1
     x = layers.UpSampling2D(2, interpolation="nearest", name=f"{name}{i}_up")(x)
     x = layers.Conv2DTranspose(2, 3, padding="same", name=f"{name}{i}_conv")(x)  # (H, W, 2)
@@ -118,6 +126,7 @@ def build_vit_i_gan_generator(
     decoder_filters=DECODER_FILTERS,
     fusion_filters=FUSION_FILTERS,
     output_activation="tanh",
+    bn_momentum=BN_MOMENTUM,
     name=None,
 ):
     """The ViT-I-GAN generator (or, with `fusion_inception=False`, ViT-GAN's).
@@ -131,6 +140,8 @@ def build_vit_i_gan_generator(
         decoder_filters: widths of the first 4 ConvTranspose layers.
         fusion_filters: width of the fusion's Conv 1x1 (512 in the paper).
         output_activation: "tanh", "leaky_relu" or "linear".
+        bn_momentum: every BatchNorm's moving-average momentum, Keras' convention
+            (0.9 = PyTorch's default momentum 0.1; Keras' default is 0.99), in [0, 1).
         name: model name; "vit_i_gan_generator" or "vit_gan_generator" by default.
 
     Example:
@@ -147,15 +158,16 @@ def build_vit_i_gan_generator(
     fusion_filters = positive_int("fusion_filters", fusion_filters, owner="vit_i_gan")
     choice("output_activation", output_activation, OUTPUT_ACTIVATIONS, owner="vit_i_gan")
     choice("inception_range", inception_range, INCEPTION_RANGES, owner="vit_i_gan")
+    bn_momentum = rate("bn_momentum", bn_momentum, owner="vit_i_gan")
     weights = parse_weights(weights, what="weights (InceptionV3)")
     name = name or ("vit_i_gan_generator" if fusion_inception else "vit_gan_generator")
 
     L = keras.Input(shape=(height, width, 1), name="L")
-    x = encoder(L, encoder_filters)  # (H/32, W/32, 512)
+    x = encoder(L, encoder_filters, bn_momentum=bn_momentum)  # (H/32, W/32, 512)
     if fusion_inception:
         embedding = inception_embedding(L, weights=weights, inception_range=inception_range)  # (1000,)
-        x = fusion(x, embedding, fusion_filters)  # (H/32, W/32, 512)
-    ab = decoder(x, decoder_filters, output_activation=output_activation)  # (H, W, 2)
+        x = fusion(x, embedding, fusion_filters, bn_momentum=bn_momentum)  # (H/32, W/32, 512)
+    ab = decoder(x, decoder_filters, output_activation=output_activation, bn_momentum=bn_momentum)  # (H, W, 2)
     return keras.Model(L, ab, name=name)
 
 
@@ -169,6 +181,7 @@ def _networks(
     decoder_filters,
     fusion_filters,
     output_activation,
+    bn_momentum,
     vit_patch,
     vit_dim,
     vit_depth,
@@ -189,6 +202,7 @@ def _networks(
         decoder_filters=decoder_filters,
         fusion_filters=fusion_filters,
         output_activation=output_activation,
+        bn_momentum=bn_momentum,
     )
     discriminator = build_vit_discriminator(
         (image_size, image_size, 1),
@@ -219,6 +233,7 @@ def vit_i_gan(
     decoder_filters=DECODER_FILTERS,
     fusion_filters=FUSION_FILTERS,
     output_activation="tanh",
+    bn_momentum=BN_MOMENTUM,
     vit_patch=32,
     vit_dim=1024,
     vit_depth=6,
@@ -248,6 +263,7 @@ def vit_i_gan(
         decoder_filters=decoder_filters,
         fusion_filters=fusion_filters,
         output_activation=output_activation,
+        bn_momentum=bn_momentum,
         vit_patch=vit_patch,
         vit_dim=vit_dim,
         vit_depth=vit_depth,
@@ -267,6 +283,7 @@ def vit_gan(
     encoder_filters=ENCODER_FILTERS,
     decoder_filters=DECODER_FILTERS,
     output_activation="tanh",
+    bn_momentum=BN_MOMENTUM,
     vit_patch=32,
     vit_dim=1024,
     vit_depth=6,
@@ -289,6 +306,7 @@ def vit_gan(
         decoder_filters=decoder_filters,
         fusion_filters=FUSION_FILTERS,
         output_activation=output_activation,
+        bn_momentum=bn_momentum,
         vit_patch=vit_patch,
         vit_dim=vit_dim,
         vit_depth=vit_depth,
@@ -302,6 +320,7 @@ def vit_gan(
 
 
 __all__ = [
+    "BN_MOMENTUM",
     "ENCODER_FILTERS",
     "DECODER_FILTERS",
     "build_vit_i_gan_generator",
