@@ -76,7 +76,8 @@ def build_results(entries, done, scored, *, data, size, batch, steps) -> dict:
         "test_sets": {kind: _test_set(evaluation) for kind, evaluation in sets.items()},
         "mean_chroma_ab": scored["mean_chroma_ab"],
         "fid": status,
-        "rows": rows,
+        # A list, so the order survives JSON writers that sort keys.
+        "rows": [dict(row, name=name) for name, row in rows.items()],
     }
 
 
@@ -91,8 +92,8 @@ def _cell(value, digits=2):
 def table_cells(results):
     """(row names, cells) of the table, from `results` alone."""
     names, cells = [], []
-    for name, row in results["rows"].items():
-        names.append(name)
+    for row in results["rows"]:
+        names.append(row["name"])
         cells.append([
             row["kind"], row.get("paper", ""), row["test_set"], _cell(row.get("psnr")), _cell(row.get("ssim"), 4),
             _cell(row.get("cf")), _cell(row.get("dcf")), _cell(row.get("fid")) if row["kind"] != "ground truth" else "–",
@@ -103,7 +104,8 @@ def table_cells(results):
 
 def _check_lines(results):
     lines = []
-    for name, row in results["rows"].items():
+    for row in results["rows"]:
+        name = row["name"]
         if row["kind"] != "model":
             continue
         checks = row["checks"]
@@ -126,7 +128,7 @@ def render_table(results) -> str:
               f"FID: {results['fid']}.", "", "Checks (PSNR above both baselines; mean CF within 0.5-1.5 x the ground truth's):", ""]
     lines += _check_lines(results)
     lines.append("")
-    for kind, test_set in results["test_sets"].items():
+    for kind, test_set in sorted(results["test_sets"].items(), reverse=True):  # single, then pairs
         lines.append(f"Test set `{kind}`: `{test_set['source']}`, {test_set['split']} split, {test_set['count']} images "
                      f"at {test_set['image_size']} px, digest `{test_set['digest'][:16]}`.")
     return "\n".join(lines) + "\n"
@@ -135,6 +137,7 @@ def render_table(results) -> str:
 def write_report(results, out) -> str:
     """Write results.json, then table.md and table.png rendered from it; returns the Markdown."""
     atomic_write_json(fs.join(out, "results.json"), results)
+    results = fs.read_json(fs.join(out, "results.json"))  # the tables show what the file holds
     table = render_table(results)
     atomic_write_text(fs.join(out, "table.md"), table)
     names, cells = table_cells(results)

@@ -90,6 +90,17 @@ def benchmark_config(entry, *, data, size, batch, steps, run_dir):
     sets = budget_overrides(entry, data=data, size=size, batch=batch, steps=steps, run_dir=run_dir)
     return apply_overrides(get_config(entry.config), [*sets, *entry.extra])
 
-# Steps per model when --steps is not given: chosen so the whole default benchmark (13
-# models, 64 px, batch 16) ends within about 45 minutes on a 2-core CPU (see DEFAULT_STEPS_BASIS).
-DEFAULT_STEPS = 100
+# Steps per model when --steps is not given, chosen so the whole default benchmark (13
+# models, 64 px, batch 16) ends within about 45 minutes on a 2-core CPU. Measured on the
+# `sample` data, 8 steps each (median seconds per step from the third step on, and the
+# rest of each run: build, tracing, validation, saving), on a shared 2-core CPU:
+#
+#   stable_colorizer 0.16 s (+6 s)   autoencoder 0.20 (+4)   deep_cnn 0.66 (+6)
+#   unet_residual 0.38 (+5)          resnet_color 0.29 (+6)  densenet_color 0.28 (+4)
+#   pix2pix 0.39 (+9)                cgan_resnet50 2.33 (+34) cgan_unet_baseline 0.27 (+43)
+#   unet_enc 1.53 (+34)              unetpp_enc 1.43 (+16)   vit_i_gan 6.94 (+27)
+#   vit_gan 0.76 (+66)
+#
+# 15.6 s for one step of all 13, about 4.5 minutes of fixed cost, about 3 minutes of
+# scoring and grids: 120 steps project to about 31 + 4.5 + 3 = 39 minutes.
+DEFAULT_STEPS = 120
