@@ -6,12 +6,13 @@
 #   make test
 #   make web RUN=runs/sample-pix2pix QUANTIZE=int8         # the browser page for a TFLite export, served
 #   make demo NOTEBOOK=001                         # a notebook in its demo setting, saved with outputs in docs/
+#   make benchmark DATA=sample STEPS=50            # every paper's models, one budget, one test split
 #   make bench BENCH=peer                          # kcolor against its PyTorch peer only (pip install -e .[bench])
 #   make docs-figures                              # the README's pictures in docs/ (about 7.5 minutes on an idle 2-core CPU)
 #
 # Variables: MODEL, CONFIG, DATA, SET="key=value key=value", RUN, FORMAT, QUANTIZE, INPUT, OUT,
 # SOURCE, NAME, REF (a color reference image for reference-guided models), VIDEOS, SITE (kcolor web's folder),
-# BENCH (all, or peer: only the comparison with PyTorch).
+# BENCH (all, or peer: only the comparison with PyTorch), SIZE and STEPS (make benchmark).
 
 PYTHON ?= python3
 VENV := .venv
@@ -44,7 +45,7 @@ MODELS ?= autoencoder deep_cnn unet_residual resnet_color densenet_color pix2pix
 
 OVERRIDES = $(if $(MODEL),--set model=$(MODEL)) $(if $(DATA),--set data=$(DATA)) $(foreach s,$(SET),--set $(s))
 
-.PHONY: setup browser web train photos test bench records pairs colorize export tflite compare demo docs-figures clean
+.PHONY: setup browser web train photos test bench benchmark records pairs colorize export tflite compare demo docs-figures clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -101,6 +102,10 @@ test: $(STAMP) browser $(NPM_STAMP)
 bench: $(STAMP)
 	$(if $(filter-out all peer,$(BENCH)),$(error BENCH=$(BENCH) is not valid. Valid values: all, peer))
 	$(BIN)/python -m kcolor.bench $(if $(filter peer,$(BENCH)),--peer only)
+
+# SIZE, STEPS and DATA are passed on only when given (the command's defaults otherwise).
+benchmark: $(STAMP)
+	$(BIN)/kcolor benchmark $(if $(DATA),--data $(DATA)) $(if $(SIZE),--size $(SIZE)) $(if $(STEPS),--steps $(STEPS))
 
 records: $(STAMP)
 	$(BIN)/kcolor make-records $(SOURCE) --name $(NAME)

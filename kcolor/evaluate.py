@@ -17,7 +17,11 @@ path of `kcolor.data.images`:
   the decoded uint8 pixels (targets, and references for pair data). Two evaluations with
   the same digest scored the same pictures. Each row records how many images it scored.
 - The gray baseline (the output is the gray input itself) is the floor every model has
-  to beat; the ground truth row gives the photos' own colorfulness. Table 1 of Paper 001
+  to beat; the ground truth row gives the photos' own colorfulness. A caller may add
+  baselines of its own (`baselines={name: fn(batch) -> rgb}`), scored like the gray one.
+- Besides the metrics of `kcolor.metrics`, every row has `colorfulness_gap` (dCF):
+  |CF(prediction) - CF(ground truth)| per image, as DDColor (Kang et al., ICCV 2023)
+  reports it, so a washed-out model cannot hide behind a good PSNR. Table 1 of Paper 001
   (Sofia Bazzan, "Image Colorization", University of Padova) reports totals over the
   test set; the table here gives both the per-image mean and the total.
 
@@ -162,6 +166,7 @@ def evaluate_runs(
     batch_size=16,
     fid=False,
     fid_weights="imagenet",
+    baselines=None,
 ):
     """Score `runs` (run folders) on one frozen test set; see the module docstring.
 
@@ -180,12 +185,18 @@ def evaluate_runs(
         fid: also compute FID of each row against the ground truth (`kcolor.metrics.fid`),
             with the image count and the feature network, under `evaluation["fid"]`.
         fid_weights: the FID network's InceptionV3 weights ("imagenet", "none", a path).
+        baselines: more baseline rows, `{name: fn(batch) -> RGB [B, S, S, 3] in [0, 1]}`,
+            each called on every batch `{"rgb"[, "reference"]}` of the test set.
 
     Returns:
         `{"out_dir", "evaluation", "table_markdown"}`.
     """
     _check_arguments(runs, split, image_size, max_images, batch_size, out_dir, fid, fid_weights)
     plan = _plan(runs, data=data, split=split, fractions=fractions, seed=seed, image_size=image_size, out_dir=out_dir)
+    plan.baselines = dict(baselines or {})
+    taken = [n for n in plan.baselines if n in (*plan.names, GRAY_BASELINE, GROUND_TRUTH)]
+    if taken:
+        raise ValueError(f"Baseline names {taken} are already row names; rows: {[*plan.names, GRAY_BASELINE, GROUND_TRUTH]}")
     # Arguments and runs are checked; the work starts here. What only the data can tell (a
     # missing source, an empty split) `build_eval_split` refuses before any image is scored.
     from kcolor.data import build_eval_split
@@ -233,6 +244,7 @@ class _Plan:
     eval_size: int
     set_cfg: object  # the TrainConfig the test set is built from
     out_dir: str
+    baselines: dict = dataclasses.field(default_factory=dict)  # name -> fn(batch) -> rgb
 
 
 def _plan(run_dirs, *, data, split, fractions, seed, image_size, out_dir) -> _Plan:
@@ -285,10 +297,10 @@ class _Scores:
 
     def __init__(self, plan, grid_rows, fid_sets):
         self.plan, self.grid_rows, self.fid_sets = plan, grid_rows, fid_sets
-        self.rows = [*plan.names, GRAY_BASELINE]
+        self.rows = [*plan.names, GRAY_BASELINE, *plan.baselines]
         self.totals = {name: MetricTotals() for name in self.rows}
         self.truth_colorfulness = MetricTotals(["colorfulness"])
-        self.grid = {name: [] for name in plan.names}
+        self.grid = {name: [] for name in [*plan.names, *plan.baselines]}
         self.grid_gray, self.grid_truth, self.grid_ref = [], [], []
         self.digest = hashlib.sha256()
         self.ids = []
@@ -316,6 +328,12 @@ class _Scores:
             if self.fid_sets:
                 self.fid_sets.add(name, pred)
             self.grid[name].extend(np.asarray(pred[:take]))
+        for name, baseline in self.plan.baselines.items():
+            pred = baseline(batch)
+            self.totals[name].update(pred, truth)
+            if self.fid_sets:
+                self.fid_sets.add(name, pred)
+            self.grid[name].extend(np.asarray(pred[:take]))
         self.grid_gray.extend(np.asarray(gray[:take]))
         self.grid_truth.extend(np.asarray(truth[:take]))
         if "reference" in batch:
@@ -323,6 +341,12 @@ class _Scores:
 
     def results(self) -> dict:
         results = {name: self.totals[name].summary() for name in self.rows}
+        truth_cf = self.truth_colorfulness.values()["colorfulness"]
+        for name in self.rows:
+            gap = np.abs(self.totals[name].values()["colorfulness"] - truth_cf)  # dCF, per image
+            results[name]["colorfulness_gap"] = {
+                "mean": float(gap.mean()) if gap.size else float("nan"), "total": float(gap.sum()), "count": int(gap.size)
+            }
         results[GROUND_TRUTH] = self.truth_colorfulness.summary()
         return results
 
@@ -331,7 +355,8 @@ class _Scores:
         columns = [("gray input", self.grid_gray)]
         if self.grid_ref:
             columns.insert(0, ("reference", self.grid_ref))
-        return columns + [(name, self.grid[name]) for name in self.plan.names] + [(GROUND_TRUTH, self.grid_truth)]
+        rows = [*self.plan.names, *self.plan.baselines]
+        return columns + [(name, self.grid[name]) for name in rows] + [(GROUND_TRUTH, self.grid_truth)]
 
 
 # --------------------------------------------------------------------------- writing

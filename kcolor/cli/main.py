@@ -8,6 +8,7 @@
     kcolor make-pairs --videos ~/konvid --name konvid
     kcolor fetch-photos --out ~/.kcolor/photos
     kcolor evaluate runs/flowers-autoencoder runs/flowers-deep_cnn --data sample
+    kcolor benchmark --data sample --size 64 --steps 150 --models autoencoder,pix2pix
     kcolor export runs/sample-pix2pix --format tflite --quantize int8
     kcolor colorize --model runs/sample-pix2pix old_photo.jpg --out colorized/
     kcolor turing-test runs/unsplash_resnet50-cgan_resnet50 --data folder:~/data/unsplash --n 40 --out turing/
@@ -250,6 +251,17 @@ def _cmd_evaluate(args):
     return 0
 
 
+def _cmd_benchmark(args):
+    from kcolor.benchmark import run_benchmark
+
+    result = run_benchmark(
+        data=args.data, size=args.size, batch=args.batch, steps=args.steps,
+        models=args.models, out=args.out, fid=args.fid,
+    )  # fmt: skip
+    print(result["table"])
+    return 0
+
+
 def _cmd_export(args):
     from kcolor.export import export_run
 
@@ -383,6 +395,8 @@ def _add_result_commands(sub):
     )
     p.set_defaults(func=_cmd_evaluate)
 
+    _add_benchmark_command(sub)
+
     p = sub.add_parser("export", help="export a run to SavedModel or TFLite, with a parity check")
     p.add_argument("run_dir")
     p.add_argument("--format", default="savedmodel", choices=("savedmodel", "tflite"))
@@ -398,6 +412,21 @@ def _add_result_commands(sub):
     p.add_argument("--compare", action="store_true", help="also write side-by-side figures")
     p.add_argument("--reference", default=None, help="color reference image (reference models), used for every input")
     p.set_defaults(func=_cmd_colorize)
+
+
+def _add_benchmark_command(sub):
+    """benchmark: every paper's models under one budget, scored together."""
+    from kcolor.benchmark.roster import DEFAULT_STEPS, NAMES
+
+    p = sub.add_parser("benchmark", help="train every paper's models under one budget and score them together")
+    p.add_argument("--data", default="photos", help="one data source for every model (default photos)")
+    p.add_argument("--size", type=int, default=64, help="image size every model trains at (default 64)")
+    p.add_argument("--steps", type=int, default=None, help=f"training steps per model (default {DEFAULT_STEPS})")
+    p.add_argument("--batch", type=int, default=16, help="batch size (default 16)")
+    p.add_argument("--models", default=None, help=f"comma-separated subset of: {','.join(NAMES)}")
+    p.add_argument("--out", default=None, help="output folder (default benchmarks/<data>-<size>px)")
+    p.add_argument("--fid", action="store_true", help="add FID (needs InceptionV3 ImageNet weights, else 'unavailable offline')")
+    p.set_defaults(func=_cmd_benchmark)
 
 
 def _add_turing_commands(sub):

@@ -1,0 +1,60 @@
+"""One grid per test photo, `<out>/grids/<photo>.png`: gray input | each model colorized
+at full resolution (`kcolor.inference.colorize_rgb`, through the run's colorizer) |
+ground truth.
+
+The whole photos come from the source's `RawData.info["photo_paths"]["test"]`; a source
+without it gives its test images at the benchmark size instead. The reference model
+(Paper 000) is shown with the photo itself as its reference (column "... (ref = photo)"):
+a whole photo has no other view, and the column says so.
+"""
+
+import os
+
+from kcolor import color, fs, pictures
+from kcolor.benchmark import roster
+
+
+def test_photos(data, size):
+    """`[(name, RGB float32 (H, W, 3))]`: the whole test photos, else the test images at `size`."""
+    import numpy as np
+
+    from kcolor.data import build_eval_split, load_raw
+    from kcolor.data.images import read_image
+    from kcolor.config import TrainConfig
+
+    sizes = {"train": size, "val": size, "test": size}
+    raw = load_raw(data, split=roster.FRACTIONS, sizes=sizes)
+    paths = raw.info.get("photo_paths", {}).get("test")
+    if paths:
+        return [(os.path.splitext(os.path.basename(p))[0], read_image(p).rgb) for p in paths]
+    cfg = TrainConfig(data=data, image_size=size, split=roster.FRACTIONS, augment=(), cache=False)
+    dataset, _, _ = build_eval_split(cfg, "test")
+    photos = []
+    for batch in dataset:
+        for image_id, rgb in zip(batch["id"].numpy(), batch["rgb"].numpy()):
+            safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in image_id.decode("utf-8", "replace"))
+            photos.append((safe, np.asarray(rgb)))
+    return photos
+
+
+def write_grids(entries, *, data, size, out):
+    """Write `<out>/grids/<photo>.png` for every test photo; returns the paths."""
+    import numpy as np
+
+    from kcolor.export.colorize import load_colorizer
+
+    colorizers = [(e, load_colorizer(fs.join(out, "runs", e.name))) for e in entries]
+    paths = []
+    for name, rgb in test_photos(data, size):
+        gray = np.asarray(color.rgb_to_gray(rgb[None], channels=3))[0]
+        columns = [("gray input", [gray])]
+        for entry, colorizer in colorizers:
+            title = f"{entry.name} (ref = photo)" if entry.pairs else entry.name
+            reference = rgb if entry.pairs else None
+            columns.append((title, [np.asarray(colorizer.colorize(gray, reference=reference))]))
+        columns.append(("ground truth", [rgb]))
+        path = fs.join(out, "grids", f"{name}.png")
+        pictures.save_image_grid(columns, path, title=f"{name}: {rgb.shape[1]}x{rgb.shape[0]} px",
+                                 interpolation="antialiased")
+        paths.append(path)
+    return paths

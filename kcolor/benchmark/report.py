@@ -1,0 +1,148 @@
+"""The benchmark's report: `results.json` holds every number; `table.md` and `table.png`
+are rendered from it alone (`render_table`), so the table can never disagree with it.
+
+Per model `checks` says whether it beats both baselines on PSNR (on its own test set)
+and whether its mean colorfulness CF lies within [0.5, 1.5] x the ground truth's, each
+with the measured reason when it does not.
+"""
+
+from kcolor import fs, pictures
+from kcolor.benchmark.baselines import MEAN_CHROMA
+from kcolor.benchmark.scoring import SINGLE
+from kcolor.evaluate import GRAY_BASELINE, GROUND_TRUTH
+from kcolor.fs import atomic_write_json, atomic_write_text
+
+BASELINES = (GRAY_BASELINE, MEAN_CHROMA)
+CF_RANGE = (0.5, 1.5)
+COLUMNS = ("kind", "paper", "test set", "PSNR (dB)", "SSIM", "CF", "dCF", "FID", "steps", "wall (s)")
+
+
+def _row(evaluation, name, fid_status):
+    """PSNR, SSIM, CF, dCF means and FID of one row of one evaluation."""
+    metrics = evaluation["results"][name]
+    row = {key: metrics[metric]["mean"] for key, metric in
+           (("psnr", "psnr"), ("ssim", "ssim"), ("cf", "colorfulness"), ("dcf", "colorfulness_gap"))
+           if metric in metrics}
+    row["images"] = evaluation["images"][name]
+    fid_rows = evaluation.get("fid", {}).get("rows", {})
+    row["fid"] = fid_rows.get(name, fid_status if fid_status != "computed" else None)
+    return row
+
+
+def _checks(row, floor_rows, truth_cf):
+    """Beats both baselines on PSNR; mean CF within CF_RANGE x CF(ground truth)."""
+    worse = [f"PSNR {row['psnr']:.2f} dB <= {name} {floor['psnr']:.2f} dB"
+             for name, floor in floor_rows.items() if not row["psnr"] > floor["psnr"]]
+    low, high = CF_RANGE[0] * truth_cf, CF_RANGE[1] * truth_cf
+    cf_ok = low <= row["cf"] <= high
+    return {
+        "beats_baselines_psnr": not worse,
+        "beats_baselines_reason": "; ".join(worse) or None,
+        "cf_in_range": cf_ok,
+        "cf_reason": None if cf_ok else
+        f"CF {row['cf']:.2f} outside [{low:.2f}, {high:.2f}] = [{CF_RANGE[0]}, {CF_RANGE[1]}] x CF(ground truth) {truth_cf:.2f}",
+    }
+
+
+def _test_set(evaluation):
+    keys = ("source", "split", "fractions", "image_size", "count", "ids", "digest", "seed", "drop_gray_chroma")
+    return {k: evaluation["test_set"][k] for k in keys if k in evaluation["test_set"]}
+
+
+def build_results(entries, done, scored, *, data, size, batch, steps) -> dict:
+    """The contents of `results.json` (see the module docstring)."""
+    sets, status = scored["sets"], scored["fid_status"]
+    rows = {}
+    for kind, evaluation in sets.items():
+        suffix = "" if kind == SINGLE else f" ({kind})"
+        for name in BASELINES:
+            rows[name + suffix] = dict(_row(evaluation, name, status), kind="baseline", test_set=kind)
+        truth = evaluation["results"][GROUND_TRUTH]["colorfulness"]["mean"]
+        rows[GROUND_TRUTH + suffix] = {"kind": "ground truth", "test_set": kind, "cf": truth,
+                                       "images": evaluation["images"][GROUND_TRUTH]}
+    for entry in entries:
+        kind = scored["set_of"][entry.name]
+        evaluation = sets[kind]
+        suffix = "" if kind == SINGLE else f" ({kind})"
+        row = dict(_row(evaluation, entry.name, status), kind="model", test_set=kind, paper=entry.paper,
+                   config=entry.config, data=done[entry.name]["data"], steps=done[entry.name]["steps"],
+                   wall_s=done[entry.name]["wall_s"], seconds_per_step=done[entry.name]["seconds_per_step"])
+        floors = {name: rows[name + suffix] for name in BASELINES}
+        row["checks"] = _checks(row, floors, rows[GROUND_TRUTH + suffix]["cf"])
+        rows[entry.name] = row
+    return {
+        "data": data,
+        "budget": {"image_size": size, "batch_size": batch, "steps": steps, "fractions": list(sets[next(iter(sets))]["test_set"]["fractions"])},
+        "test_sets": {kind: _test_set(evaluation) for kind, evaluation in sets.items()},
+        "mean_chroma_ab": scored["mean_chroma_ab"],
+        "fid": status,
+        # A list, so the order survives JSON writers that sort keys.
+        "rows": [dict(row, name=name) for name, row in rows.items()],
+    }
+
+
+def _cell(value, digits=2):
+    if value is None:
+        return "–"
+    if isinstance(value, str):
+        return value
+    return f"{value:.{digits}f}"
+
+
+def table_cells(results):
+    """(row names, cells) of the table, from `results` alone."""
+    names, cells = [], []
+    for row in results["rows"]:
+        names.append(row["name"])
+        cells.append([
+            row["kind"], row.get("paper", ""), row["test_set"], _cell(row.get("psnr")), _cell(row.get("ssim"), 4),
+            _cell(row.get("cf")), _cell(row.get("dcf")), _cell(row.get("fid")) if row["kind"] != "ground truth" else "–",
+            str(row.get("steps", "")), _cell(row.get("wall_s"), 0),
+        ])
+    return names, cells
+
+
+def _check_lines(results):
+    lines = []
+    for row in results["rows"]:
+        name = row["name"]
+        if row["kind"] != "model":
+            continue
+        checks = row["checks"]
+        psnr = "beats both baselines" if checks["beats_baselines_psnr"] else checks["beats_baselines_reason"]
+        cf = "CF in range" if checks["cf_in_range"] else checks["cf_reason"]
+        lines.append(f"- `{name}`: PSNR: {psnr}; {cf}")
+    return lines
+
+
+def render_table(results) -> str:
+    """`table.md`: the table, the checks and the test sets, rendered from `results` alone."""
+    names, cells = table_cells(results)
+    lines = ["| model | " + " | ".join(COLUMNS) + " |", "|" + "---|" * (len(COLUMNS) + 1)]
+    lines += ["| " + " | ".join([name, *row]) + " |" for name, row in zip(names, cells)]
+    budget = results["budget"]
+    lines += ["", f"Budget: `{results['data']}`, {budget['image_size']} px, batch {budget['batch_size']}, "
+              f"{budget['steps']} steps per model; split fractions {budget['fractions']}. "
+              f"Mean chroma baseline: a, b = {results['mean_chroma_ab'][0]:.2f}, {results['mean_chroma_ab'][1]:.2f} "
+              "(training split, CIE Lab). dCF = |CF(prediction) - CF(ground truth)| per image, averaged. "
+              f"FID: {results['fid']}.", "", "Checks (PSNR above both baselines; mean CF within 0.5-1.5 x the ground truth's):", ""]
+    lines += _check_lines(results)
+    lines.append("")
+    for kind, test_set in sorted(results["test_sets"].items(), reverse=True):  # single, then pairs
+        lines.append(f"Test set `{kind}`: `{test_set['source']}`, {test_set['split']} split, {test_set['count']} images "
+                     f"at {test_set['image_size']} px, digest `{test_set['digest'][:16]}`.")
+    return "\n".join(lines) + "\n"
+
+
+def write_report(results, out) -> str:
+    """Write results.json, then table.md and table.png rendered from it; returns the Markdown."""
+    atomic_write_json(fs.join(out, "results.json"), results)
+    results = fs.read_json(fs.join(out, "results.json"))  # the tables show what the file holds
+    table = render_table(results)
+    atomic_write_text(fs.join(out, "table.md"), table)
+    names, cells = table_cells(results)
+    budget = results["budget"]
+    title = (f"kcolor benchmark: {results['data']}, {budget['image_size']} px, batch {budget['batch_size']}, "
+             f"{budget['steps']} steps")
+    pictures.save_table_figure(names, list(COLUMNS), cells, fs.join(out, "table.png"), title=title)
+    return table

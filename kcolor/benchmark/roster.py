@@ -1,0 +1,106 @@
+"""The benchmark's roster: which model of which paper, trained from which paper config.
+
+Each row starts from its paper's own recipe (loss, color space, widths, optimizer) and
+the benchmark changes only the budget every row shares (`budget_overrides`: data, image
+size, batch size, steps, the split fractions and the run folder) plus the row's `extra`
+overrides (only where the recipe would download pretrained weights).
+
+Example:
+    entries = select_entries("autoencoder,pix2pix")
+    cfg = benchmark_config(entries[0], data="sample", size=64, batch=16, steps=100, run_dir="b/runs/autoencoder")
+"""
+
+import dataclasses
+
+# The one split every row is trained and scored on (stable_demo's own has no test split).
+FRACTIONS = (0.6, 0.2, 0.2)
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    """One benchmark row: `name` (a registry model), its `paper`, the `config` it starts
+    from, `extra` overrides, and whether it trains on reference pairs (`pairs:<source>`)."""
+
+    name: str
+    paper: str
+    config: str
+    extra: tuple = ()
+    pairs: bool = False
+
+
+ROSTER = (
+    Entry("stable_colorizer", "000", "stable_demo", pairs=True),
+    Entry("autoencoder", "001", "flowers_demo"),
+    Entry("deep_cnn", "001", "flowers_demo"),
+    Entry("unet_residual", "001", "flowers_demo"),
+    Entry("resnet_color", "001", "flowers_demo"),
+    Entry("densenet_color", "001", "flowers_demo"),
+    Entry("pix2pix", "001", "flowers_demo"),
+    Entry("cgan_resnet50", "002", "unsplash_resnet50_demo", ("weights=none",)),
+    Entry("cgan_unet_baseline", "002", "unsplash_unet_baseline_demo"),
+    Entry("unet_enc", "003", "kmhcnet_10_demo", ("weights=none",)),
+    Entry("unetpp_enc", "003", "kmhcnet_11_demo", ("weights=none",)),
+    Entry("vit_i_gan", "004", "vit_i_gan_demo", ("weights=none",)),
+    Entry("vit_gan", "004", "vit_gan_demo"),
+)
+
+NAMES = tuple(entry.name for entry in ROSTER)
+
+
+def select_entries(models=None):
+    """The roster rows named in `models` (a comma/space separated string or a list; None: all),
+    in roster order. Raises ValueError naming the unknown names and the valid ones."""
+    if models is None:
+        return ROSTER
+    if isinstance(models, str):
+        models = models.replace(",", " ").split()
+    wanted = [m for m in models if m]
+    unknown = [m for m in wanted if m not in NAMES]
+    if unknown or not wanted:
+        raise ValueError(f"Unknown benchmark model(s) {unknown or wanted}. Valid choices: {', '.join(NAMES)}")
+    return tuple(entry for entry in ROSTER if entry.name in wanted)
+
+
+def entry_data(entry, data):
+    """The data source `entry` trains on: `data`, or `pairs:<data>` for reference models."""
+    return f"pairs:{data}" if entry.pairs else data
+
+
+def budget_overrides(entry, *, data, size, batch, steps, run_dir):
+    """The overrides every row shares: one source, one size, one batch size, one number of
+    steps (one epoch of `steps` steps, checkpointed about ten times so a cut run resumes)."""
+    return [
+        f"model={entry.name}",
+        f"data={entry_data(entry, data)}",
+        f"image_size={size}",
+        f"batch_size={batch}",
+        "epochs=1",
+        f"steps_per_epoch={steps}",
+        f"checkpoint_every_steps={max(1, steps // 10)}",
+        f"split={','.join(str(f) for f in FRACTIONS)}",
+        f"run_dir={run_dir}",
+    ]
+
+
+def benchmark_config(entry, *, data, size, batch, steps, run_dir):
+    """`entry`'s paper config with the benchmark budget and its extra overrides applied."""
+    from kcolor.config import apply_overrides
+    from kcolor.configs import get_config
+
+    sets = budget_overrides(entry, data=data, size=size, batch=batch, steps=steps, run_dir=run_dir)
+    return apply_overrides(get_config(entry.config), [*sets, *entry.extra])
+
+# Steps per model when --steps is not given, chosen so the whole default benchmark (13
+# models, 64 px, batch 16) ends within about 45 minutes on a 2-core CPU. Measured on the
+# `sample` data, 8 steps each (median seconds per step from the third step on, and the
+# rest of each run: build, tracing, validation, saving), on a shared 2-core CPU:
+#
+#   stable_colorizer 0.16 s (+6 s)   autoencoder 0.20 (+4)   deep_cnn 0.66 (+6)
+#   unet_residual 0.38 (+5)          resnet_color 0.29 (+6)  densenet_color 0.28 (+4)
+#   pix2pix 0.39 (+9)                cgan_resnet50 2.33 (+34) cgan_unet_baseline 0.27 (+43)
+#   unet_enc 1.53 (+34)              unetpp_enc 1.43 (+16)   vit_i_gan 6.94 (+27)
+#   vit_gan 0.76 (+66)
+#
+# 15.6 s for one step of all 13, about 4.5 minutes of fixed cost, about 3 minutes of
+# scoring and grids: 120 steps project to about 31 + 4.5 + 3 = 39 minutes.
+DEFAULT_STEPS = 120

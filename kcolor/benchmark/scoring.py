@@ -1,0 +1,67 @@
+"""Scoring the benchmark's runs with `kcolor.evaluate.evaluate_runs`, plus its baselines.
+
+Single-image models are scored on the test split of `<data>` (`<out>/evaluation/`).
+A reference model (Paper 000) needs a color reference per image, which single images do
+not have, so it is scored on the test split of `pairs:<data>` (`<out>/evaluation-pairs/`)
+with both baselines again on those same images; each row says which set it was scored on.
+
+FID needs InceptionV3 ImageNet weights. They are tried first (a missing download fails
+within seconds, `kcolor.errors.DownloadUnavailable`); without them the FID status is
+"unavailable offline", never a number from random weights.
+"""
+
+from kcolor import fs
+from kcolor.benchmark import baselines, roster
+
+SINGLE, PAIRS = "single", "pairs"
+FID_NOT_ASKED = "not computed (--fid)"
+FID_OFFLINE = "unavailable offline"
+
+
+def fid_status(fid):
+    """(weights usable, status): "computed" when ImageNet InceptionV3 loads, else why not."""
+    if not fid:
+        return False, FID_NOT_ASKED
+    from kcolor.errors import DownloadUnavailable
+    from kcolor.metrics.fid import InceptionFeatures
+
+    try:
+        InceptionFeatures("imagenet")  # built once per process; evaluate reuses it
+    except DownloadUnavailable:
+        return False, FID_OFFLINE
+    return True, "computed"
+
+
+def _chroma_config(data, size, batch):
+    """The config whose train split gives the mean chroma: the source's own images."""
+    from kcolor.config import TrainConfig
+
+    return TrainConfig(data=data, image_size=size, batch_size=batch, split=roster.FRACTIONS, augment=(), cache=False)
+
+
+def score(entries, *, data, size, batch, out, fid=False):
+    """Evaluate every row's run on the frozen test split(s); returns
+    `{"mean_chroma_ab", "fid_status", "sets": {SINGLE|PAIRS: evaluation}, "set_of": {model: set}}`."""
+    from kcolor.evaluate import evaluate_runs
+
+    ab = baselines.training_mean_chroma(_chroma_config(data, size, batch))
+    extra = {baselines.MEAN_CHROMA: baselines.mean_chroma_baseline(ab)}
+    use_fid, status = fid_status(fid)
+    groups = {SINGLE: [e for e in entries if not e.pairs], PAIRS: [e for e in entries if e.pairs]}
+    sets, set_of = {}, {}
+    for kind, group in groups.items():
+        if not group:
+            continue
+        result = evaluate_runs(
+            [fs.join(out, "runs", e.name) for e in group],
+            data=roster.entry_data(group[0], data),
+            fractions=roster.FRACTIONS,
+            image_size=size,
+            batch_size=batch,
+            out_dir=fs.join(out, "evaluation" if kind == SINGLE else "evaluation-pairs"),
+            fid=use_fid,
+            baselines=extra,
+        )
+        sets[kind] = result["evaluation"]
+        set_of.update({e.name: kind for e in group})
+    return {"mean_chroma_ab": [float(v) for v in ab], "fid_status": status, "sets": sets, "set_of": set_of}

@@ -1,0 +1,103 @@
+"""`kcolor benchmark`: one budget, one test split, baselines, a report rendered from its
+results file, full-resolution grids, resume without retraining, and bad input refused
+before any training."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from kcolor.benchmark import run_benchmark
+from kcolor.benchmark.baselines import mean_chroma, mean_chroma_baseline
+from kcolor.benchmark.report import render_table
+from kcolor.benchmark.roster import NAMES, ROSTER
+from kcolor.cli.main import main
+
+MODELS = "autoencoder,pix2pix,stable_colorizer"
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("bench") / "out")
+    lines = []
+    result = run_benchmark(data="sample", size=32, batch=16, steps=2, models=MODELS, out=out, log=lines.append)
+    return result, out, lines
+
+
+def test_results_hold_every_row_and_the_table_is_rendered_from_them(bench):
+    result, out, lines = bench
+    assert lines[0] == "[1/3] stable_colorizer (Paper 000): training from stable_demo ..."
+    with open(os.path.join(out, "results.json")) as f:
+        results = json.load(f)
+    rows = {row["name"]: row for row in results["rows"]}
+    expected = {"autoencoder", "pix2pix", "stable_colorizer", "gray baseline", "mean chroma", "ground truth",
+                "gray baseline (pairs)", "mean chroma (pairs)", "ground truth (pairs)"}
+    assert set(rows) == expected
+    assert results["budget"] == {"image_size": 32, "batch_size": 16, "steps": 2, "fractions": [0.6, 0.2, 0.2]}
+    assert results["test_sets"]["single"]["count"] == len(results["test_sets"]["single"]["ids"]) == 16
+    assert rows["stable_colorizer"]["test_set"] == "pairs" and rows["pix2pix"]["test_set"] == "single"
+    for name in ("autoencoder", "pix2pix", "stable_colorizer"):
+        row = rows[name]
+        assert row["steps"] == 2 and row["wall_s"] > 0 and np.isfinite(row["psnr"]) and np.isfinite(row["dcf"])
+        assert set(row["checks"]) == {"beats_baselines_psnr", "beats_baselines_reason", "cf_in_range", "cf_reason"}
+        assert row["checks"]["beats_baselines_psnr"] or "dB <=" in row["checks"]["beats_baselines_reason"]
+        assert row["fid"] == "not computed (--fid)"
+    assert rows["gray baseline"]["cf"] == pytest.approx(0.0, abs=1e-3)
+    assert rows["gray baseline"]["dcf"] == pytest.approx(rows["ground truth"]["cf"], rel=1e-4)
+    with open(os.path.join(out, "table.md")) as f:
+        assert f.read() == render_table(results) == result["table"]
+    assert os.path.getsize(os.path.join(out, "table.png")) > 0
+    assert os.listdir(os.path.join(out, "grids")) == ["coffee.png"]  # the sample source's whole test photo
+
+
+def test_a_second_call_skips_finished_runs(bench):
+    _, out, _ = bench
+    model_file = os.path.join(out, "runs", "pix2pix", "colorizer.keras")
+    before = os.path.getmtime(model_file)
+    lines = []
+    run_benchmark(data="sample", size=32, batch=16, steps=2, models=MODELS, out=out, log=lines.append)
+    assert "[2/3] autoencoder (Paper 001): finished earlier (2 steps" in lines[1] and lines[1].endswith("skipped")
+    assert os.path.getmtime(model_file) == before
+    with open(os.path.join(out, "results.json")) as f:
+        assert {row["name"]: row["steps"] for row in json.load(f)["rows"] if row["kind"] == "model"} == {
+            "autoencoder": 2, "pix2pix": 2, "stable_colorizer": 2}
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--models", "autoencoder,nope"], ["'nope'", "Valid choices: " + ", ".join(NAMES)]),
+        (["--steps", "0"], ["steps=0"]),
+        (["--size", "40"], ["size=40"]),
+        (["--data", "nowhere"], ["'nowhere'", "Valid forms"]),
+    ],
+)
+def test_bad_input_is_refused_before_training(tmp_path, capsys, args, words):
+    out = tmp_path / "out"
+    assert main(["benchmark", "--data", "sample", *args, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("kcolor benchmark: error:") and all(w in err for w in words), err
+    assert not out.exists()
+
+
+def test_help_lists_the_roster(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["benchmark", "--help"])
+    assert exit_info.value.code == 0
+    assert "--steps" in capsys.readouterr().out
+    assert len(ROSTER) == 13 and len(set(NAMES)) == 13
+
+
+def test_mean_chroma_is_the_training_mean_ab():
+    from skimage.color import rgb2lab
+
+    rng = np.random.default_rng(0)
+    images = rng.uniform(0.0, 1.0, (5, 8, 8, 3)).astype(np.float32)
+    batches = [{"rgb": images[:3]}, {"rgb": images[3:]}]
+    expected = rgb2lab(images.astype(np.float64))[..., 1:].reshape(-1, 2).mean(axis=0)
+    ab = mean_chroma(batches)
+    np.testing.assert_allclose(ab, expected, atol=0.05)
+    gray = np.full((1, 4, 4, 3), 0.5, np.float32)  # mid-gray: the chroma is laid on without clipping
+    out = np.asarray(mean_chroma_baseline(ab)({"rgb": gray}), np.float64)
+    np.testing.assert_allclose(rgb2lab(out)[..., 1:].reshape(-1, 2).mean(axis=0), ab, atol=0.5)
