@@ -8,7 +8,7 @@
 #   make demo NOTEBOOK=001                         # a notebook in its demo setting, saved with outputs in docs/
 #   make benchmark DATA=sample STEPS=50            # every paper's models, one budget, one test split
 #   make bench BENCH=peer                          # kcolor against its PyTorch peer only (pip install -e .[bench])
-#   make docs-figures                              # the README's pictures in docs/ (about 7.5 minutes on an idle 2-core CPU)
+#   make docs-figures                              # the README's pictures and benchmark table (the benchmark: under an hour on 2 cores)
 #
 # Variables: MODEL, CONFIG, DATA, SET="key=value key=value", RUN, FORMAT, QUANTIZE, INPUT, OUT,
 # SOURCE, NAME, REF (a color reference image for reference-guided models), VIDEOS, SITE (kcolor web's folder),
@@ -131,20 +131,14 @@ compare: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python scripts/run_notebook.py $(NOTEBOOK) --settings demo --out $(DOCS) --fresh
 
-# The README's pictures, each made by kcolor's own commands: the default run's sample
-# grid, notebook 001's demo comparison grid and table, and a full-resolution photo that
-# scikit-image ships (coffee.png, held out of the sample data's training split) colorized.
-SKIMAGE_DATA = $(shell $(BIN)/python -c "import os, skimage; print(os.path.join(os.path.dirname(skimage.__file__), 'data'))")
+# The README's pictures and its benchmark table, each made by kcolor's own commands: the
+# real-photo corpus, the default benchmark on it (resumes a finished or cut run), then
+# scripts/docs_benchmark.py copies results.json, table.png and the full-resolution test-photo
+# grids to docs/benchmark/ and renders the README's benchmark block from that results.json.
 docs-figures: $(STAMP)
-	rm -rf runs/docs-sample-pix2pix runs/docs-colorized
-	$(BIN)/kcolor train --config sample --set model=pix2pix --set run_dir=runs/docs-sample-pix2pix
-	mkdir -p $(DOCS)
-	cp runs/docs-sample-pix2pix/samples.png $(DOCS)/sample_grid.png
-	$(BIN)/kcolor colorize --model runs/docs-sample-pix2pix $(SKIMAGE_DATA)/coffee.png --out runs/docs-colorized --compare
-	cp runs/docs-colorized/coffee_compare.png $(DOCS)/colorized_coffee.png
-	$(MAKE) demo NOTEBOOK=001
-	cp runs/notebook-001-demo/evaluation/grid.png $(DOCS)/demo_001_grid.png
-	cp runs/notebook-001-demo/evaluation/evaluation.md $(DOCS)/demo_001_table.md
+	$(BIN)/kcolor fetch-photos
+	$(BIN)/kcolor benchmark --out benchmarks/photos-64px
+	$(BIN)/python scripts/docs_benchmark.py benchmarks/photos-64px --docs $(DOCS)/benchmark
 
 clean:
-	rm -rf runs tf_records exports colorized evaluations bench.json $(SITE)
+	rm -rf runs tf_records exports colorized evaluations benchmarks bench.json $(SITE)

@@ -146,3 +146,22 @@ def write_report(results, out) -> str:
              f"{budget['steps']} steps")
     pictures.save_table_figure(names, list(COLUMNS), cells, fs.join(out, "table.png"), title=title)
     return table
+
+
+README_BEGIN = "<!-- benchmark:begin -->"
+README_END = "<!-- benchmark:end -->"
+
+
+def render_readme(results) -> str:
+    """The README's benchmark block: one line on the setting, the table, the checks, from `results` alone."""
+    budget = results["budget"]
+    models = [row for row in results["rows"] if row["kind"] == "model"]
+    passed = [row["name"] for row in models
+              if row["checks"]["beats_baselines_psnr"] and row["checks"]["cf_in_range"]]
+    wall = sum(row.get("wall_s") or 0 for row in models) / 60
+    intro = (f"`kcolor benchmark` on `{results['data']}`: {len(models)} models of the five papers, each "
+             f"{budget['steps']} steps at {budget['image_size']} px, batch {budget['batch_size']} "
+             f"({wall:.0f} minutes of training in all on a 2-core CPU), scored on the same frozen test split. "
+             f"{len(passed)} of {len(models)} pass both checks"
+             + (f" ({', '.join(passed)})." if passed else "."))
+    return intro + "\n\n" + render_table(results)

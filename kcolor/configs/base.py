@@ -48,16 +48,18 @@ def photos():
 
     kcolor train --config photos --set model=pix2pix      # make train MODEL=pix2pix
 
-    `sample`'s recipe (64 px, batch 16, learning rate 1e-3 for every model) on crops of the
-    corpus's nine training photos (1,152 crops, 72 steps an epoch); validation is the
-    held-out val photo, and `kcolor evaluate` scores the five test photos. Without the
-    corpus, `make train` says so in one line and runs `sample` instead.
+    `sample`'s recipe (64 px, batch 16, learning rate 1e-3 for every model, 15 epochs) on
+    crops of the corpus's nine training photos (1,152 crops, 72 steps an epoch: 1,080
+    steps); validation is the held-out val photo, and `kcolor evaluate` scores the five
+    test photos. Without the corpus, `make train` says so in one line and runs `sample`
+    instead. Pix2Pix's validation MSE on the val photo, one run each on a shared 2-core
+    CPU: 0.0128 after 5 epochs, 0.0086 after 10 (then still falling).
     """
     return TrainConfig(
         model="pix2pix",
         data="photos",
         image_size=64,
         batch_size=16,
-        epochs=5,
+        epochs=15,
         learning_rate=1e-3,
     )

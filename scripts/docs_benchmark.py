@@ -1,0 +1,46 @@
+"""Put a finished `kcolor benchmark` into the docs: its results, table figure and grids in
+docs/benchmark/, and the README's benchmark table rendered from those results.
+
+    python scripts/docs_benchmark.py benchmarks/photos-64px      # make docs-figures runs this
+
+The README block between `<!-- benchmark:begin -->` and `<!-- benchmark:end -->` is
+`kcolor.benchmark.report.render_readme(results)`; tests/test_docs_benchmark.py checks that
+the committed README and docs/benchmark/results.json agree.
+"""
+
+import argparse
+import glob
+import json
+import os
+import shutil
+import sys
+
+from kcolor.benchmark.report import README_BEGIN, README_END, render_readme
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("benchmark", help="a benchmark folder (results.json, table.png, grids/)")
+    parser.add_argument("--docs", default="docs/benchmark")
+    parser.add_argument("--readme", default="README.md")
+    args = parser.parse_args(argv)
+    with open(os.path.join(args.benchmark, "results.json")) as f:
+        results = json.load(f)
+    os.makedirs(os.path.join(args.docs, "grids"), exist_ok=True)
+    shutil.copy(os.path.join(args.benchmark, "results.json"), os.path.join(args.docs, "results.json"))
+    shutil.copy(os.path.join(args.benchmark, "table.png"), os.path.join(args.docs, "table.png"))
+    for grid in glob.glob(os.path.join(args.benchmark, "grids", "*.png")):
+        shutil.copy(grid, os.path.join(args.docs, "grids", os.path.basename(grid)))
+    with open(args.readme) as f:
+        text = f.read()
+    if README_BEGIN not in text or README_END not in text:
+        sys.exit(f"{args.readme} has no {README_BEGIN} ... {README_END} block")
+    head, _, rest = text.partition(README_BEGIN)
+    _, _, tail = rest.partition(README_END)
+    with open(args.readme, "w") as f:
+        f.write(head + README_BEGIN + "\n" + render_readme(results) + README_END + tail)
+    print(f"wrote {args.docs} and the benchmark block of {args.readme}")
+
+
+if __name__ == "__main__":
+    main()
