@@ -21,7 +21,7 @@ MODELS = "autoencoder,pix2pix,stable_colorizer"
 def bench(tmp_path_factory):
     out = str(tmp_path_factory.mktemp("bench") / "out")
     lines = []
-    result = run_benchmark(data="sample", size=32, batch=16, steps=2, models=MODELS, out=out, log=lines.append)
+    result = run_benchmark(data="sample", size=32, batch=16, steps=2, models=MODELS, out=out, fid=False, log=lines.append)
     return result, out, lines
 
 
@@ -42,7 +42,7 @@ def test_results_hold_every_row_and_the_table_is_rendered_from_them(bench):
         assert row["steps"] == 2 and row["wall_s"] > 0 and np.isfinite(row["psnr"]) and np.isfinite(row["dcf"])
         assert set(row["checks"]) == {"beats_baselines_psnr", "beats_baselines_reason", "cf_in_range", "cf_reason"}
         assert row["checks"]["beats_baselines_psnr"] or "dB <=" in row["checks"]["beats_baselines_reason"]
-        assert row["fid"] == "not computed (--fid)"
+        assert row["fid"] == "not computed (--no-fid)"
     assert rows["gray baseline"]["cf"] == pytest.approx(0.0, abs=1e-3)
     assert rows["gray baseline"]["dcf"] == pytest.approx(rows["ground truth"]["cf"], rel=1e-4)
     with open(os.path.join(out, "table.md")) as f:
@@ -56,7 +56,7 @@ def test_a_second_call_skips_finished_runs(bench):
     model_file = os.path.join(out, "runs", "pix2pix", "colorizer.keras")
     before = os.path.getmtime(model_file)
     lines = []
-    run_benchmark(data="sample", size=32, batch=16, steps=2, models=MODELS, out=out, log=lines.append)
+    run_benchmark(data="sample", size=32, batch=16, steps=2, models=MODELS, out=out, fid=False, log=lines.append)
     assert "[2/3] autoencoder (Paper 001): finished earlier (2 steps" in lines[1] and lines[1].endswith("skipped")
     assert os.path.getmtime(model_file) == before
     with open(os.path.join(out, "results.json")) as f:

@@ -70,7 +70,7 @@ def _train_entry(entry, position, count, *, data, size, batch, steps, out, log):
     return done
 
 
-def run_benchmark(*, data="photos", size=64, batch=16, steps=None, models=None, out=None, fid=False, log=print):
+def run_benchmark(*, data="photos", size=64, batch=16, steps=None, models=None, out=None, fid=True, log=print):
     """Train the roster under one budget, score it on one frozen test split, write `out`.
 
     Args:
@@ -78,7 +78,7 @@ def run_benchmark(*, data="photos", size=64, batch=16, steps=None, models=None, 
         size, batch, steps: the budget every row shares (image size, batch size, steps).
         models: a subset of `roster.NAMES` (comma/space separated, or a list); None: all.
         out: the output folder (default `benchmarks/<data>-<size>px`).
-        fid: also try FID (needs InceptionV3 ImageNet weights; "unavailable offline" if not).
+        fid: try FID (needs InceptionV3 ImageNet weights; "unavailable offline" if not); False skips it.
         log: where progress lines go.
 
     Returns:

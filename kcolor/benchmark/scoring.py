@@ -14,7 +14,7 @@ from kcolor import fs
 from kcolor.benchmark import baselines, roster
 
 SINGLE, PAIRS = "single", "pairs"
-FID_NOT_ASKED = "not computed (--fid)"
+FID_NOT_ASKED = "not computed (--no-fid)"
 FID_OFFLINE = "unavailable offline"
 
 

@@ -425,7 +425,8 @@ def _add_benchmark_command(sub):
     p.add_argument("--batch", type=int, default=16, help="batch size (default 16)")
     p.add_argument("--models", default=None, help=f"comma-separated subset of: {','.join(NAMES)}")
     p.add_argument("--out", default=None, help="output folder (default benchmarks/<data>-<size>px)")
-    p.add_argument("--fid", action="store_true", help="add FID (needs InceptionV3 ImageNet weights, else 'unavailable offline')")
+    p.add_argument("--no-fid", dest="fid", action="store_false",
+                   help="skip FID (by default it is computed where InceptionV3 ImageNet weights load, else 'unavailable offline')")
     p.set_defaults(func=_cmd_benchmark)
 
 
