@@ -123,17 +123,28 @@ def _gray_rgb(rgb):
     return color.rgb_to_gray(rgb, channels=3)
 
 
-def predict_rgb(run, batch, eval_size):
-    """The run's colorization (RGB in [0, 1]) of `batch` given at `eval_size`, back at `eval_size`."""
+def predict_rgb(run, batch, eval_size, as_colorized=False):
+    """The run's colorization (RGB in [0, 1]) of `batch` given at `eval_size`, back at `eval_size`.
+
+    `as_colorized`: what `kcolor colorize` delivers, the predicted chroma laid on the gray
+    input's own lightness (`kcolor.inference.transfer_chroma`), instead of the model's raw
+    output (which, for models that predict RGB, also carries their lightness errors).
+    """
     from kcolor.models.io import feed
 
-    size = run.image_size
+    size, truth = run.image_size, batch["rgb"]
     if size != eval_size:
         batch = {k: tf.clip_by_value(resize(v, size), 0.0, 1.0) for k, v in batch.items()}
     if run.config.reference == "self" and run.io.uses_reference:
         batch = dict(batch, reference=batch["rgb"])  # the "cheating" variant of Paper 000
     inputs = run.io.inputs(batch)
     output = run.colorizer(feed(run.colorizer, inputs), training=False)
+    if as_colorized:
+        from kcolor.inference import output_to_ab
+
+        ab = output_to_ab(output, inputs, run.io)
+        ab = resize(ab, eval_size) if size != eval_size else ab
+        return color.lab_normalized_to_rgb(color.rgb_to_lab_normalized(_gray_rgb(truth))[0], ab)
     rgb = run.io.to_rgb(tf.cast(output, tf.float32), inputs)
     if size != eval_size:
         rgb = tf.clip_by_value(resize(rgb, eval_size), 0.0, 1.0)
@@ -167,6 +178,7 @@ def evaluate_runs(
     fid=False,
     fid_weights="imagenet",
     baselines=None,
+    as_colorized=False,
 ):
     """Score `runs` (run folders) on one frozen test set; see the module docstring.
 
@@ -187,6 +199,8 @@ def evaluate_runs(
         fid_weights: the FID network's InceptionV3 weights ("imagenet", "none", a path).
         baselines: more baseline rows, `{name: fn(batch) -> RGB [B, S, S, 3] in [0, 1]}`,
             each called on every batch `{"rgb"[, "reference"]}` of the test set.
+        as_colorized: score each model's chroma laid on the gray input's lightness, as
+            `kcolor colorize` delivers it (`predict_rgb`), instead of its raw output.
 
     Returns:
         `{"out_dir", "evaluation", "table_markdown"}`.
@@ -194,6 +208,7 @@ def evaluate_runs(
     _check_arguments(runs, split, image_size, max_images, batch_size, out_dir, fid, fid_weights)
     plan = _plan(runs, data=data, split=split, fractions=fractions, seed=seed, image_size=image_size, out_dir=out_dir)
     plan.baselines = dict(baselines or {})
+    plan.as_colorized = bool(as_colorized)
     taken = [n for n in plan.baselines if n in (*plan.names, GRAY_BASELINE, GROUND_TRUTH)]
     if taken:
         raise ValueError(f"Baseline names {taken} are already row names; rows: {[*plan.names, GRAY_BASELINE, GROUND_TRUTH]}")
@@ -245,6 +260,7 @@ class _Plan:
     set_cfg: object  # the TrainConfig the test set is built from
     out_dir: str
     baselines: dict = dataclasses.field(default_factory=dict)  # name -> fn(batch) -> rgb
+    as_colorized: bool = False  # score chroma on the input's lightness (`predict_rgb`)
 
 
 def _plan(run_dirs, *, data, split, fractions, seed, image_size, out_dir) -> _Plan:
@@ -323,7 +339,7 @@ class _Scores:
         self.truth_colorfulness.update(truth, truth)
         take = max(0, self.grid_rows - len(self.grid_truth))
         for name, run in zip(self.plan.names, self.plan.runs):
-            pred = predict_rgb(run, batch, self.plan.eval_size)
+            pred = predict_rgb(run, batch, self.plan.eval_size, self.plan.as_colorized)
             self.totals[name].update(pred, truth)
             if self.fid_sets:
                 self.fid_sets.add(name, pred)
@@ -391,6 +407,8 @@ def _evaluation(plan, scores, available, set_info) -> dict:
         "image_sizes": {name: run.image_size for name, run in named},
         "reference_modes": {name: run.config.reference for name, run in named if run.io.uses_reference},
         "runs": {name: fs.absolute(run.run_dir) for name, run in named},
+        "scored": "as colorized (predicted chroma on the gray input's lightness)" if plan.as_colorized
+        else "raw model output",
         "results": scores.results(),
     }
     if scores.fid_sets:

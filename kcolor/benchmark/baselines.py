@@ -40,11 +40,12 @@ def training_mean_chroma(cfg):
 
 
 def mean_chroma_baseline(ab):
-    """`fn(batch) -> RGB`: the constant chroma `ab` on each input image's lightness."""
+    """`fn(batch) -> RGB`: the constant chroma `ab` on the lightness of each gray input image."""
     ab = tf.constant(np.asarray(ab, np.float32).reshape(1, 1, 1, 2))
 
     def colorize(batch):
-        lightness = color.rgb_to_lab(tf.convert_to_tensor(batch["rgb"], tf.float32))[..., :1]
+        gray = color.rgb_to_gray(tf.convert_to_tensor(batch["rgb"], tf.float32), channels=3)
+        lightness = color.rgb_to_lab(gray)[..., :1]
         chroma = tf.broadcast_to(ab, tf.concat([tf.shape(lightness)[:3], [2]], axis=0))
         return color.lab_to_rgb(tf.concat([lightness, chroma], axis=-1))
 

@@ -5,6 +5,10 @@ A reference model (Paper 000) needs a color reference per image, which single im
 not have, so it is scored on the test split of `pairs:<data>` (`<out>/evaluation-pairs/`)
 with both baselines again on those same images; each row says which set it was scored on.
 
+Models are scored as `kcolor colorize` delivers them: their chroma on the gray input's own
+lightness (`evaluate_runs(as_colorized=True)`), like both baselines, so a model that
+predicts RGB is not charged for its lightness errors, which a user never sees.
+
 FID needs InceptionV3 ImageNet weights. They are tried first (a missing download fails
 within seconds, `kcolor.errors.DownloadUnavailable`); without them the FID status is
 "unavailable offline", never a number from random weights.
@@ -61,6 +65,7 @@ def score(entries, *, data, size, batch, out, fid=False):
             out_dir=fs.join(out, "evaluation" if kind == SINGLE else "evaluation-pairs"),
             fid=use_fid,
             baselines=extra,
+            as_colorized=True,
         )
         sets[kind] = result["evaluation"]
         set_of.update({e.name: kind for e in group})
