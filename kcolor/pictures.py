@@ -41,7 +41,7 @@ def _as_rgb(image):
     return np.repeat(image, 3, axis=-1) if image.shape[-1] == 1 else image
 
 
-def save_image_grid(columns, path, *, title=None, panel=(2.0, 2.0), interpolation="nearest", dpi=100):
+def save_image_grid(columns, path, *, title=None, panel=(2.0, 2.0), interpolation="nearest", dpi=100, wrap=None):
     """The one image grid: one titled column per entry of `columns`, one row per image.
 
     Args:
@@ -52,6 +52,8 @@ def save_image_grid(columns, path, *, title=None, panel=(2.0, 2.0), interpolatio
         panel: (width, height) of one panel in inches.
         interpolation: matplotlib's; "nearest" shows a model's own pixels (sample grids),
             "antialiased" a full-resolution photo shrunk to the panel.
+        wrap: with one image per column, lay the titled panels out `wrap` to a line
+            (a photo seen by many models stays large enough to see).
 
     Returns:
         `path`, or None when there was nothing to draw.
@@ -60,6 +62,8 @@ def save_image_grid(columns, path, *, title=None, panel=(2.0, 2.0), interpolatio
     if n_rows == 0:
         return None
     n_cols = len(columns)
+    if wrap and n_rows == 1 and n_cols > wrap:
+        return _save_wrapped(columns, path, title, panel, interpolation, dpi, wrap)
     fig = Figure(figsize=(panel[0] * n_cols, panel[1] * n_rows + (0.4 if title else 0.0)), layout="constrained")
     axes = fig.subplots(n_rows, n_cols, squeeze=False)
     for c, (label, images) in enumerate(columns):
@@ -70,6 +74,20 @@ def save_image_grid(columns, path, *, title=None, panel=(2.0, 2.0), interpolatio
             ax.set_yticks([])
             if r == 0:
                 ax.set_title(label, fontsize=10)
+    if title:
+        fig.suptitle(title)
+    return save_figure(fig, path, dpi=dpi)
+
+
+def _save_wrapped(columns, path, title, panel, interpolation, dpi, wrap):
+    lines = -(-len(columns) // wrap)
+    fig = Figure(figsize=(panel[0] * wrap, panel[1] * lines + (0.4 if title else 0.0)), layout="constrained")
+    axes = fig.subplots(lines, wrap, squeeze=False).ravel()
+    for ax in axes:
+        ax.set_axis_off()
+    for ax, (label, images) in zip(axes, columns):
+        ax.imshow(np.clip(_as_rgb(images[0]), 0.0, 1.0), interpolation=interpolation)
+        ax.set_title(label, fontsize=11)
     if title:
         fig.suptitle(title)
     return save_figure(fig, path, dpi=dpi)

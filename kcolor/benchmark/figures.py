@@ -54,7 +54,8 @@ def write_grids(entries, *, data, size, out):
             columns.append((title, [np.asarray(colorizer.colorize(gray, reference=reference))]))
         columns.append(("ground truth", [rgb]))
         path = fs.join(out, "grids", f"{name}.png")
-        pictures.save_image_grid(columns, path, title=f"{name}: {rgb.shape[1]}x{rgb.shape[0]} px",
-                                 interpolation="antialiased")
+        aspect = rgb.shape[0] / rgb.shape[1]
+        pictures.save_image_grid(columns, path, title=f"{name}: {rgb.shape[1]}x{rgb.shape[0]} px, each model at full resolution",
+                                 interpolation="antialiased", wrap=5, panel=(3.6, 3.6 * aspect + 0.35))
         paths.append(path)
     return paths

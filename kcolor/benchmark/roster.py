@@ -91,16 +91,11 @@ def benchmark_config(entry, *, data, size, batch, steps, run_dir):
     return apply_overrides(get_config(entry.config), [*sets, *entry.extra])
 
 # Steps per model when --steps is not given, chosen so the whole default benchmark (13
-# models, 64 px, batch 16) ends within about 45 minutes on a 2-core CPU. Measured on the
-# `sample` data, 8 steps each (median seconds per step from the third step on, and the
-# rest of each run: build, tracing, validation, saving), on a shared 2-core CPU:
-#
-#   stable_colorizer 0.16 s (+6 s)   autoencoder 0.20 (+4)   deep_cnn 0.66 (+6)
-#   unet_residual 0.38 (+5)          resnet_color 0.29 (+6)  densenet_color 0.28 (+4)
-#   pix2pix 0.39 (+9)                cgan_resnet50 2.33 (+34) cgan_unet_baseline 0.27 (+43)
-#   unet_enc 1.53 (+34)              unetpp_enc 1.43 (+16)   vit_i_gan 6.94 (+27)
-#   vit_gan 0.76 (+66)
-#
-# 15.6 s for one step of all 13, about 4.5 minutes of fixed cost, about 3 minutes of
-# scoring and grids: 120 steps project to about 31 + 4.5 + 3 = 39 minutes.
-DEFAULT_STEPS = 120
+# models, 64 px, batch 16, on `photos`) ends within about 45 minutes on a 2-core CPU. A
+# first run of 120 steps on such a machine (shared with one other job) trained all 13
+# models in 797 s: about 5 s for one step of every model (vit_i_gan 1.6 s, unetpp_enc
+# 1.0 s, cgan_resnet50 0.5 s, the rest 0.1-0.4 s) plus about 15 s of building, tracing
+# and saving per model; scoring and the grids took 2.3 minutes. 400 steps project to
+# about 33 + 3 + 2.5 = 39 minutes. At 120 steps six models were still too pale (CF
+# below half the ground truth's); at 480 steps their CF is in range.
+DEFAULT_STEPS = 400
