@@ -122,7 +122,7 @@ def test_resolve_config_expands_every_path(monkeypatch, tmp_path):
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("KCOLOR_TEST_RUNS", str(tmp_path / "runs"))
     cfg = apply_overrides(
-        get_config("stable_sample"),
+        get_config("stable_smoke"),
         ["data=pairs:folder:~/a,~/b", "data_dir=~/tfds", "run_dir=$KCOLOR_TEST_RUNS/x", "encoder_from=~/ae"],
     )
     cfg = resolve_config(cfg)
@@ -202,3 +202,12 @@ def test_weights_paths_expand_home_and_variables_like_every_user_path(monkeypatc
     assert parse_weights("IMAGENET") == "imagenet" and parse_weights("none") is None
     with pytest.raises(UnknownWeights, match="no such file"):
         parse_weights("$KCOLOR_WEIGHTS_DIR/missing.h5")
+
+
+def test_a_retired_config_name_still_works_for_a_release_and_names_the_new_one(capsys):
+    from kcolor.configs import get_config, list_configs
+
+    cfg = get_config("stable_sample")
+    assert cfg.config_name == "stable_smoke" and cfg == get_config("stable_smoke")
+    assert "config 'stable_sample' is now called 'stable_smoke'" in capsys.readouterr().err
+    assert "stable_sample" not in list_configs()

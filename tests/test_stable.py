@@ -188,7 +188,7 @@ def _trained_looking_autoencoder(size, seed=3):
 
 def test_encoder_from_copies_the_autoencoder_encoder(tmp_path):
     autoencoder = _trained_looking_autoencoder(64)  # another size than the colorizer's
-    run_dir = tmp_path / "runs" / "ref_autoencoder_sample-ref_autoencoder"
+    run_dir = tmp_path / "runs" / "ref_autoencoder_smoke-ref_autoencoder"
     run_dir.mkdir(parents=True)
     autoencoder.save(run_dir / "colorizer.keras")
 
@@ -201,7 +201,7 @@ def test_encoder_from_copies_the_autoencoder_encoder(tmp_path):
     assert not model.get_layer("ref_encoder").trainable
 
     # and the override path a user types
-    cfg = apply_overrides(get_config("stable_sample"), [f"encoder_from={run_dir}"])
+    cfg = apply_overrides(get_config("stable_smoke"), [f"encoder_from={run_dir}"])
     assert cfg.options["encoder_from"] == str(run_dir)
 
 
@@ -280,7 +280,7 @@ def test_paper_configs():
     assert resolve_config(apply_overrides(get_config("stable_konvid"), ["model=ref_unet"])).options == {}
     cheating = get_config("stable_cheating")
     assert cheating.reference == "self" and cheating.model == "stable_colorizer"
-    for name in ("stable_sample", "ref_unet_sample", "ref_autoencoder_sample"):
+    for name in ("stable_smoke", "ref_unet_smoke", "ref_autoencoder_smoke"):
         cfg = get_config(name)
         assert cfg.image_size == 64 and cfg.data.endswith("sample")
         assert get_model(cfg.model).paper == "000"

@@ -30,7 +30,7 @@ import dataclasses
 from kcolor.configs.registry import register_config
 from kcolor.configs import cgan_lab, kmhcnet, vit_i_gan
 from kcolor.configs.flowers import flowers_small
-from kcolor.configs.stable import ref_autoencoder_sample, ref_unet_sample, stable_sample
+from kcolor.configs.stable import ref_autoencoder_smoke, ref_unet_smoke, stable_smoke
 from kcolor.models.vit_i_gan import SMALL_VIT
 
 # Paper 002 at 64 px: the paper's widths took 3.4 s (ResNet50 cGAN) and 4.5 s (baseline) a
@@ -90,7 +90,7 @@ def flowers_demo():
 
 
 def _stable_demo(cfg):
-    """`cfg` (a `*_sample` config of paper 000) on the corpus: `sample` -> `photos`,
+    """`cfg` (a `*_smoke` config of paper 000) on the corpus: `sample` -> `photos`,
     `pairs:sample` -> `pairs:photos`, full epochs (`STABLE_DEMO_EPOCHS`); the paper's 80/20
     split stays, so the val split holds the corpus's val and test photos."""
     data = {"sample": "photos", "pairs:sample": "pairs:photos"}[cfg.data]
@@ -106,7 +106,7 @@ def ref_autoencoder_demo():
     1,152 training crops at batch 8: 144 steps an epoch, 288 in all (on the offline
     `sample` photos it ran 8 epochs of 42 steps, 336; 2 epochs is the nearest whole number).
     """
-    return _stable_demo(ref_autoencoder_sample())
+    return _stable_demo(ref_autoencoder_smoke())
 
 
 @register_config("ref_unet_demo")
@@ -119,7 +119,7 @@ def ref_unet_demo():
     `pairs:sample` it ran 8 epochs of 30 steps, 240). Validation: the 96 pairs of the
     corpus's six held-out photos (the paper's split has no test part).
     """
-    return _stable_demo(ref_unet_sample())
+    return _stable_demo(ref_unet_smoke())
 
 
 @register_config("stable_demo")
@@ -128,7 +128,7 @@ def stable_demo():
 
     kcolor train --config stable_demo --set encoder_from=runs/ref_autoencoder_demo-ref_autoencoder
     """
-    return _stable_demo(stable_sample())
+    return _stable_demo(stable_smoke())
 
 
 # --------------------------------------------------------------------------- Paper 002

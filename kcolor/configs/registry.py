@@ -15,6 +15,8 @@ from kcolor.config import TrainConfig
 from kcolor.errors import ConfigError
 
 _CONFIGS: dict = {}
+# Old names that still work for one release, with a one-line message naming the new one.
+_ALIASES: dict = {}
 
 
 def register_config(name):
@@ -29,11 +31,24 @@ def register_config(name):
     return decorator
 
 
+def register_alias(old, new):
+    """Keep the retired config name `old` working as `new` for one release."""
+    if old in _CONFIGS or old in _ALIASES:
+        raise ValueError(f"Config '{old}' is already registered")
+    _ALIASES[old] = new
+
+
 def list_configs() -> list:
     return sorted(_CONFIGS)
 
 
 def get_config(name: str) -> TrainConfig:
+    if name in _ALIASES:
+        import sys
+
+        print(f"kcolor: config '{name}' is now called '{_ALIASES[name]}'; the old name goes in the next release",
+              file=sys.stderr)
+        name = _ALIASES[name]
     if name not in _CONFIGS:
         raise ConfigError(f"Unknown config '{name}'. Valid configs: {', '.join(sorted(_CONFIGS))}")
     cfg = _CONFIGS[name]()
@@ -55,4 +70,4 @@ def config_paper(name: str):
     return get_model(get_config(name).model).paper
 
 
-__all__ = ["config_doc", "config_paper", "get_config", "list_configs", "register_config"]
+__all__ = ["config_doc", "config_paper", "get_config", "list_configs", "register_alias", "register_config"]
