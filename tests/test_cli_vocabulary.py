@@ -32,9 +32,9 @@ def test_every_shared_option_has_its_row_in_docs_cli_md():
 
 def test_split_picks_a_name_and_fractions_make_one(capsys):
     sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
-    for command in ("evaluate", "turing-test"):
+    for command, names in (("evaluate", ("test", "val")), ("turing-test", ("test", "val", "train"))):
         (split,) = [a for a in sub.choices[command]._actions if "--split" in a.option_strings]
-        assert tuple(split.choices) == ("test", "val")
+        assert tuple(split.choices) == names and split.default == "test"
     assert main(["make-records", "sample", "--name", "x", "--fractions", "0.5,abc"]) == 2
     assert "--fractions must be 2 or 3 numbers like 0.6,0.2,0.2. Received: 0.5,abc" in capsys.readouterr().err
 

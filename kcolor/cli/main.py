@@ -432,18 +432,20 @@ def _add_benchmark_command(sub):
 
 def _add_turing_commands(sub):
     """turing-test, turing-score."""
-    from kcolor.turing import PROTOCOL
+    from kcolor.turing import PAGE_SPLITS, PROTOCOL
 
     p = sub.add_parser("turing-test", help="write a colorization Turing-test page (static, offline) for a run")
     p.add_argument("run_dir")
     p.add_argument("--data", default=None, help="photo source (default: the run's own)")
-    p.add_argument("--split", default="test", choices=("test", "val"), help="which split to show (default test)")
+    p.add_argument("--split", default="test", choices=PAGE_SPLITS,
+                   help="which split to show: test (default; unseen images), val, or train (images the model trained on)")
     _add_fractions(p, "that split --data; default: the run's own")
     p.add_argument("--n", type=int, default=PROTOCOL["n"], help="scored trials (default 40)")
     p.add_argument("--practice", type=int, default=PROTOCOL["practice"], help="practice trials with feedback (default 10)")
     p.add_argument("--show-ms", type=int, default=PROTOCOL["show_ms"], help="ms each pair is shown (default 1000)")
     p.add_argument("--feedback-ms", type=int, default=PROTOCOL["feedback_ms"], help="ms practice feedback is shown")
-    p.add_argument("--seed", type=int, default=0, help="page seed of the left/right order")
+    p.add_argument("--seed", type=int, default=0,
+                   help="draws the images from the split, and with each participant id their order and sides (default 0)")
     p.add_argument("--display-px", type=int, default=256, help="displayed size of each image")
     p.add_argument("--out", default="turing", help="folder of index.html (default turing/)")
     p.set_defaults(func=_cmd_turing_test)

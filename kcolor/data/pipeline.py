@@ -355,7 +355,7 @@ def _held_out_split(raw, name, cfg, prepare):
 
 
 def build_eval_split(cfg, split="test", *, batch_size=16):
-    """One held-out split of `cfg.data`, as evaluation reads it: `(dataset, count, info)`.
+    """One split of `cfg.data`, as evaluation reads it: `(dataset, count, info)`.
 
     The images are decoded and resized exactly as `build_datasets` does for its val and
     test splits (no augmentation, no shuffling), and each element keeps its image id:
@@ -363,12 +363,16 @@ def build_eval_split(cfg, split="test", *, batch_size=16):
     Reads `cfg.data`, `image_size`, `split` (the fractions), `reference`, `seed`,
     `data_dir` and `download`.
 
+    `split` "train" reads the training images the same way, without training's
+    augmentation (the Turing test's run on images the model has seen); `kcolor evaluate`
+    scores val and test only.
+
     Raises:
-        ValueError: `split` is not "val" or "test", or that split holds no images
+        ValueError: `split` is not "train", "val" or "test", or that split holds no images
             (evaluation never falls back to another split).
     """
-    if split not in ("val", "test"):
-        raise ValueError(f"Unknown evaluation split '{split}'. Valid choices: val, test")
+    if split not in ("train", "val", "test"):
+        raise ValueError(f"Unknown evaluation split '{split}'. Valid choices: train, val, test")
     _check_config(cfg)
     spec = parse_source(cfg.data)
     fractions = normalize_split(cfg.split)
