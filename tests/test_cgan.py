@@ -5,9 +5,7 @@ the GAN step's noisy labels and half batch, the encoder freeze hook through the
 training loop, and export + colorize of a Lab model.
 """
 
-import os
 import socket
-import time
 
 import keras
 import numpy as np
