@@ -3,7 +3,6 @@
 import hashlib
 import io
 import json
-import os
 import tarfile
 
 import numpy as np
