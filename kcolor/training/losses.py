@@ -194,8 +194,10 @@ class ColorLoss:
     an MSE term: `ms_ssim` with an embedding is refused.
 
     Deviation: the MSE term is on the [0, 1] images above. The author's notebook divides
-    an MSE on the 0-255 scale by 255, which weights MSE about 64 times more in the
-    averaged loss.
+    an MSE on its own pixel scale by 255: in space "lab" its pixels (ab * 128 + 128) are
+    256 times ours, so its MSE term is 256**2 / 255, about 257 times ours (in space "rgb",
+    on 0-255 pixels, 255**2 / 255 = 255 times), and weighs that much more against the
+    MS-SSIM term in the averaged loss `mse_ms_ssim`.
 
     Build one by name with `get_loss("<loss>@<space>[+<embedding>[/<layer>][:<weights>]]")`:
 
