@@ -58,8 +58,10 @@ Deviations that remain:
   Keras' 1e-7 where the notebook used 1e-5.
 - The gray filter is by chroma, not the notebook's "R == G == B everywhere", which
   misses gray photos stored as JPEG color files.
-- L reaches the model as L / 50 - 1 in [-1, 1] (the paper's range); the notebook's code
-  feeds (L - 50) / 100 in [-0.5, 0.5].
+- L reaches the model as L / 50 - 1 in [-1, 1]. The paper contradicts itself here: the
+  text (Section 3.1) keeps L "between (-1 to 1)", while Equation 2 restores L as
+  x * 100 + 50, i.e. from x = (L - 50) / 100 in [-0.5, 0.5], which is also what the
+  notebook's code feeds. kcolor follows the text; Equation 2's range is not an option.
 - MSE terms are computed on [0, 1] images; the notebook divides a 0-255-scale MSE by
   255 (see ColorLoss). The embedding reads ImageNet-preprocessed images; the notebook
   feeds it raw Lab values. The embeddings are keras.applications' VGG16/ResNet50, not
