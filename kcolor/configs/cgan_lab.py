@@ -7,13 +7,14 @@ Networks", Tecnológico de Monterrey (campus Querétaro), 2020 (Chapter 3).
     kcolor train --config unsplash_unet_baseline
     kcolor turing-test runs/unsplash_resnet50-cgan_resnet50 --data folder:~/data/unsplash --n 40 --out turing/
 
-Data: the paper used "the unsplash dataset by Wallner E." (10,000 real-life photos at
-256x256, FloydHub `emilwallner/datasets/colornet`, no longer online). Any folder of
-photos works (`--set data=folder:PATH`; images are resized to the training size). The
-default is `folder:~/data/unsplash`; to fill it, download the Unsplash Lite dataset
-(https://unsplash.com/data, github.com/unsplash/datasets: `photos.tsv*` lists 25,000
-photos) and fetch 10,000 `photo_image_url` entries with `?w=256&h=256&fit=crop`
-appended into `~/data/unsplash/` (the same folder Paper 004's Unsplash configs read).
+Data: the paper used "the unsplash dataset by Wallner E." (its reference [29]: "10k
+images from unsplash, 256x256, mostly portraits", FloydHub `emilwallner/datasets/colornet`,
+no longer online). kcolor's recipes substitute another release of Unsplash photos, the
+Unsplash Lite dataset, which is not mostly portraits: the same source, not the same set.
+Any folder of photos works (`--set data=folder:PATH`; images are resized to the training
+size). The default is `folder:~/data/unsplash`, the folder Paper 004's Unsplash configs
+read too; fill it once as `kcolor.configs.vit_i_gan` says (the one download instruction
+for both papers). The split takes 90/5/5 of whatever the folder holds.
 
 What the paper gives, and what was chosen where it is silent:
 

@@ -12,10 +12,12 @@ batch 16; 50 epochs; no augmentation is described (none is used).
     kcolor evaluate runs/unsplash_vit_gan-vit_gan runs/unsplash_vit_i_gan-vit_i_gan --split val --fid
 
 The photos are read from `folder:~/data/unsplash` (any folder of images works:
-`--set data=folder:PATH`). To get them: download the Unsplash Lite dataset
+`--set data=folder:PATH`). The paper says only "the Unsplash dataset, which is publicly
+available"; kcolor uses the Unsplash Lite release. The one download instruction for both
+Paper 002's and Paper 004's Unsplash configs: download the Unsplash Lite dataset
 (https://unsplash.com/data, github.com/unsplash/datasets: `photos.tsv*` lists 25,000
 photos), and fetch the first 10,500 `photo_image_url` entries with `?w=512` appended
-into `~/data/unsplash/`. The split is 10,000/500 of 10,500 by a hash of the file name
+into `~/data/unsplash/` (training resizes them to each recipe's size). The split is 10,000/500 of 10,500 by a hash of the file name
 (`split=(0.952, 0.048, 0)`), so the comparison set is the `val` split. Table 2 of the
 paper reports FID "on 10k images", the training images; `--split val` scores the 500.
 
