@@ -49,6 +49,7 @@ def measure_train(case):
     result.update({
         "traces": step.experimental_get_tracing_count(),
         "params": {k: count_params(v)["total"] for k, v in models.items()},
+        "trainable": {k: count_params(v)["trainable"] for k, v in models.items()},
         "peak_rss_mb": peak_rss_mb(),
         "policy": policy,
         "replicas": int(strategy.num_replicas_in_sync),

@@ -296,6 +296,7 @@ def summarize(results):
         )
     return {
         "auto": auto_note,
+        "same_networks": same_networks(peer),
         "ratios": ratios,
         "memory": memory,
         "peak_fraction": fractions,
@@ -303,6 +304,19 @@ def summarize(results):
         "step_gflop_per_image": peaks["step_gflop_per_image"] if peaks else None,
         "rounds": len(rounds),
     }
+
+
+def same_networks(peer):
+    """Whether the two frameworks trained the same networks: kcolor's trainable weights
+    per network against the PyTorch peer's parameters (torch counts no BatchNorm
+    statistics), from the first float32 row of each; None when either is missing."""
+    mine = next((r for r in peer if r.get("role") == "kcolor_float32" and _ok(r) and "trainable" in r), None)
+    theirs = next((r for r in peer if r.get("role") == "torch_float32" and _ok(r) and "params" in r), None)
+    if mine is None or theirs is None:
+        return None
+    counts = {name: {"kcolor": mine["trainable"].get(name), "torch": theirs["params"].get(name)}
+              for name in sorted(set(mine["trainable"]) | set(theirs["params"]))}
+    return {"networks": counts, "same": all(c["kcolor"] == c["torch"] for c in counts.values())}
 
 
 def format_row(case, result):
@@ -330,6 +344,11 @@ def format_summary(summary, results=()):
     lines = ["", f"kcolor against PyTorch, Isola's Pix2Pix, median of {summary['rounds']} round(s):"]
     if summary.get("auto"):
         lines.append(f"  {summary['auto']}")
+    same = summary.get("same_networks")
+    if same:
+        counts = ", ".join(f"{name} {c['kcolor']:,} / {c['torch']:,}" for name, c in same["networks"].items())
+        verdict = "the same networks" if same["same"] else "DIFFERENT networks: the ratios compare unlike models"
+        lines.append(f"  parameters, kcolor / PyTorch: {counts}: {verdict}")
     for name, r in summary["ratios"].items():
         torch_kind = "bfloat16" if name == "auto" else "float32"
         if r["ratio"] is None:
