@@ -1,5 +1,5 @@
-"""Put a finished `kcolor benchmark` into the docs: its results, table figure and grids in
-docs/benchmark/, and the README's benchmark table rendered from those results.
+"""Put a finished `kcolor benchmark` into the docs: its results, table figure and grids (as
+JPEG) in docs/benchmark/, and the README's benchmark table rendered from those results.
 
     python scripts/docs_benchmark.py benchmarks/photos-64px      # make docs-figures runs this
 
@@ -15,6 +15,8 @@ import os
 import shutil
 import sys
 
+from PIL import Image
+
 from kcolor.benchmark.report import README_BEGIN, README_END, render_readme
 
 
@@ -29,8 +31,9 @@ def main(argv=None):
     os.makedirs(os.path.join(args.docs, "grids"), exist_ok=True)
     shutil.copy(os.path.join(args.benchmark, "results.json"), os.path.join(args.docs, "results.json"))
     shutil.copy(os.path.join(args.benchmark, "table.png"), os.path.join(args.docs, "table.png"))
-    for grid in glob.glob(os.path.join(args.benchmark, "grids", "*.png")):
-        shutil.copy(grid, os.path.join(args.docs, "grids", os.path.basename(grid)))
+    for grid in glob.glob(os.path.join(args.benchmark, "grids", "*.png")):  # JPEG: a tenth of the bytes in git
+        name = os.path.splitext(os.path.basename(grid))[0] + ".jpg"
+        Image.open(grid).convert("RGB").save(os.path.join(args.docs, "grids", name), quality=88)
     with open(args.readme) as f:
         text = f.read()
     if README_BEGIN not in text or README_END not in text:
