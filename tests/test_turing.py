@@ -12,7 +12,7 @@ from kcolor.cli.main import main
 from kcolor.config import TrainConfig
 from kcolor.export.run import save_run
 from kcolor.models import build_model
-from kcolor.turing import build_page, sample_positions, score_results, session_plan, wilson_interval
+from kcolor.turing import build_page, fnv1a, sample_positions, score_results, session_plan, wilson_interval
 from tests.browser import wait_for_download
 
 TINY = {"base_filters": 4, "max_filters": 8, "d_filters": (4, 8)}
@@ -49,23 +49,8 @@ def _pairs(page):
     return json.loads((Path(page["path"]).parent / "pairs.json").read_text())
 
 
-def _mulberry32_sides(seed, count):
-    """The page's left/right rule, in Python (see kcolor.turing.SIDE_RULE)."""
-    a, sides = seed, []
-    for _ in range(count):
-        a = (a + 0x6D2B79F5) & 0xFFFFFFFF
-        t = a
-        t = ((t ^ (t >> 15)) * (t | 1)) & 0xFFFFFFFF
-        t ^= (t + (((t ^ (t >> 7)) * (t | 61)) & 0xFFFFFFFF)) & 0xFFFFFFFF
-        sides.append("left" if ((t ^ (t >> 14)) & 0xFFFFFFFF) / 2**32 < 0.5 else "right")
-    return sides
-
-
-def _fnv1a(text):
-    h = 0x811C9DC5
-    for byte in text.encode("utf-8"):
-        h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
-    return h
+def test_the_page_hash_is_fnv1a():
+    assert fnv1a("") == 0x811C9DC5 and fnv1a("a") == 0xE40C292C and fnv1a("foobar") == 0xBF9CF968  # FNV test vectors
 
 
 def test_page_is_self_contained(page):
@@ -111,12 +96,12 @@ def test_turing_page_end_to_end_in_chromium(page, chromium, tmp_path, capsys):
     assert [t["practice"] for t in trials] == [True] * PRACTICE + [False] * N
     assert all(isinstance(t["ms"], int) and t["ms"] >= 50 for t in trials)  # answers only after the pair is hidden
     # The recorded seed reproduces the sides: page seed XOR FNV-1a(participant), one draw per page pair.
-    assert results["seed"] == 7 ^ _fnv1a("tester 1")
-    by_page_order = sorted(trials, key=lambda t: t["index"])
-    assert [t["fake_side"] for t in by_page_order] == _mulberry32_sides(results["seed"], PRACTICE + N)
-    # ...and this participant's own trial order, which is not the page's (practice still first).
     pairs = _pairs(page)
     plan = session_plan(7, "tester 1", [p["practice"] for p in pairs["pairs"]])
+    assert results["seed"] == plan["seed"] == 7 ^ fnv1a("tester 1")
+    by_page_order = sorted(trials, key=lambda t: t["index"])
+    assert [t["fake_side"] for t in by_page_order] == plan["fake_side"]  # the page's JS draw = the Python replay
+    # ...and this participant's own trial order, which is not the page's (practice still first).
     assert plan["order"] != list(range(PRACTICE + N))  # this id's order is shuffled (else the test proves nothing)
     assert results["order"] == plan["order"] == [t["index"] for t in trials]
     assert [t["pair"] for t in trials] == [pairs["pairs"][i]["pair"] for i in plan["order"]]
