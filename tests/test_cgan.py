@@ -311,7 +311,10 @@ def test_paper002_configs_build_the_papers_setting_and_smoke_runs_offline():
     assert (baseline.model, baseline.image_size, baseline.batch_size) == ("cgan_unet_baseline", 256, 32)
     for cfg in (resnet, baseline):
         assert cfg.data == "folder:~/data/unsplash" and (cfg.learning_rate, cfg.beta_1) == (2e-4, 0.5)
+        # The L1 weight the paper does not give is set, not left to the model's default.
+        assert cfg.options["recon_weight"] == 100.0
     assert resnet.options["weights"] == "imagenet"
     for name in ("unsplash_resnet50_smoke", "unsplash_unet_baseline_smoke"):
         smoke = get_config(name)
+        assert smoke.options["recon_weight"] == 100.0
         assert smoke.data == "sample" and smoke.image_size == 32 and smoke.options.get("weights", "none") == "none"

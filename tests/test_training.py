@@ -83,6 +83,29 @@ def test_gan_step_changes_every_weight_of_both_networks():
     assert step.experimental_get_tracing_count() == 1
 
 
+def _first_gan_losses(**loss):
+    keras.utils.set_random_seed(1)
+    nets = build_model("pix2pix", 32, base_filters=8, preset="isola")
+    g, d = nets["colorizer"], nets["discriminator"]
+    ds = _rgb_dataset()
+    step = compile_step(
+        gan_step, element_spec=ds.element_spec, generator=g, discriminator=d, g_opt=_built(FusedAdam(1e-3), g),
+        d_opt=_built(FusedAdam(1e-3), d), io=get_io("gray_rgb"), adv_loss="bce", recon_loss="l1", **loss,
+    )
+    return {k: float(v) for k, v in step(next(iter(ds))).items()}
+
+
+def test_gan_step_sum_reduction_sums_the_reconstruction_loss_over_each_image():
+    mean = _first_gan_losses(recon_weight=1.0, recon_reduction="mean")
+    summed = _first_gan_losses(recon_weight=1.0, recon_reduction="sum")
+    # Same weights, same batch: the L1 summed over one image's 32 x 32 x 3 values.
+    np.testing.assert_allclose(summed["recon"], mean["recon"] * 32 * 32 * 3, rtol=1e-5)
+    np.testing.assert_allclose(summed["gan"], mean["gan"], rtol=1e-6)
+    np.testing.assert_allclose(summed["total"], summed["gan"] + summed["recon"], rtol=1e-5)
+    with pytest.raises(ValueError, match=r"recon_reduction='total' \(valid: mean, sum\)"):
+        _first_gan_losses(recon_reduction="total")
+
+
 def test_supervised_step_changes_every_weight():
     keras.utils.set_random_seed(2)
     model = build_model("pix2pix", 32, base_filters=8)["colorizer"]

@@ -169,7 +169,8 @@ def test_both_gans_train_a_step_and_every_trainable_weight_moves(name):
     losses = {k: float(v) for k, v in step(batch).items()}
     assert {"total", "gan", "recon", "d_real", "d_fake", "d_total"} <= set(losses)
     assert all(np.isfinite(v) for v in losses.values())
-    assert nets["gan_loss"] == {"adv_loss": "bce", "recon_loss": "l1", "recon_weight": 100.0}
+    # Paper 004's hybrid loss: L1 summed over each image + BCE, unweighted (section 4.1).
+    assert nets["gan_loss"] == {"adv_loss": "bce", "recon_loss": "l1", "recon_weight": 1.0, "recon_reduction": "sum"}
     for w in g.trainable_weights + d.trainable_weights:
         assert not np.array_equal(before[w.path], w.numpy()), f"{w.path} did not change"
     inception_weights = g.get_layer("inception_v3").weights if name == "vit_i_gan" else []
@@ -188,7 +189,9 @@ def test_paper_configs_build_the_paper_setting():
         assert (cfg.model, cfg.image_size, cfg.batch_size, cfg.epochs) == (model, 256, 16, 50)
         assert (cfg.learning_rate, cfg.beta_1, cfg.beta_2, cfg.lr_schedule) == (2e-4, 0.5, 0.9, None)
         assert cfg.data.startswith("folder:") and cfg.data.endswith("data/unsplash")
-    assert resolve_config(get_config("unsplash_vit_i_gan")).options == {"weights": "imagenet"}
+    assert resolve_config(get_config("unsplash_vit_i_gan")).options == {
+        "weights": "imagenet", "recon_weight": 1.0, "recon_reduction": "sum"
+    }
     coco = resolve_config(get_config("coco_vit_i_gan"))
     assert (coco.beta_2, coco.lr_schedule) == (0.999, "piecewise:59000:2e-4,2e-5")
     assert coco.epochs * coco.steps_per_epoch == 59000 + 118000

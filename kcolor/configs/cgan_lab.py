@@ -28,6 +28,7 @@ What the paper gives, and what was chosen where it is silent:
 | augmentation | none | none described; the ResNet50 input is "rescaled", not cropped (`--set augment=crop` cuts random 224 crops from a 252 resize instead) |
 | encoder weights | ImageNet | paper: "ResNet50 was used as a pre-trained model" |
 | labels, half batch | real U(0, 0.49), fake U(0.5, 0.99); G fed half a batch | paper (model options `label_noise`, `g_fraction`) |
+| generator loss | adversarial BCE + 100 x L1 on ab (`recon_weight=100`, set in every config's options) | not in the paper, which names only the adversarial loss: the L1 term and its weight are those of Nazeri et al. 2018 ("Image Colorization using Generative Adversarial Networks") and Isola et al. 2017, which it builds on. `recon_weight=0` is the literal, adversarial-only reading |
 
 `unsplash_resnet50_smoke` and `unsplash_unet_baseline_smoke` are the same recipes on the
 built-in offline `sample` photos at 32 px with random encoder weights (`weights=none`)
@@ -43,6 +44,8 @@ UNSPLASH_DIR = "folder:~/data/unsplash"
 SPLIT = (0.9, 0.05, 0.05)
 SMOKE_RESNET = {"weights": "none", "decoder_filters": (32, 32, 16, 16, 8), "d_base_filters": 8}
 SMOKE_BASELINE = {"base_filters": 8, "max_filters": 32, "d_filters": (8, 16, 32)}
+# The generator's loss: adversarial + 100 x L1 (the table above says where 100 comes from).
+LOSS = {"recon_weight": 100.0}
 
 
 def _paper002(model, image_size, epochs, options):
@@ -57,7 +60,7 @@ def _paper002(model, image_size, epochs, options):
         beta_2=0.999,
         split=SPLIT,
         augment=(),
-        options=dict(options),
+        options={**LOSS, **options},
     )
 
 
@@ -73,7 +76,7 @@ def _smoke(cfg, options):
     cfg.checkpoint_every = cfg.epochs
     cfg.keep_checkpoints = 1
     cfg.split = (0.6, 0.2, 0.2)
-    cfg.options = dict(options)
+    cfg.options = {**cfg.options, **options}
     return cfg
 
 

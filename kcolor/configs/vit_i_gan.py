@@ -7,6 +7,12 @@ Unsplash (section 5): 10,500 Unsplash photos, 10,000 for training and 500 for
 validation and comparison; 256x256 Lab; L1 + BCE; Adam 2e-4, beta1 0.5, beta2 0.9;
 batch 16; 50 epochs; no augmentation is described (none is used).
 
+The loss (section 4.1) is "the pixel-level L1 loss" combined with "the adversarial
+loss", with no weight, and its L1 is written as a sum over the pixels. Every config here
+sets it explicitly: `recon_weight=1` with `recon_reduction="sum"` (`LOSS`). The text's
+"mean absolute error" reading is `--set recon_reduction=mean`; Pix2Pix's lambda
+(Isola et al. 2017) is `recon_weight=100` with `recon_reduction=mean`.
+
     kcolor train --config unsplash_vit_i_gan
     kcolor train --config unsplash_vit_gan
     kcolor evaluate runs/unsplash_vit_gan-vit_gan runs/unsplash_vit_i_gan-vit_i_gan --split val --fid
@@ -43,6 +49,8 @@ from kcolor.models.vit_i_gan import SMALL_VIT
 
 UNSPLASH_DIR = "folder:~/data/unsplash"
 UNSPLASH_SPLIT = (0.952, 0.048, 0.0)  # 10,000 / 500 of 10,500 photos
+# The paper's hybrid loss: L1 summed over each image's pixels + BCE, unweighted.
+LOSS = {"recon_weight": 1.0, "recon_reduction": "sum"}
 SMOKE_WIDTHS = {"encoder_filters": (8, 16, 16, 32, 32), "decoder_filters": (32, 16, 16, 8)}
 
 
@@ -58,6 +66,7 @@ def _unsplash(model):
         beta_2=0.9,
         split=UNSPLASH_SPLIT,
         augment=(),
+        options=dict(LOSS),
     )
 
 
@@ -68,7 +77,7 @@ def unsplash_vit_i_gan():
     kcolor train --config unsplash_vit_i_gan
     """
     cfg = _unsplash("vit_i_gan")
-    cfg.options = {"weights": "imagenet"}
+    cfg.options = {**cfg.options, "weights": "imagenet"}
     return cfg
 
 
@@ -94,7 +103,7 @@ def coco_vit_i_gan():
     cfg.lr_schedule = "piecewise:59000:2e-4,2e-5"
     cfg.epochs = 24
     cfg.steps_per_epoch = 7375  # 24 x 7,375 = 177,000 steps = 59k + 118k
-    cfg.options = {"weights": "imagenet"}
+    cfg.options = {**cfg.options, "weights": "imagenet"}
     return cfg
 
 

@@ -17,6 +17,10 @@ Example:
 
 from kcolor.errors import ConfigError
 
+# How a GAN's reconstruction term reduces over one image's elements: "mean" (Keras'
+# and Isola's convention), or "sum" (the mean times the elements per image, H x W x C).
+RECON_REDUCTIONS = ("mean", "sum")
+
 
 def _prefix(owner):
     return f"{owner}: " if owner else ""
@@ -89,4 +93,4 @@ def fraction(name, value, *, owner=None):
     return number
 
 
-__all__ = ["choice", "fraction", "positive_int", "positive_ints", "rate"]
+__all__ = ["RECON_REDUCTIONS", "choice", "fraction", "positive_int", "positive_ints", "rate"]

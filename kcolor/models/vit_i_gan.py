@@ -38,9 +38,15 @@ Choices where the paper is silent (each an option):
   "does not need training") and runs in inference mode. It reads [0, 1] as the paper
   says (`inception_range="unit"`); keras' ImageNet weights were trained on [-1, 1],
   which `inception_range="imagenet"` gives;
-- the reconstruction weight: the paper sums L1 and BCE without a factor; the default
-  `recon_weight=100` is Pix2Pix's lambda (Isola et al. 2017). `recon_weight=1` is the
-  unweighted sum.
+- the reconstruction term: section 4.1 combines "the pixel-level L1 loss with the
+  adversarial loss" without a factor, and writes the L1 loss as a sum over the pixels,
+  `sum_{i=1}^n |y_t - y_p|`, while its text calls it the mean absolute error and the BCE
+  is written as a mean over N. kcolor follows the equation: `recon_weight=1` (the
+  unweighted sum) with `recon_reduction="sum"` (L1 summed over each image's H x W x 2
+  chroma values, averaged over the batch), so at 256 px the L1 term weighs 131,072 times
+  the mean. `recon_reduction="mean"` is the text's MAE reading; `recon_weight=100,
+  recon_reduction="mean"` is Pix2Pix's lambda (Isola et al., "Image-to-Image Translation
+  with Conditional Adversarial Networks", 2017).
 
 Example:
     nets = build_model("vit_i_gan", 256)                          # the paper's networks
@@ -53,7 +59,7 @@ from keras import layers
 
 from kcolor.models.blocks import TORCH_BN_MOMENTUM, conv_bn_act
 from kcolor.models.inception import INPUT_SIZE, build_inception_v3
-from kcolor.models.options import choice, positive_int, positive_ints, rate
+from kcolor.models.options import RECON_REDUCTIONS, choice, positive_int, positive_ints, rate
 from kcolor.models.registry import register_model
 from kcolor.models.vit import POOLS, build_vit_discriminator
 from kcolor.models.weights import parse_weights
@@ -191,6 +197,7 @@ def _networks(
     vit_embedding_dropout,
     vit_pool,
     recon_weight,
+    recon_reduction,
 ):
     image_size = int(image_size)
     generator = build_vit_i_gan_generator(
@@ -219,7 +226,12 @@ def _networks(
     return {
         "colorizer": generator,
         "discriminator": discriminator,
-        "gan_loss": {"adv_loss": "bce", "recon_loss": "l1", "recon_weight": float(recon_weight)},
+        "gan_loss": {
+            "adv_loss": "bce",
+            "recon_loss": "l1",
+            "recon_weight": float(recon_weight),
+            "recon_reduction": choice("recon_reduction", recon_reduction, RECON_REDUCTIONS, owner="vit_i_gan"),
+        },
     }
 
 
@@ -242,7 +254,8 @@ def vit_i_gan(
     vit_dropout=0.1,
     vit_embedding_dropout=0.1,
     vit_pool="cls",
-    recon_weight=100.0,
+    recon_weight=1.0,
+    recon_reduction="sum",
 ):
     """ViT-I-GAN: 5x5 encoder + InceptionV3 fusion + ConvTranspose decoder, ViT discriminator (Paper 004).
 
@@ -273,6 +286,7 @@ def vit_i_gan(
         vit_embedding_dropout=vit_embedding_dropout,
         vit_pool=vit_pool,
         recon_weight=recon_weight,
+        recon_reduction=recon_reduction,
     )
 
 
@@ -292,7 +306,8 @@ def vit_gan(
     vit_dropout=0.1,
     vit_embedding_dropout=0.1,
     vit_pool="cls",
-    recon_weight=100.0,
+    recon_weight=1.0,
+    recon_reduction="sum",
 ):
     """ViT-GAN: ViT-I-GAN's generator without the InceptionV3 fusion, same ViT discriminator (Paper 004).
 
@@ -316,6 +331,7 @@ def vit_gan(
         vit_embedding_dropout=vit_embedding_dropout,
         vit_pool=vit_pool,
         recon_weight=recon_weight,
+        recon_reduction=recon_reduction,
     )
 
 

@@ -29,7 +29,7 @@ from collections.abc import Callable
 import tensorflow as tf
 
 from kcolor.models.io import feed
-from kcolor.models.options import fraction
+from kcolor.models.options import RECON_REDUCTIONS, fraction
 from kcolor.training.losses import AdversarialLoss, call_loss, get_adv_loss, get_loss, mae, mse, per_example_mean
 
 
@@ -162,7 +162,8 @@ def _label_seeds(label_seed, step):
 
 
 # gan_step's options: checked by `gan_options`, before a step is traced.
-GAN_OPTIONS = ("adv_loss", "recon_loss", "recon_weight", "real_labels", "fake_labels", "g_fraction")
+GAN_OPTIONS = ("adv_loss", "recon_loss", "recon_weight", "recon_reduction", "real_labels", "fake_labels",
+               "g_fraction")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -172,6 +173,7 @@ class GanOptions:
     adv: AdversarialLoss
     recon_fn: Callable
     recon_weight: float
+    recon_reduction: str
     real_labels: tuple | None  # (low, high), or None for the loss's own targets
     fake_labels: tuple | None
     g_fraction: float
@@ -190,14 +192,17 @@ def _as_float32(logits):
     return tf.cast(logits, tf.float32)
 
 
-def gan_options(adv_loss="bce", recon_loss="l1", recon_weight=100.0, real_labels=None, fake_labels=None,
-                g_fraction=1.0) -> GanOptions:
+def gan_options(adv_loss="bce", recon_loss="l1", recon_weight=100.0, recon_reduction="mean", real_labels=None,
+                fake_labels=None, g_fraction=1.0) -> GanOptions:
     """Check `gan_step`'s options and resolve the loss names; plain Python, no TensorFlow op.
 
     Args:
         adv_loss: a name in `ADV_LOSSES` ("bce", "lsgan") or an `AdversarialLoss`.
         recon_loss: a name in `LOSSES` ("l1", "mse", ...) or a callable.
         recon_weight: weight of the reconstruction term (Isola's lambda).
+        recon_reduction: "mean" averages the reconstruction loss over each image's
+            elements; "sum" sums them (the mean times H x W x C), as a loss written
+            `sum_i |y_i - y'_i|` per image does. Both average over the batch.
         real_labels, fake_labels: `(low, high)` label ranges with 0 <= low <= high <= 1,
             both or neither; they need an `adv_loss` with a labelled form.
         g_fraction: share of the batch the generator colorizes, in (0, 1].
@@ -217,7 +222,9 @@ def gan_options(adv_loss="bce", recon_loss="l1", recon_weight=100.0, real_labels
     if real_labels is not None and adv.labelled is None:
         raise ValueError("gan_step: this adversarial loss has no labelled form, so it cannot take noisy labels")
     g_fraction = fraction("g_fraction", g_fraction, owner="gan_step")
-    return GanOptions(adv, recon_fn, recon_weight, real_labels, fake_labels, g_fraction)
+    if recon_reduction not in RECON_REDUCTIONS:
+        raise ValueError(f"gan_step: recon_reduction={recon_reduction!r} (valid: {', '.join(RECON_REDUCTIONS)})")
+    return GanOptions(adv, recon_fn, recon_weight, recon_reduction, real_labels, fake_labels, g_fraction)
 
 
 def gan_step(
@@ -231,6 +238,7 @@ def gan_step(
     adv_loss="bce",
     recon_loss="l1",
     recon_weight=100.0,
+    recon_reduction="mean",
     real_labels=None,
     fake_labels=None,
     g_fraction=1.0,
@@ -272,8 +280,8 @@ def gan_step(
         generator, discriminator: the two Keras models.
         g_opt, d_opt: their optimizers, built on each one's trainable variables.
         io: the generator's `IOSpec` (what it reads, what it predicts).
-        adv_loss, recon_loss, recon_weight, real_labels, fake_labels, g_fraction: see
-            `gan_options`.
+        adv_loss, recon_loss, recon_weight, recon_reduction, real_labels, fake_labels,
+            g_fraction: see `gan_options`.
         label_seed: seed of the noisy labels' stream (the run's `seed`).
         skip_nonfinite: each network's update is left out when its loss or a gradient
             is NaN/Inf, and `"skipped"` (1.0 when either was) joins the result.
@@ -288,7 +296,7 @@ def gan_step(
         losses = gan_step(batch, generator=g, discriminator=d, g_opt=go, d_opt=do, io=io,
                           real_labels=(0.0, 0.49), fake_labels=(0.5, 0.99), g_fraction=0.5)
     """
-    options = gan_options(adv_loss, recon_loss, recon_weight, real_labels, fake_labels, g_fraction)
+    options = gan_options(adv_loss, recon_loss, recon_weight, recon_reduction, real_labels, fake_labels, g_fraction)
     return gan_update(
         batch, generator=generator, discriminator=discriminator, g_opt=g_opt, d_opt=d_opt, io=io, options=options,
         label_seed=label_seed, skip_nonfinite=skip_nonfinite,
@@ -353,6 +361,8 @@ def gan_update(batch, *, generator, discriminator, g_opt, d_opt, io, options, la
                 g_per_example = adv.generator(fake_logits)
             gan = _average(g_per_example, b.n_fake)
             recon = _average(call_loss(recon_fn, b.target, fake, b.inputs), b.n_fake)
+            if options.recon_reduction == "sum":
+                recon = recon * tf.cast(tf.reduce_prod(tf.shape(fake)[1:]), tf.float32)
             total = gan + recon_weight * recon + _regularization(generator)
             g_scaled = g_opt.scale_loss(total)
         with d_tape.stop_recording():
