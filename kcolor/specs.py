@@ -203,7 +203,8 @@ def add_loss_name(name) -> None:
     """Record a registered loss's name (called by `kcolor.training.losses.register_loss`)."""
     if name not in LOSS_NAMES:
         LOSS_NAMES.append(name)
-COLOR_SPACES = ("lab", "rgb")
+# "lab": ab only (the author's notebook); "lab3": the full Lab image of KMHCNet's Equation 4.
+COLOR_SPACES = ("lab", "lab3", "rgb")
 COLOR_BASES = ("mse", "ms_ssim", "mse_ms_ssim")
 
 

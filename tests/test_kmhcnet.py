@@ -187,6 +187,20 @@ def test_ms_ssim_losses_match_tf_ssim_multiscale_at_256():
     np.testing.assert_allclose(mixed, 0.5 * (lab_loss + mse), atol=1e-5)
 
 
+def test_lab3_is_equation_4s_full_lab_image_with_the_inputs_own_lightness():
+    _, L, ab = _lab_batch(64, seed=2)
+    pred_ab = tf.clip_by_value(ab + tf.random.stateless_normal(ab.shape, (3, 4), stddev=0.1), -1.0, 1.0)
+    image = get_loss("mse@lab3").pixels(pred_ab, L).numpy()
+    np.testing.assert_allclose(image[..., 0], (L.numpy()[..., 0] + 1) / 2, atol=1e-6)  # L / 100
+    np.testing.assert_allclose(image[..., 1:], (pred_ab.numpy() + 1) / 2, atol=1e-6)
+    # L is the same in output and target: a third channel of zero error, so 2/3 of ab's MSE.
+    ab_only = call_loss(get_loss("mse@lab"), ab, pred_ab, {"L": L}).numpy()
+    full = call_loss(get_loss("mse@lab3"), ab, pred_ab, {"L": L}).numpy()
+    np.testing.assert_allclose(full, ab_only * 2 / 3, rtol=1e-5)
+    with pytest.raises(ValueError, match="needs the model's input L"):
+        call_loss(get_loss("mse@lab3"), ab, pred_ab, {})
+
+
 def test_lab_to_rgb_of_the_loss_agrees_with_scikit_image():
     _, L, ab = _lab_batch(32, seed=3)
     ours = get_loss("mse@rgb").pixels(ab, L).numpy()
@@ -212,7 +226,7 @@ def test_perceptual_loss_is_zero_on_identical_images_and_grows_with_the_differen
 def test_bad_loss_names_name_the_choices():
     with pytest.raises(ValueError, match="mse, ms_ssim, mse_ms_ssim"):
         get_loss("ssim@lab")
-    with pytest.raises(ValueError, match="lab, rgb"):
+    with pytest.raises(ValueError, match="lab, lab3, rgb"):
         get_loss("mse@hsv")
     with pytest.raises(ValueError, match="Valid embeddings: vgg16, resnet50"):
         get_loss("mse@lab+vgg19")

@@ -62,6 +62,10 @@ Deviations that remain:
   text (Section 3.1) keeps L "between (-1 to 1)", while Equation 2 restores L as
   x * 100 + 50, i.e. from x = (L - 50) / 100 in [-0.5, 0.5], which is also what the
   notebook's code feeds. kcolor follows the text; Equation 2's range is not an option.
+- Equation 4 writes the loss on the full Lab image G(y), while the notebook's pixel
+  terms compare ab only. kcolor follows the notebook (space `@lab`); `@lab3` is
+  Equation 4's full Lab image (`--set loss=ms_ssim@lab3`). L is the input and equal in
+  output and target, so the two differ only in scale (see `ColorLoss`).
 - MSE terms are computed on [0, 1] images; the notebook divides a 0-255-scale MSE by
   255 (see ColorLoss). The embedding reads ImageNet-preprocessed images; the notebook
   feeds it raw Lab values. The embeddings are keras.applications' VGG16/ResNet50, not

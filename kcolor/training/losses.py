@@ -181,6 +181,11 @@ class ColorLoss:
     Images each term sees, all in [0, 1] (the range `kcolor.metrics.ms_ssim` needs):
     - space "lab": ab / 128 mapped to [0, 1] by (ab + 1) / 2 (the author's notebook
       compares ab * 128 + 128 at data range 255, the same up to 256/255);
+    - space "lab3": the full Lab image G(y) that Equation 4 names, L / 100 joined to the
+      ab above. The paper and the notebook disagree here (Equation 4 compares Lab images,
+      the notebook's pixel terms ab only); kcolor's default, "lab", follows the notebook.
+      L is the model's input, equal in output and target, so "lab3" only rescales the
+      terms: its MSE is 2/3 of "lab"'s, and its MS-SSIM averages in a perfect L channel;
     - space "rgb": `color.lab_normalized_to_rgb(L, ab)`, clipped to [0, 1] as Kornia's
       `lab_to_rgb` (the paper's converter) clips.
     The MS-SSIM term is `1 - kcolor.metrics.ms_ssim` on those pixels, the metric itself.
@@ -239,13 +244,12 @@ class ColorLoss:
         """The [0, 1] image each pixel term compares."""
         if self.space == "lab":
             return (ab + 1.0) * 0.5
+        if self.space == "lab3":
+            return _lab_image(ab, L)
         return color.lab_normalized_to_rgb(L, ab)
 
     def _embedding_input(self, ab, L):
-        if self.space == "rgb":
-            image = color.lab_normalized_to_rgb(L, ab)
-        else:
-            image = tf.concat([(L + 1.0) * 0.5, (ab + 1.0) * 0.5], axis=-1)
+        image = color.lab_normalized_to_rgb(L, ab) if self.space == "rgb" else _lab_image(ab, L)
         import keras
 
         return keras.applications.vgg16.preprocess_input(image * 255.0)  # caffe: BGR minus means
@@ -257,7 +261,7 @@ class ColorLoss:
         y_true = tf.cast(y_true, tf.float32)
         y_pred = tf.cast(y_pred, tf.float32)
         L = None
-        if self.space == "rgb" or self.embedding is not None:
+        if self.space != "lab" or self.embedding is not None:
             if not inputs or "L" not in inputs:
                 raise ValueError(f"{self!r} needs the model's input L (an l_ab model); got inputs {inputs!r}")
             L = tf.cast(inputs["L"], tf.float32)
@@ -270,6 +274,11 @@ class ColorLoss:
         if self.base in ("ms_ssim", "mse_ms_ssim"):
             terms.append(1.0 - quality.ms_ssim(self.pixels(y_pred, L), self.pixels(y_true, L)))
         return terms[0] if len(terms) == 1 else 0.5 * (terms[0] + terms[1])
+
+
+def _lab_image(ab, L):
+    """The Lab image in [0, 1]: L / 100 (L arrives as L / 50 - 1) joined to (ab + 1) / 2."""
+    return tf.concat([(L + 1.0) * 0.5, (ab + 1.0) * 0.5], axis=-1)
 
 
 _COLOR_LOSSES: dict = {}
