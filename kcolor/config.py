@@ -347,7 +347,7 @@ FIELD_CHECKS = {
     "beta_1": number(0, 1, high_open=True, optional=True),
     "beta_2": number(0, 1, high_open=True, optional=True),
     "loss": FieldCheck(
-        _is_loss, lambda: "one of " + ", ".join(_losses()) + ", or <mse|ms_ssim|mse_ms_ssim>@<lab|rgb>[+vgg16|+resnet50]"
+        _is_loss, lambda: "one of " + ", ".join(_losses()) + ", or <mse|ms_ssim|mse_ms_ssim>@<lab|lab3|rgb>[+vgg16|+resnet50]"
     ),
     "split": FieldCheck(_is_split, "2 or 3 non-negative fractions train,val[,test] with train > 0"),
     "augment": FieldCheck(_is_augment, lambda: "a comma-separated subset of " + ", ".join(_augmentations())),
