@@ -57,7 +57,7 @@ from kcolor.fs import atomic_write_json, atomic_write_text
 TABLE_METRICS = ("colorfulness", "psnr", "ssim", "ms_ssim", "mse", "mae")
 GRAY_BASELINE = "gray baseline"
 GROUND_TRUTH = "ground truth"
-EVAL_SPLITS = ("test", "val")
+EVAL_SPLITS = ("test", "val", "train")
 
 
 class TestSetMismatch(KcolorError, ValueError):
@@ -185,7 +185,8 @@ def evaluate_runs(
     Args:
         runs: run folders written by `kcolor train`.
         data: the data source to score on (default: the runs' own, which must agree).
-        split: "test" (default) or "val".
+        split: "test" (default), "val", or "train" (the training images, read as
+            evaluation reads any split: no augmentation).
         fractions: train/val/test fractions that split `data` (default: the runs' own
             when they agree, else 0.6/0.2/0.2).
         seed: the `sample` and `photos` sources' crop seed (default: the runs' own when they agree).

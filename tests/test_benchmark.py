@@ -42,13 +42,37 @@ def test_results_hold_every_row_and_the_table_is_rendered_from_them(bench):
         assert row["steps"] == 2 and row["wall_s"] > 0 and np.isfinite(row["psnr"]) and np.isfinite(row["dcf"])
         assert set(row["checks"]) == {"beats_baselines_psnr", "beats_baselines_reason", "cf_in_range", "cf_reason"}
         assert row["checks"]["beats_baselines_psnr"] or "dB <=" in row["checks"]["beats_baselines_reason"]
+        # Scored on the training split too; a loss on the test photos says which way it went there.
+        assert np.isfinite(row["seen_psnr"])
+        assert row["checks"]["beats_baselines_psnr"] or "on the training photos" in row["checks"]["beats_baselines_reason"]
         assert row["fid"] == "not computed (--no-fid)"
     assert rows["gray baseline"]["cf"] == pytest.approx(0.0, abs=1e-3)
+    with open(os.path.join(out, "evaluation-train", "evaluation.json")) as f:
+        seen = json.load(f)
+    assert seen["test_set"]["split"] == "train" and seen["test_set"]["count"] > 16
+    assert rows["gray baseline"]["seen_psnr"] == pytest.approx(seen["results"]["gray baseline"]["psnr"]["mean"])
     assert rows["gray baseline"]["dcf"] == pytest.approx(rows["ground truth"]["cf"], rel=1e-4)
     with open(os.path.join(out, "table.md")) as f:
         assert f.read() == render_table(results) == result["table"]
     assert os.path.getsize(os.path.join(out, "table.png")) > 0
     assert os.listdir(os.path.join(out, "grids")) == ["coffee.png"]  # the sample source's whole test photo
+
+
+def test_the_reason_a_model_loses_is_measured_on_its_training_photos():
+    from kcolor.benchmark.report import _checks
+
+    floors = {"gray baseline": {"psnr": 20.0, "seen_psnr": 21.0}, "mean chroma": {"psnr": 19.0, "seen_psnr": 20.0}}
+    memorised = _checks({"psnr": 18.0, "seen_psnr": 24.0, "cf": 30.0}, floors, 40.0)
+    assert memorised["beats_baselines_reason"] == (
+        "PSNR 18.00 dB <= gray baseline 20.00 dB; PSNR 18.00 dB <= mean chroma 19.00 dB; on the training photos "
+        "24.00 dB (gray baseline 21.00 dB, mean chroma 20.00 dB): it beats both on the photos it trained on: "
+        "it learned their colors, not general ones"
+    )
+    underfit = _checks({"psnr": 19.5, "seen_psnr": 20.5, "cf": 30.0}, floors, 40.0)
+    assert underfit["beats_baselines_reason"].endswith(
+        "under-fit within the budget: it loses to gray baseline even on the photos it trained on"
+    )
+    assert _checks({"psnr": 21.0, "seen_psnr": 20.5, "cf": 30.0}, floors, 40.0)["beats_baselines_reason"] is None
 
 
 def test_a_second_call_skips_finished_runs(bench):

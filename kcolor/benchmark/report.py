@@ -3,7 +3,10 @@ are rendered from it alone (`render_table`), so the table can never disagree wit
 
 Per model `checks` says whether it beats both baselines on PSNR (on its own test set)
 and whether its mean colorfulness CF lies within [0.5, 1.5] x the ground truth's, each
-with the measured reason when it does not.
+with the measured reason when it does not. Every row also has `seen_psnr`, its PSNR on
+the training split: where a model loses on the test photos, comparing it with the
+baselines' there says whether it learned only the training photos' colors (it beats
+them on the photos it saw) or is under-fit within the budget (it loses there too).
 """
 
 from kcolor import fs, pictures
@@ -14,7 +17,7 @@ from kcolor.fs import atomic_write_json, atomic_write_text
 
 BASELINES = (GRAY_BASELINE, MEAN_CHROMA)
 CF_RANGE = (0.5, 1.5)
-COLUMNS = ("kind", "paper", "test set", "PSNR (dB)", "SSIM", "CF", "dCF", "FID", "steps", "wall (s)")
+COLUMNS = ("kind", "paper", "test set", "PSNR (dB)", "train PSNR (dB)", "SSIM", "CF", "dCF", "FID", "steps", "wall (s)")
 
 
 def _row(evaluation, name, fid_status):
@@ -29,10 +32,24 @@ def _row(evaluation, name, fid_status):
     return row
 
 
+def _seen_reason(row, floor_rows):
+    """Why a model loses on the test photos, measured on the training photos."""
+    seen = row.get("seen_psnr")
+    if seen is None:
+        return None
+    beaten = [name for name, floor in floor_rows.items() if not seen > floor["seen_psnr"]]
+    floors = ", ".join(f"{name} {floor['seen_psnr']:.2f} dB" for name, floor in floor_rows.items())
+    verdict = ("under-fit within the budget: it loses to " + " and ".join(beaten) + " even on the photos it trained on"
+               if beaten else "it beats both on the photos it trained on: it learned their colors, not general ones")
+    return f"on the training photos {seen:.2f} dB ({floors}): {verdict}"
+
+
 def _checks(row, floor_rows, truth_cf):
     """Beats both baselines on PSNR; mean CF within CF_RANGE x CF(ground truth)."""
     worse = [f"PSNR {row['psnr']:.2f} dB <= {name} {floor['psnr']:.2f} dB"
              for name, floor in floor_rows.items() if not row["psnr"] > floor["psnr"]]
+    if worse and _seen_reason(row, floor_rows):
+        worse.append(_seen_reason(row, floor_rows))
     low, high = CF_RANGE[0] * truth_cf, CF_RANGE[1] * truth_cf
     cf_ok = low <= row["cf"] <= high
     return {
@@ -49,6 +66,11 @@ def _test_set(evaluation):
     return {k: evaluation["test_set"][k] for k in keys if k in evaluation["test_set"]}
 
 
+def _seen_psnr(scored, kind, name):
+    seen = scored.get("seen", {}).get(kind)
+    return seen["results"][name]["psnr"]["mean"] if seen else None
+
+
 def build_results(entries, done, scored, *, data, size, batch, steps) -> dict:
     """The contents of `results.json` (see the module docstring)."""
     sets, status = scored["sets"], scored["fid_status"]
@@ -56,7 +78,8 @@ def build_results(entries, done, scored, *, data, size, batch, steps) -> dict:
     for kind, evaluation in sets.items():
         suffix = "" if kind == SINGLE else f" ({kind})"
         for name in BASELINES:
-            rows[name + suffix] = dict(_row(evaluation, name, status), kind="baseline", test_set=kind)
+            rows[name + suffix] = dict(_row(evaluation, name, status), kind="baseline", test_set=kind,
+                                       seen_psnr=_seen_psnr(scored, kind, name))
         truth = evaluation["results"][GROUND_TRUTH]["colorfulness"]["mean"]
         rows[GROUND_TRUTH + suffix] = {"kind": "ground truth", "test_set": kind, "cf": truth,
                                        "images": evaluation["images"][GROUND_TRUTH]}
@@ -66,7 +89,8 @@ def build_results(entries, done, scored, *, data, size, batch, steps) -> dict:
         suffix = "" if kind == SINGLE else f" ({kind})"
         row = dict(_row(evaluation, entry.name, status), kind="model", test_set=kind, paper=entry.paper,
                    config=entry.config, data=done[entry.name]["data"], steps=done[entry.name]["steps"],
-                   wall_s=done[entry.name]["wall_s"], seconds_per_step=done[entry.name]["seconds_per_step"])
+                   wall_s=done[entry.name]["wall_s"], seconds_per_step=done[entry.name]["seconds_per_step"],
+                   seen_psnr=_seen_psnr(scored, kind, entry.name))
         floors = {name: rows[name + suffix] for name in BASELINES}
         row["checks"] = _checks(row, floors, rows[GROUND_TRUTH + suffix]["cf"])
         rows[entry.name] = row
@@ -95,7 +119,8 @@ def table_cells(results):
     for row in results["rows"]:
         names.append(row["name"])
         cells.append([
-            row["kind"], row.get("paper", ""), row["test_set"], _cell(row.get("psnr")), _cell(row.get("ssim"), 4),
+            row["kind"], row.get("paper", ""), row["test_set"], _cell(row.get("psnr")), _cell(row.get("seen_psnr")),
+            _cell(row.get("ssim"), 4),
             _cell(row.get("cf")), _cell(row.get("dcf")), _cell(row.get("fid")) if row["kind"] != "ground truth" else "–",
             str(row.get("steps", "")), _cell(row.get("wall_s"), 0),
         ])
@@ -124,7 +149,8 @@ def render_table(results) -> str:
     lines += ["", f"Budget: `{results['data']}`, {budget['image_size']} px, batch {budget['batch_size']}, "
               f"{budget['steps']} steps per model; split fractions {budget['fractions']}. "
               f"Mean chroma baseline: a, b = {results['mean_chroma_ab'][0]:.2f}, {results['mean_chroma_ab'][1]:.2f} "
-              "(training split, CIE Lab). dCF = |CF(prediction) - CF(ground truth)| per image, averaged. "
+              "(training split, CIE Lab). train PSNR: on the training split's crops, the photos the models trained on. "
+              "dCF = |CF(prediction) - CF(ground truth)| per image, averaged. "
               f"FID: {results['fid']}.", "", "Checks (PSNR above both baselines; mean CF within 0.5-1.5 x the ground truth's):", ""]
     lines += _check_lines(results)
     lines.append("")

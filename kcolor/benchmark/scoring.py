@@ -9,6 +9,11 @@ Models are scored as `kcolor colorize` delivers them: their chroma on the gray i
 lightness (`evaluate_runs(as_colorized=True)`), like both baselines, so a model that
 predicts RGB is not charged for its lightness errors, which a user never sees.
 
+Every set is scored again on the training split (`<out>/evaluation-train/`, without
+FID): a model that loses to a baseline on the unseen test photos but beats it on the
+photos it trained on has learned those photos' colors, not general ones; one that loses
+on both is under-fit within the budget. The report gives that as the measured reason.
+
 FID needs InceptionV3 ImageNet weights. They are tried first (a missing download fails
 within seconds, `kcolor.errors.DownloadUnavailable`); without them the FID status is
 "unavailable offline", never a number from random weights.
@@ -44,29 +49,34 @@ def _chroma_config(data, size, batch):
 
 
 def score(entries, *, data, size, batch, out, fid=False):
-    """Evaluate every row's run on the frozen test split(s); returns
-    `{"mean_chroma_ab", "fid_status", "sets": {SINGLE|PAIRS: evaluation}, "set_of": {model: set}}`."""
+    """Evaluate every row's run on the frozen test split(s) and on the training split; returns
+    `{"mean_chroma_ab", "fid_status", "sets": {SINGLE|PAIRS: evaluation}, "seen": {the same on
+    the training split}, "set_of": {model: set}}`."""
     from kcolor.evaluate import evaluate_runs
 
     ab = baselines.training_mean_chroma(_chroma_config(data, size, batch))
     extra = {baselines.MEAN_CHROMA: baselines.mean_chroma_baseline(ab)}
     use_fid, status = fid_status(fid)
     groups = {SINGLE: [e for e in entries if not e.pairs], PAIRS: [e for e in entries if e.pairs]}
-    sets, set_of = {}, {}
+    sets, seen, set_of = {}, {}, {}
     for kind, group in groups.items():
         if not group:
             continue
-        result = evaluate_runs(
-            [fs.join(out, "runs", e.name) for e in group],
-            data=roster.entry_data(group[0], data),
-            fractions=roster.FRACTIONS,
-            image_size=size,
-            batch_size=batch,
-            out_dir=fs.join(out, "evaluation" if kind == SINGLE else "evaluation-pairs"),
-            fid=use_fid,
-            baselines=extra,
-            as_colorized=True,
-        )
-        sets[kind] = result["evaluation"]
+        folder = "evaluation" if kind == SINGLE else "evaluation-pairs"
+        for split, fid_here, into in (("test", use_fid, sets), ("train", False, seen)):
+            result = evaluate_runs(
+                [fs.join(out, "runs", e.name) for e in group],
+                data=roster.entry_data(group[0], data),
+                split=split,
+                fractions=roster.FRACTIONS,
+                image_size=size,
+                batch_size=batch,
+                out_dir=fs.join(out, folder if split == "test" else f"{folder}-train"),
+                fid=fid_here,
+                baselines=extra,
+                as_colorized=True,
+            )
+            into[kind] = result["evaluation"]
         set_of.update({e.name: kind for e in group})
-    return {"mean_chroma_ab": [float(v) for v in ab], "fid_status": status, "sets": sets, "set_of": set_of}
+    return {"mean_chroma_ab": [float(v) for v in ab], "fid_status": status, "sets": sets, "seen": seen,
+            "set_of": set_of}
