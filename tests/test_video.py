@@ -17,6 +17,7 @@ from skimage import color as skcolor
 imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
 
 from kcolor import inference
+from kcolor.cli.main import main
 from kcolor.export.run import save_run
 from kcolor.export.video import (
     VideoReadError,
@@ -355,3 +356,45 @@ def test_an_undecodable_clip_is_named_and_nothing_is_written(clip, tmp_path):
     assert result["summary"] == "skipped 1 of 2 videos: 1 cannot decode"
     assert any("x.mp4" in m for m in messages)
     assert sorted(os.listdir(tmp_path / "out")) == ["moving.mp4"]
+
+
+def test_cli_colorizes_videos_and_images_and_skips_a_bad_clip(
+    gray_run, clip, tmp_path, capsys
+):
+    folder = tmp_path / "inputs"
+    (folder / "nested").mkdir(parents=True)
+    os.link(clip, folder / "nested" / "moving.mp4")
+    imageio_v3 = pytest.importorskip("imageio.v3")
+    imageio_v3.imwrite(folder / "photo.png", _moving_gradient(n=1)[0])
+    bad = tmp_path / "broken.mov"
+    bad.write_bytes(b"not a video\n" * 50)
+    out = tmp_path / "out"
+    code = main(
+        [
+            "colorize",
+            "--model",
+            gray_run,
+            str(folder),
+            str(bad),
+            "--out",
+            str(out),
+            "--scene-cut",
+            "40",
+        ]
+    )
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert (
+        "colorized 1 image(s)" in captured.out
+        and "colorized 1 video(s)" in captured.out
+    )
+    assert (
+        "skipped 1 of 2 videos: 1 cannot decode" in captured.out
+        and "broken.mov" in captured.err
+    )
+    assert probe(out / "nested" / "moving.mp4")["frames"] == N
+    assert os.path.isfile(out / "photo.png")
+    assert main(["colorize", "--model", gray_run, str(bad), "--out", str(out)]) == 1
+    with pytest.raises(SystemExit):
+        main(["colorize", "--model", gray_run, clip, "--temporal", "smooth"])
+    assert "invalid choice: 'smooth'" in capsys.readouterr().err
