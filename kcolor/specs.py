@@ -13,7 +13,9 @@ TensorFlow and no module of the layers that use the names:
   grammar (`parse_color_loss_name`), used by `kcolor.training.losses`;
 - learning-rate schedules (`LR_SCHEDULE_FORMS`, `parse_lr_schedule`), used by
   `kcolor.training.optimizers`;
-- distribution strategies (`STRATEGIES`), used by `kcolor.training.strategy`.
+- distribution strategies (`STRATEGIES`), used by `kcolor.training.strategy`;
+- video colorization's temporal modes and their options (`TEMPORAL_MODES`,
+  `check_temporal_options`), used by `kcolor.export.video` and the `colorize` command.
 
 Example:
     parse_source("pairs:folder:~/refs,$DATA/targets")   # SourceSpec(kind="folder", pairs=True, ...)
@@ -293,3 +295,35 @@ def parse_lr_schedule(text):
 # --------------------------------------------------------------------------- distribution strategies
 
 STRATEGIES = ("auto", "default", "one_device", "mirrored", "multiworker", "multi_worker", "tpu")
+
+
+# --------------------------------------------------------------------------- video colorization
+
+# How `kcolor colorize` carries colors from frame to frame (`kcolor.export.video`).
+TEMPORAL_MODES = ("none", "flow", "reference")
+DEFAULT_STRENGTH = 0.6
+# Mean absolute difference of consecutive gray frames (0-255 scale) above which a frame
+# starts a new scene. Frames of one shot differ on average by a few levels (motion, noise,
+# compression); a cut between unrelated shots changes most pixels by tens of levels. 30
+# sits between the two: a rule of thumb, not tuned on a data set.
+DEFAULT_SCENE_CUT = 30.0
+
+
+def check_temporal_options(temporal, strength=DEFAULT_STRENGTH, scene_cut=DEFAULT_SCENE_CUT) -> None:
+    """Raise ValueError naming a bad `temporal`, `strength` (0 up to, not including, 1) or
+    `scene_cut` (above 0, at most 255). A strength of 1 would keep the first frame's chroma
+    for ever.
+
+    Example:
+        check_temporal_options("flow", 0.6, 30.0)   # fine; "blur" raises, naming none, flow, reference
+    """
+    if temporal not in TEMPORAL_MODES:
+        raise ValueError(f"Unknown temporal mode {temporal!r}. Valid: {', '.join(TEMPORAL_MODES)}")
+
+    def number(value):
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+    if not number(strength) or not 0.0 <= strength < 1.0:
+        raise ValueError(f"strength must be a number from 0 up to (not including) 1. Received: strength={strength!r}")
+    if not number(scene_cut) or not 0.0 < scene_cut <= 255.0:
+        raise ValueError(f"scene_cut must be a number above 0, at most 255. Received: scene_cut={scene_cut!r}")

@@ -11,6 +11,7 @@
     kcolor benchmark --data sample --size 64 --steps 150 --models autoencoder,pix2pix
     kcolor export runs/sample-pix2pix --format tflite --quantize int8
     kcolor colorize --model runs/sample-pix2pix old_photo.jpg --out colorized/
+    kcolor colorize --model runs/sample-pix2pix old_film.mp4 --temporal flow --out colorized/
     kcolor turing-test runs/unsplash_resnet50-cgan_resnet50 --data folder:~/data/unsplash --n 40 --out turing/
     kcolor turing-score turing-*.json --out turing/score.json
     kcolor web runs/sample-pix2pix --quantize int8 --out site/ && kcolor web --serve site/
@@ -23,7 +24,7 @@ import argparse
 import os
 import sys
 
-from kcolor.specs import parse_fractions
+from kcolor.specs import DEFAULT_SCENE_CUT, DEFAULT_STRENGTH, TEMPORAL_MODES, check_temporal_options, parse_fractions
 
 
 # Arguments that hold paths or data sources: `~` and `$VARS` are expanded in all of them.
@@ -278,11 +279,26 @@ def _cmd_export(args):
 
 
 def _cmd_colorize(args):
-    from kcolor.export.colorize import colorize_paths
+    from kcolor.export.colorize import colorize_paths, load_colorizer
+    from kcolor.export.video import colorize_videos, split_inputs
 
-    result = colorize_paths(args.model, args.inputs, out_dir=args.out, compare=args.compare, reference=args.reference)
-    print(f"colorized {result['written']} image(s) into {args.out}; {result['summary']}")
-    return 0 if result["written"] or not result["skipped"] else 1
+    check_temporal_options(args.temporal, args.strength, args.scene_cut)
+    images, videos = split_inputs(args.inputs)
+    colorizer = load_colorizer(args.model)
+    results = []
+    if images or not videos:
+        result = colorize_paths(colorizer, images, out_dir=args.out, compare=args.compare, reference=args.reference)
+        print(f"colorized {result['written']} image(s) into {args.out}; {result['summary']}")
+        results.append(result)
+    if videos:
+        result = colorize_videos(
+            colorizer, videos, out_dir=args.out, temporal=args.temporal, strength=args.strength,
+            reference=args.reference, scene_cut=args.scene_cut,
+        )
+        print(f"colorized {result['written']} video(s) into {args.out}; {result['summary']}")
+        results.append(result)
+    written, skipped = sum(r["written"] for r in results), sum(r["skipped"] for r in results)
+    return 0 if written or not skipped else 1
 
 
 def _cmd_turing_test(args):
@@ -405,12 +421,20 @@ def _add_result_commands(sub):
     p.add_argument("--data", default=None, help="held-out data for the parity check (default: the run's)")
     p.set_defaults(func=_cmd_export)
 
-    p = sub.add_parser("colorize", help="colorize image files or folders at full resolution")
+    p = sub.add_parser("colorize", help="colorize images, videos or folders of them at full resolution")
     p.add_argument("--model", required=True, help="run folder, SavedModel folder or .tflite file")
-    p.add_argument("inputs", nargs="+")
-    p.add_argument("--out", default="colorized")
-    p.add_argument("--compare", action="store_true", help="also write side-by-side figures")
+    p.add_argument("inputs", nargs="+", help="image files, video clips (mp4/mov/avi/mkv/webm) and folders")
+    p.add_argument("--out", default="colorized", help="output folder: NAME.png per image, NAME.mp4 per video")
+    p.add_argument("--compare", action="store_true", help="also write side-by-side figures (images)")
     p.add_argument("--reference", default=None, help="color reference image (reference models), used for every input")
+    p.add_argument("--temporal", default="none", choices=TEMPORAL_MODES,
+                   help="videos: none (each frame alone), flow (chroma smoothed along optical flow), "
+                        "reference (reference models: each scene's first frame colors the scene)")
+    p.add_argument("--strength", type=float, default=DEFAULT_STRENGTH,
+                   help=f"videos, --temporal flow: weight of the previous frame's chroma, 0 to below 1 (default {DEFAULT_STRENGTH})")
+    p.add_argument("--scene-cut", type=float, default=DEFAULT_SCENE_CUT,
+                   help="videos: mean gray difference (0-255) between frames that starts a new scene "
+                        f"(default {DEFAULT_SCENE_CUT:g})")
     p.set_defaults(func=_cmd_colorize)
 
 

@@ -39,7 +39,7 @@ TARGET_SUBDIR = "target"
 LAST_FRAME_WINDOW_S = 3.0
 
 
-def _require_video_libs():
+def require_video_libs():
     try:
         import imageio.v3 as iio
         import imageio_ffmpeg
@@ -66,7 +66,7 @@ def find_videos(videos_dir):
     return [path for path, _ in find_entries(root, VIDEO_EXTENSIONS)]
 
 
-def _complaint(err) -> str:
+def ffmpeg_complaint(err) -> str:
     """The line of a decoder error that says what is wrong (ffmpeg prints its banner first)."""
     lines = [line.strip() for line in str(err).splitlines() if line.strip()]
     tagged = [line for line in lines if line.startswith("[") and "] " in line]  # "[in#0 @ 0x...] Error ..."
@@ -95,7 +95,7 @@ def read_first_last_frames(path):
     Example:
         reference, target = read_first_last_frames("clip.mp4")
     """
-    _, ffmpeg = _require_video_libs()
+    _, ffmpeg = require_video_libs()
     frames = _frames(ffmpeg, path)
     try:
         first = next(frames, None)
@@ -162,7 +162,7 @@ def _extract_one(iio, video, ref_png, tgt_png):
         if isinstance(err, ImageReadError):
             reason, message = err.reason, str(err)
         else:
-            reason, message = "cannot decode", f"{video}: cannot decode video ({_complaint(err)})"
+            reason, message = "cannot decode", f"{video}: cannot decode video ({ffmpeg_complaint(err)})"
         for stale in (ref_png, tgt_png):
             if os.path.exists(stale):
                 os.remove(stale)
@@ -196,7 +196,7 @@ def extract_pairs(videos_dir, frames_dir, *, progress=True, summary=True):
         report = extract_pairs("~/konvid", "tf_records/konvid_frames")
         print(report["pairs"], "pairs,", report["failed"], "unreadable videos")
     """
-    iio, _ = _require_video_libs()
+    iio, _ = require_video_libs()
     root = os.path.abspath(os.path.expanduser(os.fspath(videos_dir)))
     videos = find_videos(root)
     if not videos:
