@@ -88,6 +88,9 @@ class TrainConfig:
     on_nonfinite: str = "stop"  # stop | skip_batch
     sample_images: int = 6  # rows of the sample grid
     drop_gray_chroma: float = 0.0  # drop already-gray images (Lab chroma below this); 0 = keep all
+    # Evaluation: the number of images `kcolor evaluate --fid` computes FID on (the first N
+    # of the scored split, in its frozen order); None: every image. `--fid-images` overrides.
+    fid_images: Optional[int] = None
     options: dict = dataclasses.field(default_factory=dict)  # model builder options
     # Builder options per model name, for a config several models share; the entry of
     # `model` is merged under `options` by resolve_config (options win).
@@ -288,7 +291,7 @@ def _is_split(v):
     if not isinstance(v, (tuple, list)) or not all(_is_number(x) for x in v):
         return False
     try:
-        specs.normalize_split(v)
+        specs.normalize_split(v, need_train=True)
     except ValueError:
         return False
     return True
@@ -374,6 +377,7 @@ FIELD_CHECKS = {
     "on_nonfinite": one_of(NONFINITE_MODES),
     "sample_images": integer(1, 64),
     "drop_gray_chroma": number(0),
+    "fid_images": integer(1, optional=True),
     "options": FieldCheck(_is_options, "a dict of builder options keyed by option name"),
     "model_options": FieldCheck(
         _is_model_options, lambda: "a dict {model name: {option: value}} over " + ", ".join(list_models())

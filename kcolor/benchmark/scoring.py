@@ -64,6 +64,7 @@ def score(entries, *, data, size, batch, out, fid=False):
             batch_size=batch,
             out_dir=fs.join(out, "evaluation" if kind == SINGLE else "evaluation-pairs"),
             fid=use_fid,
+            fid_images="all" if use_fid else None,  # every row on its whole test set, whatever a config asks
             baselines=extra,
             as_colorized=True,
         )
