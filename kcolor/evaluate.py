@@ -11,8 +11,9 @@ path of `kcolor.data.images`:
   or evaluation stops with one line naming the runs and their sets and asking for
   `--data`. With `data=`, that source is used for every run. A split the fractions give
   no share (the test split of fractions 0.96/0.04/0) is refused before any image is
-  read; `fractions=(0, 0, 1)` (`--fractions 0,0,1`) scores every image of a source, such
-  as a held-out tfds split, as test.
+  read; `fractions=(0, 0, 1)` (`--fractions 0,0,1`) scores every image of a source
+  split by hash (a folder, a tfds split such as `tfds:coco/2017:test`) as test, and
+  every held-out photo of `sample` and `photos` (which keep their training photos).
 - Images are decoded at one evaluation size (`image_size=`, default the largest of the
   runs' sizes). A model trained at another size sees the images resized to its own size
   with `kcolor.pixels.resize`, and its prediction is resized back the same way.
