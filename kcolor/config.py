@@ -14,7 +14,7 @@ Every field is checked by one table, `FIELD_CHECKS` (field name -> `FieldCheck`)
 the checks across fields in `CROSS_CHECKS`; `apply_overrides` checks each field it sets
 and `resolve_config` checks them all, before any data is read or any model is built.
 A new field adds its row to `FIELD_CHECKS` (a test asserts that every field has one).
-Paths (`data`'s folders and records, `data_dir`, `run_dir`, and options named
+Paths (`data`'s folders and records, `data_dir`, `run_dir`, `init_from`, and options named
 `*_from`, `*_dir`, `*_path`, `*_file`) get `~` and `$VARS` expanded by `expand_path`.
 
 Example:
@@ -88,6 +88,12 @@ class TrainConfig:
     on_nonfinite: str = "stop"  # stop | skip_batch
     sample_images: int = 6  # rows of the sample grid
     drop_gray_chroma: float = 0.0  # drop already-gray images (Lab chroma below this); 0 = keep all
+    # Evaluation: the number of images `kcolor evaluate --fid` computes FID on (the first N
+    # of the scored split, in its frozen order); None: every image. `--fid-images` overrides.
+    fid_images: Optional[int] = None
+    # A run folder whose latest checkpoint's networks (colorizer, discriminator) start this
+    # run, before its first step; a resumed run keeps its own (kcolor.training.checkpoints).
+    init_from: Optional[str] = None
     options: dict = dataclasses.field(default_factory=dict)  # model builder options
     # Builder options per model name, for a config several models share; the entry of
     # `model` is merged under `options` by resolve_config (options win).
@@ -137,7 +143,7 @@ def expand_source(source):
         return source
 
 
-PATH_FIELDS = ("data_dir", "run_dir")  # plus `data` (a source string) and path-like options
+PATH_FIELDS = ("data_dir", "run_dir", "init_from")  # plus `data` (a source string) and path-like options
 PATH_OPTION_SUFFIXES = ("_from", "_dir", "_path", "_file")
 
 
@@ -288,7 +294,7 @@ def _is_split(v):
     if not isinstance(v, (tuple, list)) or not all(_is_number(x) for x in v):
         return False
     try:
-        specs.normalize_split(v)
+        specs.normalize_split(v, need_train=True)
     except ValueError:
         return False
     return True
@@ -374,6 +380,8 @@ FIELD_CHECKS = {
     "on_nonfinite": one_of(NONFINITE_MODES),
     "sample_images": integer(1, 64),
     "drop_gray_chroma": number(0),
+    "fid_images": integer(1, optional=True),
+    "init_from": text(optional=True),
     "options": FieldCheck(_is_options, "a dict of builder options keyed by option name"),
     "model_options": FieldCheck(
         _is_model_options, lambda: "a dict {model name: {option: value}} over " + ", ".join(list_models())

@@ -4,11 +4,16 @@ The protocol. Every row of one evaluation (each model, the gray baseline, the gr
 truth) is scored on exactly the same images, decoded and resized once by the one image
 path of `kcolor.data.images`:
 
-- The test set is a data source, a split (`test` by default, or `val`; never changed
+- The test set is a data source, a split (`test` by default, `val`, or `train`, the
+  images the runs were trained on, which Paper 004's Table 2 scores; never changed
   behind your back) and the split fractions. Without `data=`, it is the runs' own: every
   run must have been trained with the same source, fractions and (for `sample`) seed,
   or evaluation stops with one line naming the runs and their sets and asking for
-  `--data`. With `data=`, that source is used for every run.
+  `--data`. With `data=`, that source is used for every run. A split the fractions give
+  no share (the test split of fractions 0.96/0.04/0) is refused before any image is
+  read; `fractions=(0, 0, 1)` (`--fractions 0,0,1`) scores every image of a source
+  split by hash (a folder, a tfds split such as `tfds:coco/2017:test`) as test, and
+  every held-out photo of `sample` and `photos` (which keep their training photos).
 - Images are decoded at one evaluation size (`image_size=`, default the largest of the
   runs' sizes). A model trained at another size sees the images resized to its own size
   with `kcolor.pixels.resize`, and its prediction is resized back the same way.
@@ -19,6 +24,12 @@ path of `kcolor.data.images`:
 - The gray baseline (the output is the gray input itself) is the floor every model has
   to beat; the ground truth row gives the photos' own colorfulness. A caller may add
   baselines of its own (`baselines={name: fn(batch) -> rgb}`), scored like the gray one.
+- FID (`fid=True`) is computed on the first `fid_images` images of the scored set, in
+  its frozen order (the order of `ids`), while the other metrics score all of them:
+  `fid_images` is the argument when given (`"all"`: every scored image), else the
+  runs' config field `fid_images` (None: every image), which must agree. The FID
+  summary records `count` (the images FID saw), `requested` and `offered` (the images
+  scored); a set smaller than the request gives FID on what there is, with a warning.
 - Besides the metrics of `kcolor.metrics`, every row has `colorfulness_gap` (dCF):
   |CF(prediction) - CF(ground truth)| per image, as DDColor (Kang et al., ICCV 2023)
   reports it, so a washed-out model cannot hide behind a good PSNR. Table 1 of Paper 001
@@ -43,6 +54,7 @@ Example:
 import dataclasses
 import hashlib
 import os
+from typing import Optional
 
 import numpy as np
 import tensorflow as tf
@@ -105,6 +117,46 @@ def resolve_test_set(runs, *, data=None, fractions=None, seed=None):
         seeds = {run.config.seed for run in runs}
         seed = seeds.pop() if len(seeds) == 1 else 0
     return data, tuple(fractions), int(seed)
+
+
+def resolve_fid_images(runs, names, fid_images=None):
+    """The number of images FID is computed on (None: every scored image).
+
+    `fid_images` when given ("all" means every image), else the runs' own config field
+    `fid_images`, which must agree (a `ValueError` names each run's value).
+    """
+    if fid_images == "all":
+        return None
+    if fid_images is not None:
+        return int(fid_images)
+    own = {name: getattr(run.config, "fid_images", None) for name, run in zip(names, runs)}
+    if len(set(own.values())) > 1:
+        listed = ", ".join(f"{name}: {'all' if n is None else n}" for name, n in own.items())
+        raise ValueError(
+            f"The runs' configs ask FID for different numbers of images (fid_images: {listed}). "
+            "Pass --fid-images N (or all) to compute every row's FID on one count"
+        )
+    return next(iter(own.values()))
+
+
+def check_split_share(source, fractions, split, whose="--fractions"):
+    """Refuse `split` when `fractions` give it no share: it would be empty whatever `source` holds.
+
+    `records:` sources are left to `build_eval_split` (records written from `sample`
+    keep their own splits whatever the fractions). `whose` says where the fractions
+    came from, for the message.
+    """
+    from kcolor.specs import SPLITS, normalize_split, parse_source
+
+    if split not in SPLITS or parse_source(source).kind == "records":
+        return
+    if normalize_split(fractions)[SPLITS.index(split)] == 0:
+        shown = "/".join(f"{float(f):g}" for f in fractions)
+        raise ValueError(
+            f"The {split} split of '{source}' would be empty: the fractions {shown} ({whose}) give it no share. "
+            f"Pass --fractions with a {split} share (--fractions 0,0,1 scores every image of the source as test), "
+            "or another --split"
+        )
 
 
 def _load_runs(run_dirs):
@@ -177,6 +229,7 @@ def evaluate_runs(
     batch_size=16,
     fid=False,
     fid_weights="imagenet",
+    fid_images=None,
     baselines=None,
     as_colorized=False,
 ):
@@ -185,10 +238,9 @@ def evaluate_runs(
     Args:
         runs: run folders written by `kcolor train`.
         data: the data source to score on (default: the runs' own, which must agree).
-        split: "test" (default), "val", or "train" (the training images, read as
-            evaluation reads any split: no augmentation).
+        split: "test" (default), "val", or "train" (the images the runs trained on).
         fractions: train/val/test fractions that split `data` (default: the runs' own
-            when they agree, else 0.6/0.2/0.2).
+            when they agree, else 0.6/0.2/0.2); `(0, 0, 1)`: every image is test.
         seed: the `sample` and `photos` sources' crop seed (default: the runs' own when they agree).
         image_size: the evaluation size (default: the largest of the runs' sizes).
         out_dir: where the files go (default `evaluations/<run names>`).
@@ -198,6 +250,8 @@ def evaluate_runs(
         fid: also compute FID of each row against the ground truth (`kcolor.metrics.fid`),
             with the image count and the feature network, under `evaluation["fid"]`.
         fid_weights: the FID network's InceptionV3 weights ("imagenet", "none", a path).
+        fid_images: FID on the first N scored images (an int), on every one ("all"),
+            or, None (default), on the runs' config field `fid_images` (which must agree).
         baselines: more baseline rows, `{name: fn(batch) -> RGB [B, S, S, 3] in [0, 1]}`,
             each called on every batch `{"rgb"[, "reference"]}` of the test set.
         as_colorized: score each model's chroma laid on the gray input's lightness, as
@@ -207,7 +261,9 @@ def evaluate_runs(
         `{"out_dir", "evaluation", "table_markdown"}`.
     """
     _check_arguments(runs, split, image_size, max_images, batch_size, out_dir, fid, fid_weights)
+    _check_test_set_arguments(data, fractions, split, fid, fid_images)
     plan = _plan(runs, data=data, split=split, fractions=fractions, seed=seed, image_size=image_size, out_dir=out_dir)
+    plan.fid_images = resolve_fid_images(plan.runs, plan.names, fid_images) if fid else None
     plan.baselines = dict(baselines or {})
     plan.as_colorized = bool(as_colorized)
     taken = [n for n in plan.baselines if n in (*plan.names, GRAY_BASELINE, GROUND_TRUTH)]
@@ -218,7 +274,8 @@ def evaluate_runs(
     from kcolor.data import build_eval_split
 
     dataset, available, set_info = build_eval_split(plan.set_cfg, split, batch_size=batch_size)
-    scores = _score(plan, dataset, max_images, grid_rows, FIDSets(fid_weights) if fid else None)
+    fid_sets = FIDSets(fid_weights, limit=plan.fid_images) if fid else None
+    scores = _score(plan, dataset, max_images, grid_rows, fid_sets)
     evaluation = _evaluation(plan, scores, available, set_info)
     table = _write_outputs(plan, scores, evaluation)
     return {"out_dir": plan.out_dir, "evaluation": evaluation, "table_markdown": table}
@@ -247,6 +304,22 @@ def _check_arguments(runs, split, image_size, max_images, batch_size, out_dir, f
         parse_weights(fid_weights, what="fid_weights")
 
 
+def _check_test_set_arguments(data, fractions, split, fid, fid_images):
+    """Refuse a `fid_images` that is not a count or "all", or that comes without `fid`, and,
+    when both `data` and `fractions` are given, a split they leave empty."""
+    if fid_images is not None:
+        if not fid:
+            raise ValueError(
+                f"fid_images is the number of images FID is computed on; it needs fid=True (--fid). "
+                f"Received: fid_images={fid_images!r}"
+            )
+        is_count = isinstance(fid_images, int) and not isinstance(fid_images, bool) and fid_images >= 1
+        if not is_count and fid_images != "all":
+            raise ValueError(f"fid_images must be a positive number of images or 'all'. Received: fid_images={fid_images!r}")
+    if data is not None and fractions is not None:
+        check_split_share(data, fractions, split)
+
+
 @dataclasses.dataclass
 class _Plan:
     """What one evaluation scores, settled before any image is read."""
@@ -262,6 +335,7 @@ class _Plan:
     out_dir: str
     baselines: dict = dataclasses.field(default_factory=dict)  # name -> fn(batch) -> rgb
     as_colorized: bool = False  # score chroma on the input's lightness (`predict_rgb`)
+    fid_images: Optional[int] = None  # FID on the first N scored images; None: all of them
 
 
 def _plan(run_dirs, *, data, split, fractions, seed, image_size, out_dir) -> _Plan:
@@ -272,7 +346,10 @@ def _plan(run_dirs, *, data, split, fractions, seed, image_size, out_dir) -> _Pl
 
     loaded = _load_runs(run_dirs)
     names = _unique_names(run_dirs)
+    given = fractions is not None
     source, fractions, seed = resolve_test_set(loaded, data=data, fractions=fractions, seed=seed)
+    agree = len({tuple(_test_set_key(run.config)["fractions"]) for run in loaded}) == 1
+    check_split_share(source, fractions, split, "--fractions" if given else ("the runs' own" if agree else "the default"))
     pairs = parse_source(source).pairs
     for name, run in zip(names, loaded):
         if run.io.uses_reference and not pairs and run.config.reference != "self":

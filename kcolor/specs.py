@@ -126,34 +126,41 @@ def parse_source(spec) -> SourceSpec:
 # --------------------------------------------------------------------------- splits
 
 
-def normalize_split(split) -> tuple:
-    """Train/val/test fractions as a 3-tuple summing to 1 (a 2-tuple means no test split)."""
+def normalize_split(split, *, need_train=False) -> tuple:
+    """Train/val/test fractions as a 3-tuple summing to 1 (a 2-tuple means no test split).
+
+    Any split may have no share (an evaluation of a source's every image as test is
+    `(0, 0, 1)`); `need_train=True`, what training and the commands that write a training
+    set ask for, also refuses a zero train fraction.
+    """
     try:
         values = tuple(float(v) for v in split)
     except (TypeError, ValueError):
         raise ValueError(f"split must be 2 or 3 fractions (train, val[, test]). Received: split={split!r}") from None
     if len(values) == 2:
         values = values + (0.0,)
-    if len(values) != 3 or any(v < 0 for v in values) or sum(values) <= 0 or values[0] <= 0:
+    if len(values) != 3 or any(v < 0 for v in values) or sum(values) <= 0 or (need_train and values[0] <= 0):
+        rule = " with train > 0" if need_train else " with a positive sum"
         raise ValueError(
-            f"split must be 2 or 3 non-negative fractions (train, val[, test]) with train > 0. "
-            f"Received: split={split!r}"
+            f"split must be 2 or 3 non-negative fractions (train, val[, test]){rule}. Received: split={split!r}"
         )
     total = sum(values)
     return tuple(v / total for v in values)
 
 
-def parse_fractions(text, *, option="--fractions") -> tuple:
+def parse_fractions(text, *, option="--fractions", need_train=True) -> tuple:
     """`"0.6,0.2,0.2"` (or `"0.8,0.2"`) → train/val/test fractions, checked by `normalize_split`.
 
     The one parser of the fractions a user types; the message names `option` and the
-    bad value.
+    bad value. `need_train=False` (evaluation) accepts a zero train fraction, as in
+    `0,0,1`: every image of the source in the test split.
     """
     try:
         values = tuple(float(v) for v in str(text).split(","))
-        normalize_split(values)
+        normalize_split(values, need_train=need_train)
     except ValueError:
-        raise ValueError(f"{option} must be 2 or 3 numbers like 0.6,0.2,0.2. Received: {text}") from None
+        example = "0.6,0.2,0.2" if need_train else "0.6,0.2,0.2 or 0,0,1"
+        raise ValueError(f"{option} must be 2 or 3 numbers like {example}. Received: {text}") from None
     return values
 
 

@@ -32,7 +32,7 @@ def test_every_shared_option_has_its_row_in_docs_cli_md():
 
 def test_split_picks_a_name_and_fractions_make_one(capsys):
     sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
-    for command, names in (("evaluate", ("test", "val")), ("turing-test", ("test", "val", "train"))):
+    for command, names in (("evaluate", ("test", "val", "train")), ("turing-test", ("test", "val", "train"))):
         (split,) = [a for a in sub.choices[command]._actions if "--split" in a.option_strings]
         assert tuple(split.choices) == names and split.default == "test"
     assert main(["make-records", "sample", "--name", "x", "--fractions", "0.5,abc"]) == 2

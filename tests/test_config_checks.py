@@ -53,6 +53,8 @@ def test_the_defaults_and_every_registered_config_pass_the_checks():
         ("intra_op_threads=-1", "integer in [0,"),
         ("checkpoint_every=0", "integer >= 1"),
         ("sample_images=0", "[1, 64]"),
+        ("fid_images=0", "integer >= 1, or none"),
+        ("fid_images=2.5", "integer >= 1, or none"),
         ("data=ftp:x", "folder:PATH"),
         ("model=nope", "pix2pix"),
     ],
@@ -65,6 +67,18 @@ def test_a_bad_value_fails_in_one_line_naming_it_and_what_is_valid(override, val
     assert "\n" not in message
     assert key in message and value.split(",")[0] in message and valid in message
     assert isinstance(info.value, KcolorError) and isinstance(info.value, ValueError)
+
+
+def test_a_config_json_written_before_fid_images_and_init_from_still_loads():
+    saved = TrainConfig(model="vit_gan", fid_images=500, init_from="runs/a").to_dict()
+    assert (saved["fid_images"], saved["init_from"]) == (500, "runs/a")
+    old = {k: v for k, v in saved.items() if k not in ("fid_images", "init_from")}
+    loaded = TrainConfig.from_dict(old)
+    assert (loaded.fid_images, loaded.init_from) == (None, None)  # every image; a fresh start
+    assert TrainConfig.from_dict(saved).fid_images == 500
+    assert apply_overrides(get_config("sample"), ["fid_images=none"]).fid_images is None
+    assert apply_overrides(get_config("sample"), ["fid_images=12000"]).fid_images == 12000
+    assert resolve_config(apply_overrides(get_config("sample"), ["init_from=~/runs/a"])).init_from == expand_path("~/runs/a")
 
 
 def test_resolve_config_checks_values_set_in_python_too():

@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RUN_SIZE_FIELDS = {
     "config_name", "data", "image_size", "batch_size", "epochs", "split", "checkpoint_every",
     "keep_checkpoints", "sample_images", "options",
+    "fid_images",  # the FID count follows the data: a demo scores all of its few test photos
 }
 
 

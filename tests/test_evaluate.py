@@ -91,7 +91,95 @@ def test_runs_from_different_configs_need_one_data_source(tmp_path):
 
 def test_an_empty_split_is_an_error_not_a_fallback(tmp_path):
     run = _saved_run(tmp_path, "autoencoder", data="sample", split=(0.8, 0.2, 0.0))
-    with pytest.raises(ValueError, match="test split of 'sample' is empty"):
+    # The runs' own fractions give the test split no share: refused before any image is read.
+    with pytest.raises(ValueError) as err:
         evaluate_runs([run], out_dir=str(tmp_path / "e"))
+    message = str(err.value)
+    assert "test split of 'sample' would be empty" in message and "0.8/0.2/0" in message
+    assert "the runs' own" in message and "--fractions 0,0,1" in message
+    assert not (tmp_path / "e").exists()
     result = evaluate_runs([run], split="val", out_dir=str(tmp_path / "v"), max_images=4)
     assert result["evaluation"]["test_set"]["split"] == "val"
+
+
+def test_a_split_given_no_share_is_refused_before_the_runs_are_read(tmp_path):
+    # Paper 004's COCO run holds out 0.96/0.04/0: scoring another source by those
+    # fractions would score an empty test split.
+    with pytest.raises(ValueError, match=r"test split of 'sample' would be empty: the fractions 0.96/0.04/0 \(--fractions\)"):
+        evaluate_runs([str(tmp_path / "no-such-run")], data="sample", fractions=(0.96, 0.04, 0.0))
+    with pytest.raises(ValueError, match="val split of 'sample' would be empty"):
+        evaluate_runs([str(tmp_path / "no-such-run")], data="sample", fractions=(0, 0, 1), split="val")
+
+
+def test_fractions_0_0_1_score_every_image_of_a_source_as_test(tmp_path, capsys):
+    from kcolor.specs import parse_fractions
+
+    run = _saved_run(tmp_path, "autoencoder", data="sample", split=(0.96, 0.04, 0.0))
+    every = evaluate_runs([run], data="sample", fractions=(0, 0, 1), out_dir=str(tmp_path / "all"))["evaluation"]
+    own = evaluate_runs([run], data="sample", fractions=(0.6, 0.2, 0.2), out_dir=str(tmp_path / "own"))["evaluation"]
+    assert every["test_set"]["fractions"] == [0.0, 0.0, 1.0]
+    # The held-out photos of `sample` (val and test) are all test now.
+    assert set(own["test_set"]["ids"]) < set(every["test_set"]["ids"])
+    assert main(["evaluate", run, "--data", "sample", "--fractions", "0,0,1", "--max-images", "4",
+                 "--out", str(tmp_path / "cli")]) == 0  # fmt: skip
+    # Training (and the commands that write a training set) still need a train share.
+    assert parse_fractions("0,0,1", need_train=False) == (0.0, 0.0, 1.0)
+    with pytest.raises(ValueError, match="0,0,1"):
+        parse_fractions("0,0,1")
+
+
+def test_the_train_split_is_scored_when_asked_for(tmp_path):
+    run = _saved_run(tmp_path, "autoencoder", data="sample", split=(0.6, 0.2, 0.2))
+    train = evaluate_runs([run], split="train", out_dir=str(tmp_path / "t"), max_images=4)["evaluation"]
+    test = evaluate_runs([run], split="test", out_dir=str(tmp_path / "s"), max_images=4)["evaluation"]
+    assert train["test_set"]["split"] == "train" and train["test_set"]["count"] == 4
+    assert not set(train["test_set"]["ids"]) & set(test["test_set"]["ids"])
+
+
+def _fid(runs, out, **kwargs):
+    return evaluate_runs(runs, out_dir=str(out), fid=True, fid_weights="none", max_images=6, **kwargs)
+
+
+def test_fid_is_computed_on_the_first_fid_images_of_the_scored_set(tmp_path):
+    run = _saved_run(tmp_path, "autoencoder", data="sample", fid_images=3)
+    with pytest.warns(UserWarning, match="N=3"):
+        first = _fid([run], tmp_path / "own")
+    fid, test_set = first["evaluation"]["fid"], first["evaluation"]["test_set"]
+    assert (fid["count"], fid["requested"], fid["offered"], test_set["count"]) == (3, 3, 6, 6)
+    assert first["evaluation"]["results"]["autoencoder-32"]["psnr"]["count"] == 6  # the other metrics: every image
+    assert "the first 3 of the 6 scored images" in first["table_markdown"]
+    # The same three images, scored alone, give the same FID: FID saw the first three.
+    with pytest.warns(UserWarning, match="N=3"):
+        alone = evaluate_runs([run], out_dir=str(tmp_path / "alone"), fid=True, fid_weights="none", max_images=3,
+                              fid_images="all")["evaluation"]  # fmt: skip
+    assert alone["test_set"]["ids"] == test_set["ids"][:3]
+    for row, value in fid["rows"].items():
+        assert value == pytest.approx(alone["fid"]["rows"][row], rel=1e-6)
+    # --fid-images overrides the config; "all" is every scored image.
+    with pytest.warns(UserWarning):
+        assert _fid([run], tmp_path / "four", fid_images=4)["evaluation"]["fid"]["count"] == 4
+    with pytest.warns(UserWarning):
+        assert _fid([run], tmp_path / "all", fid_images="all")["evaluation"]["fid"]["count"] == 6
+    # More than the set holds: FID on what there is, said in the results.
+    with pytest.warns(UserWarning, match="asked for 10 images"):
+        short = _fid([run], tmp_path / "short", fid_images=10)["evaluation"]["fid"]
+    assert (short["count"], short["requested"]) == (6, 10) and "asked for 10" in short["warning"]
+
+
+def test_fid_images_of_runs_that_disagree_and_bad_values_are_refused(tmp_path, capsys):
+    a = _saved_run(tmp_path, "autoencoder", data="sample", fid_images=3)
+    b = _saved_run(tmp_path, "pix2pix", data="sample")
+    with pytest.raises(ValueError, match=r"fid_images: autoencoder-32: 3, pix2pix-32: all.*--fid-images"):
+        _fid([a, b], tmp_path / "e")
+    evaluate_runs([a, b], out_dir=str(tmp_path / "nofid"), max_images=2)  # without FID the count does not matter
+    with pytest.raises(ValueError, match="needs fid=True"):
+        evaluate_runs([a], fid_images=3)
+    with pytest.raises(ValueError, match="positive number"):
+        evaluate_runs([a], fid=True, fid_weights="none", fid_images=0)
+    assert main(["evaluate", a, "--fid", "--fid-images", "x"]) == 2
+    assert "--fid-images must be a positive number of images or 'all'. Received: x" in capsys.readouterr().err
+    out = tmp_path / "cli"
+    with pytest.warns(UserWarning):
+        assert main(["evaluate", a, b, "--fid", "--fid-weights", "none", "--fid-images", "2", "--max-images", "4",
+                     "--out", str(out)]) == 0  # fmt: skip
+    assert json.loads((out / "evaluation.json").read_text())["fid"]["count"] == 2

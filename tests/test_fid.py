@@ -83,6 +83,32 @@ def test_fid_batches_counts_labels_and_warns_at_small_n():
     assert fid(real, real, extractor=extractor)["fid"] < 1e-9
 
 
+def test_fid_sets_keep_the_first_limit_images_of_each_set():
+    from kcolor.metrics.fid import FIDSets, format_fid
+
+    rng = np.random.default_rng(3)
+    real = rng.random((12, 32, 32, 3), dtype=np.float32)
+    fake = np.clip(real + 0.2 * rng.normal(size=real.shape), 0, 1).astype(np.float32)
+    extractor = _PooledColors()
+    limited, every = FIDSets(extractor=extractor, limit=7), FIDSets(extractor=extractor)
+    for start in range(0, 12, 5):  # batches of 5, 5 and 2: the limit falls inside the second
+        for sets in (limited, every):
+            sets.add("truth", real[start : start + 5])
+            sets.add("model", fake[start : start + 5])
+    with pytest.warns(UserWarning, match="N=7"):
+        summary = limited.summary("truth")
+    assert (summary["count"], summary["requested"], summary["offered"]) == (7, 7, 12)
+    assert summary["rows"]["model"] == pytest.approx(frechet_distance(extractor(real[:7]), extractor(fake[:7])))
+    assert "the first 7 of the 12 scored images" in format_fid(summary)
+    with pytest.warns(UserWarning, match="N=12"):
+        whole = every.summary("truth")
+    assert (whole["count"], whole["requested"], whole["offered"]) == (12, None, 12)
+    assert whole["rows"]["model"] != pytest.approx(summary["rows"]["model"])
+    assert "the same 12 images" in format_fid(whole)
+    with pytest.raises(ValueError, match="limit"):
+        FIDSets(extractor=extractor, limit=0)
+
+
 def test_inception_features_are_2048_d_and_labelled():
     extractor = InceptionFeatures("none")  # the network FID uses, random weights offline
     features = extractor(np.random.default_rng(1).random((2, 32, 32, 3), dtype=np.float32))

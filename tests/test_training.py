@@ -329,6 +329,57 @@ def test_resume_continues_from_the_checkpointed_step(tmp_path):
     assert third["step"] == 8 and len(third["history"]) == 2
 
 
+def _network_tensors(run_dir):
+    """The networks' (colorizer, discriminator) values in a run's latest checkpoint, by checkpoint key."""
+    reader = tf.train.load_checkpoint(tf.train.latest_checkpoint(str(run_dir / "checkpoints")))
+    keys = [k for k in reader.get_variable_to_shape_map() if k.split("/")[0] in ("colorizer", "discriminator")]
+    return {k: reader.get_tensor(k) for k in keys if "OPTIMIZER_SLOT" not in k}
+
+
+def _same_tensors(a, b):
+    return a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+
+
+def test_init_from_starts_a_fresh_run_from_another_runs_networks_and_never_a_resume(tmp_path):
+    import shutil
+
+    data = _tiny_data(tmp_path)
+    source_dir, tuned_dir = tmp_path / "source", tmp_path / "tuned"
+    loop_lib.train(_cfg("epochs=1", "steps_per_epoch=2", *data), run_dir=source_dir, verbose=0)
+    source = _network_tensors(source_dir)
+    assert any(k.startswith("discriminator/") for k in source) and any(k.startswith("colorizer/") for k in source)
+    tuned_cfg = _cfg("epochs=1", "steps_per_epoch=2", "learning_rate=0.001", f"init_from={source_dir}", *data)
+    start = loop_lib.train(tuned_cfg, run_dir=tuned_dir, max_steps=0, verbose=0)  # step 0: only the start
+    assert start["step"] == 0 and _same_tensors(_network_tensors(tuned_dir), source)
+    loop_lib.train(_cfg("epochs=1", "steps_per_epoch=2", *data), run_dir=tmp_path / "fresh", max_steps=0, verbose=0)
+    assert not _same_tensors(_network_tensors(tmp_path / "fresh"), source)  # a run without init_from starts elsewhere
+    # The resume trains on from the run's own checkpoint; finished, it is never reset to
+    # the source's weights, even once the source folder is gone.
+    tuned = loop_lib.train(tuned_cfg, run_dir=tuned_dir, verbose=0)
+    assert tuned["step"] == 2 and not _same_tensors(_network_tensors(tuned_dir), source)
+    trained = _network_tensors(tuned_dir)
+    shutil.rmtree(source_dir)
+    assert loop_lib.train(tuned_cfg, run_dir=tuned_dir, verbose=0)["step"] == 2
+    assert _same_tensors(_network_tensors(tuned_dir), trained)
+
+
+def test_init_from_without_weights_or_of_another_model_fails_before_any_work(tmp_path):
+    from kcolor.errors import RunFolderError
+
+    nowhere = f"data=folder:{tmp_path / 'no-photos'}"  # reading it would fail otherwise
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(RunFolderError, match="holds no weights: no checkpoint in"):
+        loop_lib.train(_cfg(f"init_from={tmp_path / 'empty'}", nowhere), run_dir=tmp_path / "a", verbose=0)
+    with pytest.raises(RunFolderError, match="does not exist"):
+        loop_lib.train(_cfg(f"init_from={tmp_path / 'gone'}", nowhere), run_dir=tmp_path / "b", verbose=0)
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+    data = _tiny_data(tmp_path)
+    loop_lib.train(_cfg("epochs=1", "steps_per_epoch=1", *data), run_dir=tmp_path / "narrow", verbose=0)
+    with pytest.raises(RunFolderError, match="does not fit this run's networks"):
+        loop_lib.train(_cfg("base_filters=16", f"init_from={tmp_path / 'narrow'}", *data), run_dir=tmp_path / "wide",
+                       verbose=0)  # fmt: skip
+
+
 def test_interrupt_checkpoints_before_exiting(tmp_path, monkeypatch):
     run = tmp_path / "run"
     cfg = _cfg("epochs=2", "steps_per_epoch=3", *_tiny_data(tmp_path))

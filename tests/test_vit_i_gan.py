@@ -197,6 +197,53 @@ def test_paper_configs_build_the_paper_setting():
     assert coco.epochs * coco.steps_per_epoch == 59000 + 118000
     smoke = resolve_config(get_config("vit_i_gan_smoke"))
     assert smoke.data == "sample" and smoke.options["weights"] == "none" and smoke.options["vit_dim"] == 64
+    # FID counts: Table 2's 10k Unsplash images, section 6.4's 40k COCO test images; the
+    # smoke and demo settings score every image they have.
+    assert [resolve_config(get_config(n)).fid_images for n in ("unsplash_vit_i_gan", "unsplash_vit_gan")] == [10000] * 2
+    assert coco.fid_images == 40000
+    assert [resolve_config(get_config(n)).fid_images for n in ("vit_i_gan_smoke", "vit_gan_demo")] == [None, None]
+    # Only ViT-I-GAN is trained on COCO (sections 5 and 6.4).
+    with pytest.raises(ValueError, match="coco_vit_gan"):
+        get_config("coco_vit_gan")
+
+
+@pytest.mark.parametrize("model", ["vit_i_gan", "vit_gan"])
+def test_ncd_configs_fine_tune_the_unsplash_run_on_400_of_723(model):
+    from kcolor.config import resolve_config
+    from kcolor.configs import get_config
+    from kcolor.training.loop import default_run_dir
+
+    unsplash = resolve_config(get_config(f"unsplash_{model}"))
+    ncd = resolve_config(get_config(f"ncd_{model}"))
+    assert ncd.model == model and ncd.data.startswith("folder:") and ncd.data.endswith("data/ncd")
+    assert np.allclose(np.array(ncd.split) * 723, (400, 0, 323))
+    # It starts from the Unsplash run folder `kcolor train --config unsplash_...` writes,
+    # whose networks are its own: the same model, size and options.
+    assert ncd.init_from == default_run_dir(unsplash)
+    same = ("model", "image_size", "options", "batch_size", "epochs", "learning_rate", "beta_1", "beta_2")
+    assert {k: getattr(ncd, k) for k in same} == {k: getattr(unsplash, k) for k in same}
+    assert ncd.fid_images is None and unsplash.init_from is None
+    # 723 file names split by the hash: about 400 / 323, no validation split.
+    from kcolor.data.raw import split_ids
+
+    counts = {k: len(v) for k, v in split_ids([f"cat{i % 20}/{i:04d}.jpg" for i in range(723)], ncd.split).items()}
+    assert counts["val"] == 0 and abs(counts["train"] - 400) <= 40 and counts["train"] + counts["test"] == 723
+    assert ncd.config_name == f"ncd_{model}"
+
+
+def test_the_generator_has_no_skip_connections_unless_asked():
+    plain = build_model("vit_gan", 64, **SMALL)["colorizer"]
+    assert not [l for l in plain.layers if isinstance(l, keras.layers.Concatenate)]
+    g = build_model("vit_i_gan", 64, weights="none", skips=True, **SMALL)["colorizer"]
+    for i in range(1, 6):  # dec_i_up at H / 2^(5-i) meets the encoder stage 6-i before its pooling
+        concat = g.get_layer(f"dec{i}_skip")
+        upsampled, skip = concat.input
+        assert upsampled.shape[1] == skip.shape[1] == 64 // 2 ** (5 - i)
+        assert skip is g.get_layer(f"enc{6 - i}b_lrelu").output
+    assert g.get_layer("dec1_skip").input[0] is g.get_layer("dec1_up").output  # the fused volume, upsampled
+    assert g.output.shape[1:] == (64, 64, 2) and g.count_params() > plain.count_params()
+    with pytest.raises(ValueError, match="skips must be true or false"):
+        build_model("vit_gan", 64, skips="yes", **SMALL)
     # The builder defaults are the paper's (weights and ViT of Table 1).
     defaults = get_model("vit_i_gan").option_defaults()
     assert defaults["weights"] == "imagenet"

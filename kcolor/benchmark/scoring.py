@@ -73,6 +73,7 @@ def score(entries, *, data, size, batch, out, fid=False):
                 batch_size=batch,
                 out_dir=fs.join(out, folder if split == "test" else f"{folder}-train"),
                 fid=fid_here,
+                fid_images="all" if fid_here else None,  # every row on its whole test set, whatever a config asks
                 baselines=extra,
                 as_colorized=True,
             )

@@ -161,10 +161,13 @@ def _renamed(args, old, new, why):
     return value
 
 
-def _fractions(args, old, default):
-    """`--fractions A,B[,C]` (train, val, test: what makes a split), or `default`."""
+def _fractions(args, old, default, need_train=True):
+    """`--fractions A,B[,C]` (train, val, test: what makes a split), or `default`.
+
+    `need_train=False` (evaluate) accepts a zero train fraction: `0,0,1` makes every
+    image test."""
     text = _renamed(args, old, "fractions", "--split names a split; fractions make one") if old else args.fractions
-    return parse_fractions(text, option="--fractions") if text else default
+    return parse_fractions(text, option="--fractions", need_train=need_train) if text else default
 
 
 def _add_fractions(p, default_text, old=None):
@@ -235,7 +238,7 @@ def _cmd_make_pairs(args):
 def _cmd_evaluate(args):
     from kcolor.evaluate import evaluate_runs
 
-    fractions = _fractions(args, "split_fractions", None)
+    fractions = _fractions(args, "split_fractions", None, need_train=False)
     result = evaluate_runs(
         args.runs,
         data=args.data,
@@ -246,10 +249,20 @@ def _cmd_evaluate(args):
         max_images=args.max_images,
         fid=args.fid,
         fid_weights=args.fid_weights,
+        fid_images=_fid_images(args.fid_images),
     )
     print(result["table_markdown"])
     print(f"wrote {result['out_dir']}")
     return 0
+
+
+def _fid_images(text):
+    """`--fid-images N|all` → N, "all", or None when not given."""
+    if text is None or text == "all":
+        return text
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"--fid-images must be a positive number of images or 'all'. Received: {text}")
+    return int(text)
 
 
 def _cmd_benchmark(args):
@@ -400,8 +413,11 @@ def _add_result_commands(sub):
     p = sub.add_parser("evaluate", help="score runs on one frozen test set")
     p.add_argument("runs", nargs="+")
     p.add_argument("--data", default=None, help="data source for every run (default: the runs' own, which must agree)")
-    p.add_argument("--split", default="test", choices=("test", "val"), help="which split to score (default test)")
-    _add_fractions(p, "that split --data; default: the runs' own", old="split_fractions")
+    p.add_argument(
+        "--split", default="test", choices=("test", "val", "train"),
+        help="which split to score (default test; train: the images the runs were trained on)",
+    )  # fmt: skip
+    _add_fractions(p, "that split --data; default: the runs' own; 0,0,1: every image is test", old="split_fractions")
     p.add_argument("--image-size", type=int, default=None, help="evaluation size (default: the largest run's)")
     p.add_argument("--out", default=None, help="output folder (default: evaluations/<names>)")
     p.add_argument("--max-images", type=int, default=None)
@@ -409,6 +425,10 @@ def _add_result_commands(sub):
     p.add_argument(
         "--fid-weights", default="imagenet", help="FID network weights: imagenet (default), none (offline), or a file"
     )
+    p.add_argument(
+        "--fid-images", default=None, metavar="N|all",
+        help="FID on the first N scored images, or all (default: the runs' config field fid_images, else all)",
+    )  # fmt: skip
     p.set_defaults(func=_cmd_evaluate)
 
     _add_benchmark_command(sub)

@@ -262,7 +262,7 @@ def build_datasets(cfg) -> DataBundle:
     """
     _check_config(cfg)
     spec = parse_source(cfg.data)
-    fractions = normalize_split(cfg.split)
+    fractions = normalize_split(cfg.split, need_train=True)
     names = check_augment(cfg.augment, cfg.hue_delta, cfg.contrast_range)
     size = int(cfg.image_size)
     train_size = augment_lib.crop_size(size) if "crop" in names else size

@@ -13,7 +13,9 @@ Which network, and how many images, decide the number:
   which network produced it (`features`), and features from `weights=None` (random,
   offline) are flagged `comparable=False`.
 - FID is biased upwards at small N, and below 2048 images the 2048x2048 covariance is
-  rank-deficient: `fid` warns, and every result carries its N.
+  rank-deficient: `fid` warns, and every result carries its N. `FIDSets(limit=N)`
+  (`kcolor evaluate --fid-images N`, config field `fid_images`) keeps the first N images
+  of each set and records the N it saw beside the number it was offered.
 
 The matrix square root term is computed without complex numbers: for symmetric
 positive semi-definite S_a, S_b, Tr((S_a S_b)^(1/2)) is the sum of the square roots of
@@ -181,35 +183,59 @@ class FIDSets:
     """Features of several image sets collected batch by batch, then FID of each against one.
 
     `kcolor evaluate --fid` feeds it the ground truth and every row's colorizations of
-    the same test images, so memory holds features, never the images.
+    the same test images, so memory holds features, never the images. With `limit=N`
+    each set keeps the features of its first N images only (every set is fed the same
+    images in the same order, so each row's FID is on the same N); the images past N are
+    counted (`offered`), not kept.
 
     Example:
-        sets = FIDSets("none")
+        sets = FIDSets("none", limit=10000)
         sets.add("ground truth", truth_batch); sets.add("model", pred_batch)
         summary = sets.summary("ground truth")      # {"rows": {"model": ...}, "count": ..., ...}
         print(format_fid(summary))
     """
 
-    def __init__(self, weights="imagenet", extractor=None):
+    def __init__(self, weights="imagenet", extractor=None, limit=None):
+        if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
+            raise ValueError(f"FIDSets: limit must be a positive number of images or None. Received: limit={limit!r}")
         self.extractor = extractor or InceptionFeatures(weights)
+        self.limit = limit
         self.features = {}
+        self.offered = {}
 
     def add(self, name, images):
-        self.features.setdefault(name, []).append(self.extractor(images))
+        seen = self.offered.get(name, 0)
+        n = int(images.shape[0])
+        self.offered[name] = seen + n
+        take = n if self.limit is None else max(0, min(n, self.limit - seen))
+        if take:
+            self.features.setdefault(name, []).append(self.extractor(images[:take]))
+
+    def _warning(self, count, offered):
+        short = None
+        if self.limit is not None and offered < self.limit:
+            short = f"FID was asked for {self.limit} images (fid_images) but the scored set held {offered}: FID on {count}"
+        found = [w for w in (short, small_n_warning(count)) if w]
+        return "; ".join(found) or None
 
     def summary(self, reference):
+        """`{"reference", "count", "requested", "offered", "features", "comparable", "warning", "rows"}`:
+        `count` is the number of images FID saw, `requested` the limit (None: every
+        image), `offered` the number of images fed."""
         real = np.concatenate(self.features[reference])
         rows = {}
         for name, parts in self.features.items():
             if name != reference:
                 rows[name] = frechet_distance(real, np.concatenate(parts))
-        count = int(len(real))
-        warning = small_n_warning(count)
+        count, offered = int(len(real)), int(self.offered[reference])
+        warning = self._warning(count, offered)
         if warning:
             warnings.warn(warning, stacklevel=2)
         return {
             "reference": reference,
             "count": count,
+            "requested": self.limit,
+            "offered": offered,
             "features": self.extractor.label,
             "comparable": self.extractor.comparable,
             "warning": warning,
@@ -221,8 +247,10 @@ def format_fid(summary):
     """Markdown: FID of each row against the reference, with N and the feature network."""
     lines = ["| model | FID | N |", "|---|---|---|"]
     lines += [f"| {name} | {value:.2f} | {summary['count']} |" for name, value in summary["rows"].items()]
+    offered = summary.get("offered", summary["count"])
+    which = f"the first {summary['count']} of the {offered} scored" if offered > summary["count"] else f"the same {summary['count']}"
     note = (
-        f"\nFID against the {summary['reference']} on the same {summary['count']} images; features: "
+        f"\nFID against the {summary['reference']} on {which} images; features: "
         f"{summary['features']}. Not the TF 2015 Inception graph of published FIDs: compare these numbers "
         "with each other, not with papers."
     )

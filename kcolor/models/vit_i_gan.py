@@ -17,6 +17,20 @@ The generator reads L in [-1, 1] (io `l_ab`, Input `L`) and predicts ab / 128. A
 directly (no InceptionV3, no fusion conv). The discriminator of both is
 `kcolor.models.vit.build_vit_discriminator` on (L, ab) with the paper's Table 1.
 
+No skip connections (`skips=False`, the default), a named reading. Section 4.2 says the
+architecture "is inspired by U-Net architecture [23]", whose skip connections join each
+encoder stage to the decoder stage of its size, but the generator it then describes is
+a chain: "The Luminance channel of the image is given to the Encoder and Feature
+Extractor; their outputs are merged in Fusion Layer; this information is passed to the
+Decoder" (4.2), and "The decoder takes H/32 x W/32 x 512 volume and applies convolution
+and upsampling layers" (4.6); sections 4.3-4.6 name no other input of the decoder, and
+the figures of the generator (Figures 1 and 2) are not in the text kcolor reads. kcolor
+builds what the text describes: the decoder sees the (fused) H/32 volume only, and U-Net
+is read as the inspiration of the encoder-decoder shape. `skips=True` builds the U-Net
+reading: after each of the decoder's five upsamplings, the encoder stage of that size
+(its second conv, before pooling) is concatenated (`dec{i}_skip`), so each ConvTranspose
+reads the encoder's features of its size beside the upsampled ones (output widths unchanged).
+
 Choices where the paper is silent (each an option):
 - encoder widths `encoder_filters=(32, 64, 128, 256, 512)`, two 5x5 convs per stage
   (10 in all), each conv → BatchNorm → LeakyReLU 0.2 (section 4.8 uses BatchNorm; the
@@ -57,6 +71,7 @@ Example:
 import keras
 from keras import layers
 
+from kcolor.errors import ConfigError
 from kcolor.models.blocks import TORCH_BN_MOMENTUM, conv_bn_act
 from kcolor.models.inception import INPUT_SIZE, build_inception_v3
 from kcolor.models.options import RECON_REDUCTIONS, choice, positive_int, positive_ints, rate
@@ -80,12 +95,18 @@ SMALL_VIT = {"vit_patch": 16, "vit_dim": 64, "vit_depth": 2, "vit_heads": 4, "vi
 
 
 def encoder(x, filters, *, bn_momentum=BN_MOMENTUM, name="enc"):
-    """5 stages of two 5x5 convs and an AveragePooling 2x2: (H, W) → (H/32, W/32, filters[-1])."""
+    """5 stages of two 5x5 convs and an AveragePooling 2x2: (H, W) → (H/32, W/32, filters[-1]).
+
+    Returns `(x, stages)`: the pooled output and each stage's output before its pooling
+    (sizes H, H/2, ..., H/16), which `decoder(skips=...)` takes deepest first.
+    """
+    stages = []
     for i, f in enumerate(filters, start=1):
         x = conv_bn_act(x, f, 5, bn_momentum=bn_momentum, activation="leaky_relu", name=f"{name}{i}a")
         x = conv_bn_act(x, f, 5, bn_momentum=bn_momentum, activation="leaky_relu", name=f"{name}{i}b")
+        stages.append(x)  # (H / 2^(i-1), W / 2^(i-1), f)
         x = layers.AveragePooling2D(2, name=f"{name}{i}_pool")(x)  # (H / 2^i, W / 2^i, f)
-    return x
+    return x, stages
 
 
 def inception_embedding(L, *, weights, inception_range, name=INCEPTION_NAME):
@@ -109,13 +130,21 @@ def fusion(encoded, embedding, filters, *, bn_momentum=BN_MOMENTUM, name="fusion
     return conv_bn_act(x, filters, 1, bn_momentum=bn_momentum, activation="leaky_relu", name=f"{name}_1x1")  # (H/32, W/32, 512)
 
 
-def decoder(x, filters, *, output_activation, bn_momentum=BN_MOMENTUM, name="dec"):
-    """5 x [nearest 2x upsampling, ConvTranspose 3x3]: the last one gives the 2 ab channels."""
-    for i, f in enumerate(filters, start=1):
+def decoder(x, filters, *, output_activation, bn_momentum=BN_MOMENTUM, skips=None, name="dec"):
+    """5 x [nearest 2x upsampling, ConvTranspose 3x3]: the last one gives the 2 ab channels.
+
+    `skips`: None (the paper's text: no skip connections), or the encoder's five stage
+    outputs deepest first (H/16 ... H), each concatenated after the upsampling to its size.
+    """
+    def up(x, i):
         x = layers.UpSampling2D(2, interpolation="nearest", name=f"{name}{i}_up")(x)
+        return layers.Concatenate(name=f"{name}{i}_skip")([x, skips[i - 1]]) if skips else x
+
+    for i, f in enumerate(filters, start=1):
+        x = up(x, i)
         x = conv_bn_act(x, f, 3, transpose=True, bn_momentum=bn_momentum, activation="leaky_relu", name=f"{name}{i}")  # (H / 2^(5-i), ..., f)
     i = len(filters) + 1
-    x = layers.UpSampling2D(2, interpolation="nearest", name=f"{name}{i}_up")(x)
+    x = up(x, i)
     x = layers.Conv2DTranspose(2, 3, padding="same", name=f"{name}{i}_conv")(x)  # (H, W, 2)
     if output_activation == "leaky_relu":
         return layers.LeakyReLU(negative_slope=0.2, name="ab", dtype="float32")(x)
@@ -133,6 +162,7 @@ def build_vit_i_gan_generator(
     fusion_filters=FUSION_FILTERS,
     output_activation="tanh",
     bn_momentum=BN_MOMENTUM,
+    skips=False,
     name=None,
 ):
     """The ViT-I-GAN generator (or, with `fusion_inception=False`, ViT-GAN's).
@@ -148,6 +178,8 @@ def build_vit_i_gan_generator(
         output_activation: "tanh", "leaky_relu" or "linear".
         bn_momentum: every BatchNorm's moving-average momentum, Keras' convention
             (0.9 = PyTorch's default momentum 0.1; Keras' default is 0.99), in [0, 1).
+        skips: False (the paper's text: the decoder reads the H/32 volume only) or True
+            (U-Net skip connections from each encoder stage; module docstring).
         name: model name; "vit_i_gan_generator" or "vit_gan_generator" by default.
 
     Example:
@@ -165,15 +197,20 @@ def build_vit_i_gan_generator(
     choice("output_activation", output_activation, OUTPUT_ACTIVATIONS, owner="vit_i_gan")
     choice("inception_range", inception_range, INCEPTION_RANGES, owner="vit_i_gan")
     bn_momentum = rate("bn_momentum", bn_momentum, owner="vit_i_gan")
+    if not isinstance(skips, bool):
+        raise ConfigError(f"vit_i_gan: skips must be true or false. Received: skips={skips!r}")
     weights = parse_weights(weights, what="weights (InceptionV3)")
     name = name or ("vit_i_gan_generator" if fusion_inception else "vit_gan_generator")
 
     L = keras.Input(shape=(height, width, 1), name="L")
-    x = encoder(L, encoder_filters, bn_momentum=bn_momentum)  # (H/32, W/32, 512)
+    x, stages = encoder(L, encoder_filters, bn_momentum=bn_momentum)  # (H/32, W/32, 512)
     if fusion_inception:
         embedding = inception_embedding(L, weights=weights, inception_range=inception_range)  # (1000,)
         x = fusion(x, embedding, fusion_filters, bn_momentum=bn_momentum)  # (H/32, W/32, 512)
-    ab = decoder(x, decoder_filters, output_activation=output_activation, bn_momentum=bn_momentum)  # (H, W, 2)
+    skip_inputs = stages[::-1] if skips else None  # deepest first: H/16, ..., H
+    ab = decoder(
+        x, decoder_filters, output_activation=output_activation, bn_momentum=bn_momentum, skips=skip_inputs
+    )  # (H, W, 2)
     return keras.Model(L, ab, name=name)
 
 
@@ -188,6 +225,7 @@ def _networks(
     fusion_filters,
     output_activation,
     bn_momentum,
+    skips,
     vit_patch,
     vit_dim,
     vit_depth,
@@ -210,6 +248,7 @@ def _networks(
         fusion_filters=fusion_filters,
         output_activation=output_activation,
         bn_momentum=bn_momentum,
+        skips=skips,
     )
     discriminator = build_vit_discriminator(
         (image_size, image_size, 1),
@@ -246,6 +285,7 @@ def vit_i_gan(
     fusion_filters=FUSION_FILTERS,
     output_activation="tanh",
     bn_momentum=BN_MOMENTUM,
+    skips=False,
     vit_patch=32,
     vit_dim=1024,
     vit_depth=6,
@@ -277,6 +317,7 @@ def vit_i_gan(
         fusion_filters=fusion_filters,
         output_activation=output_activation,
         bn_momentum=bn_momentum,
+        skips=skips,
         vit_patch=vit_patch,
         vit_dim=vit_dim,
         vit_depth=vit_depth,
@@ -298,6 +339,7 @@ def vit_gan(
     decoder_filters=DECODER_FILTERS,
     output_activation="tanh",
     bn_momentum=BN_MOMENTUM,
+    skips=False,
     vit_patch=32,
     vit_dim=1024,
     vit_depth=6,
@@ -322,6 +364,7 @@ def vit_gan(
         fusion_filters=FUSION_FILTERS,
         output_activation=output_activation,
         bn_momentum=bn_momentum,
+        skips=skips,
         vit_patch=vit_patch,
         vit_dim=vit_dim,
         vit_depth=vit_depth,

@@ -12,10 +12,18 @@ multi-worker guide asks: the chief writes the run folder's checkpoints, the othe
 temporary folder of their own (`tempfile.mkdtemp`), emptied after each save and
 deleted by `close`.
 
+A new run may start from another run's weights (`init_from`, a config field):
+`init_networks_from` reads every network of this run (`colorizer`, and `discriminator`
+for a GAN) from that run folder's latest checkpoint, and nothing else: the optimizers
+start fresh and the counters at 0. The networks must be the source run's (model,
+image size and options), or the read fails naming both. A resumed run keeps its own
+checkpoint and never reads `init_from` again.
+
 Example:
     ckpt = RunCheckpoint(networks, run_dir, keep=3, workers=Workers(strategy))
     state = ckpt.restore()          # the restored run state, {} when nothing was restored
     ckpt.state.assign(encode_state(...)); ckpt.save()
+    init_networks_from(networks, "runs/unsplash_vit_i_gan-vit_i_gan")   # a fine-tuning run's start
 """
 
 import tempfile
@@ -105,4 +113,45 @@ class RunCheckpoint:
             fs.rmtree(self.worker_dir)
 
 
-__all__ = ["RunCheckpoint"]
+def init_checkpoint(run_dir) -> str:
+    """The latest checkpoint of run folder `run_dir`, which `init_from=run_dir` starts a run from.
+
+    Raises `RunFolderError` (one line) when the folder does not exist or holds no checkpoint.
+    """
+    run_dir = fs.path_str(run_dir)
+    if not fs.isdir(run_dir):
+        raise RunFolderError(
+            f"init_from={run_dir!r} does not exist: it must be a run folder written by kcolor train, "
+            "whose latest checkpoint starts this run"
+        )
+    latest = tf.train.latest_checkpoint(fs.join(run_dir, "checkpoints"))
+    if not latest:
+        raise RunFolderError(
+            f"init_from={run_dir!r} holds no weights: no checkpoint in {fs.join(run_dir, 'checkpoints')}. "
+            "Train that run first, or point init_from at a run folder with checkpoints"
+        )
+    return latest
+
+
+def init_networks_from(networks, run_dir) -> str:
+    """Set every network of `networks` (a `Networks`) to its weights in `run_dir`'s latest checkpoint.
+
+    Only the networks are read (not the optimizers, counters or run state); every one
+    of their variables must be found there with its shape. Returns the checkpoint's path.
+    """
+    latest = init_checkpoint(run_dir)
+    source = tf.train.Checkpoint(**networks.models)
+    try:
+        status = source.read(latest)
+        status.assert_existing_objects_matched()
+        status.expect_partial()  # the source's optimizers and counters are left unread on purpose
+    except (AssertionError, ValueError, tf.errors.OpError) as err:
+        first = str(err).strip().splitlines()[0][:300]
+        raise RunFolderError(
+            f"init_from={run_dir!r}: its checkpoint {latest} does not fit this run's networks ({first}); "
+            "the model, image_size and options must be those of that run"
+        ) from None
+    return latest
+
+
+__all__ = ["RunCheckpoint", "init_checkpoint", "init_networks_from"]

@@ -19,7 +19,9 @@ train step (`supervised_step` or `gan_step`), validating after each. The run fol
 
 Running the same command again on the same run folder resumes from the last
 checkpoint's step and epoch; an interrupt (Ctrl-C) checkpoints before it exits. Every
-file is written atomically.
+file is written atomically. A run that starts afresh with `init_from=RUN_DIR` (a config
+field: fine-tuning) first takes its networks' weights from that run's latest checkpoint
+(`checkpoints.init_networks_from`; fresh optimizers, step 0); a resume keeps its own.
 
 Exact resume (`kcolor.training.resume` holds the details): the checkpoint keeps the run
 state (the epoch's loss sums, the history rows, skipped batches) and the networks' seed
@@ -79,7 +81,7 @@ from kcolor.errors import ConfigError
 from kcolor.models.io import get_io
 from kcolor.models.registry import get_model
 from kcolor.training import resume as resume_lib
-from kcolor.training.checkpoints import RunCheckpoint
+from kcolor.training.checkpoints import RunCheckpoint, init_checkpoint, init_networks_from
 from kcolor.training.history import History
 from kcolor.training.hooks import PhaseCalls
 from kcolor.training.networks import Networks
@@ -185,6 +187,12 @@ class _Run:
     # ----------------------------------------------------------------- setup
     def restore(self):
         self.restored_state = self.ckpt.restore(self.verbose)
+
+    def init_from(self, source_dir):
+        """Start the networks from another run's weights (`cfg.init_from`); before the first step only."""
+        latest = init_networks_from(self.networks, source_dir)
+        if self.verbose:
+            print(f"Starting {self.run_dir} from the networks of {latest}")
 
     def close(self):
         self.ckpt.close()
@@ -468,6 +476,11 @@ def train(cfg, *, run_dir=None, max_steps=None, verbose=1, bundle=None, hooks=No
     cfg = dataclasses.replace(cfg, run_dir=str(run_dir))
     if cfg.deterministic:
         tf.config.experimental.enable_op_determinism()
+    # A run that starts afresh (no checkpoint of its own, or resume=restart) starts from
+    # init_from's weights; its checkpoint is checked here, before any file moves or data loads.
+    fresh = cfg.resume == "restart" or not tf.train.latest_checkpoint(fs.join(run_dir, "checkpoints"))
+    if cfg.init_from and fresh:
+        init_checkpoint(cfg.init_from)
     old_config, changed = resume_lib.check_resumable(run_dir, cfg, move=chief)  # only the chief moves files
     if chief:
         fs.makedirs(run_dir)
@@ -475,6 +488,8 @@ def train(cfg, *, run_dir=None, max_steps=None, verbose=1, bundle=None, hooks=No
     try:
         if cfg.resume != "restart":  # restart: the chief moved the checkpoints aside (a worker may look first)
             run.restore()
+        if cfg.init_from and fresh:
+            run.init_from(cfg.init_from)
         if changed:  # resume=continue under a changed config: keep the weights, record it
             step, epoch = int(run.ckpt.step.numpy()), int(run.ckpt.epoch.numpy())
             if chief:

@@ -64,6 +64,7 @@ FREE_KEYS = (
     "data_dir",
     "download",
     "cache",
+    "fid_images",  # read by `kcolor evaluate`, never by training
 )
 # Keys whose change makes the checkpointed weights or optimizer state not fit.
 # `mixed_precision` is not one: the variables stay float32 under every policy, and a
