@@ -45,7 +45,7 @@ MODELS ?= autoencoder deep_cnn unet_residual resnet_color densenet_color pix2pix
 
 OVERRIDES = $(if $(MODEL),--set model=$(MODEL)) $(if $(DATA),--set data=$(DATA)) $(foreach s,$(SET),--set $(s))
 
-.PHONY: setup browser web train photos test bench benchmark records pairs colorize export tflite compare demo docs-figures clean
+.PHONY: setup browser web train photos test bench benchmark records pairs colorize export tflite compare demo docs-figures docs-deviations clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -136,6 +136,9 @@ demo: $(STAMP)
 # real-photo corpus, the default benchmark on it (resumes a finished or cut run), then
 # scripts/docs_benchmark.py copies results.json, table.png and the full-resolution test-photo
 # grids to docs/benchmark/ and renders the README's benchmark block from that results.json.
+docs-deviations: $(STAMP)
+	$(BIN)/python scripts/docs_deviations.py
+
 docs-figures: $(STAMP)
 	$(BIN)/kcolor fetch-photos
 	$(BIN)/kcolor benchmark --out benchmarks/photos-64px

@@ -13,9 +13,9 @@ import glob
 import json
 import os
 import shutil
-import sys
 
 from PIL import Image
+from readme_block import write_block
 
 from kcolor.benchmark.report import README_BEGIN, README_END, render_readme
 
@@ -34,14 +34,7 @@ def main(argv=None):
     for grid in glob.glob(os.path.join(args.benchmark, "grids", "*.png")):  # JPEG: a tenth of the bytes in git
         name = os.path.splitext(os.path.basename(grid))[0] + ".jpg"
         Image.open(grid).convert("RGB").save(os.path.join(args.docs, "grids", name), quality=88)
-    with open(args.readme) as f:
-        text = f.read()
-    if README_BEGIN not in text or README_END not in text:
-        sys.exit(f"{args.readme} has no {README_BEGIN} ... {README_END} block")
-    head, _, rest = text.partition(README_BEGIN)
-    _, _, tail = rest.partition(README_END)
-    with open(args.readme, "w") as f:
-        f.write(head + README_BEGIN + "\n" + render_readme(results) + README_END + tail)
+    write_block(args.readme, README_BEGIN, README_END, render_readme(results))
     print(f"wrote {args.docs} and the benchmark block of {args.readme}")
 
 

@@ -30,6 +30,23 @@ What the paper gives, and what was chosen where it is silent:
 | labels, half batch | real U(0, 0.49), fake U(0.5, 0.99); G fed half a batch | paper (model options `label_noise`, `g_fraction`) |
 | generator loss | adversarial BCE + 100 x L1 on ab (`recon_weight=100`, set in every config's options) | not in the paper, which names only the adversarial loss: the L1 term and its weight are those of Nazeri et al. 2018 ("Image Colorization using Generative Adversarial Networks") and Isola et al. 2017, which it builds on. `recon_weight=0` is the literal, adversarial-only reading |
 
+Every remaining deviation from the paper, and why:
+- Data: the paper's set ("10k images from unsplash, 256x256, mostly portraits", Wallner's
+  FloydHub upload) is no longer online; the recipes read the Unsplash Lite release, the
+  same source but not the same photos, and not mostly portraits.
+- Optimizer: not in the paper; Isola et al.'s Adam 2e-4, beta1 0.5, beta2 0.999.
+- Epochs: not stated; read from its figures (181 for ResNet50, 45 for the baseline).
+- Split: not stated beyond testing on "images the model had never seen"; 90/5/5 by a
+  hash of the file name.
+- Generator loss: the text names only the adversarial loss; kcolor adds 100 x L1 on ab
+  (Nazeri et al. 2018 and Isola et al. 2017, which the paper builds on; `recon_weight=0`
+  is the adversarial-only reading).
+- Encoder training: ResNet50 is "used as a pre-trained model to extract the image
+  embeddings", with no word on freezing; kcolor fine-tunes it from the first epoch
+  (`--set freeze_epochs=N` keeps it frozen for the first N epochs).
+- Network layouts: the text leaves the generators' and discriminators' layers to its
+  figures; kcolor's readings are `kcolor.models.cgan`'s options, named there.
+
 `unsplash_resnet50_smoke` and `unsplash_unet_baseline_smoke` are the same recipes on the
 built-in offline `sample` photos at 32 px with random encoder weights (`weights=none`)
 and narrow networks, 3 epochs of 3 steps (seconds to a minute on a CPU), one checkpoint:

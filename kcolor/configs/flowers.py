@@ -41,10 +41,10 @@ Every remaining deviation from the paper, and why:
 - Adam's betas: not stated; Keras's defaults 0.9 and 0.999. The paper's lr 1e-3 applies
   to Pix2Pix too (Isola et al. 2017 used 2e-4 and beta_1 0.5:
   `--set learning_rate=2e-4 --set beta_1=0.5`).
-- Widths and units the paper leaves open (autoencoder filters 16/32/64, deep CNN 32/64,
-  residual U-Net 16..256, DenseNet 4 units of growth 12, bottleneck 4, compression 0.5,
-  a 32-filter head; 3x3 kernels where none is named; LeakyReLU slope 0.3, Keras's
-  default): the builders' defaults, documented in `kcolor.models.flowers`.
+- Widths and units: those the paper leaves open are the builders' defaults, documented
+  in `kcolor.models.flowers` (autoencoder filters 16/32/64, deep CNN 32/64, residual
+  U-Net 16..256, DenseNet 4 units of growth 12, bottleneck 4, compression 0.5, a
+  32-filter head; 3x3 kernels where none is named; LeakyReLU slope 0.3, Keras's default).
 - Pix2Pix: the patch size is 64 (the paper used "64x64 or 128x128": `--set patch=128`);
   the adversarial loss is the least-squares ("MSE") form (the paper tried both:
   `--set adv_loss=bce`); the generator widths 64..512, dropout 0.5 in the first three

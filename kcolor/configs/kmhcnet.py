@@ -49,28 +49,28 @@ Settings the paper does not give, taken from the author's public notebook
 learning rate 1e-4, a 70/20/10 train/validation/test split, no augmentation, ImageNet
 encoder weights.
 
-Deviations that remain:
-- The split is kcolor's hash split of the image ids (70/20/10), not the author's
-  seeded random permutation, so the test images differ.
-- The author lowered the learning rate by hand during training (1e-4, then 1e-5, "after
+Every remaining deviation from the paper, and why:
+- Split: kcolor's hash split of the image ids (70/20/10), not the author's seeded
+  random permutation, so the test images differ.
+- Learning rate: the author lowered it by hand during training (1e-4, then 1e-5, "after
   some period of stagnancy", Figure 6); the schedule per variant is not published, so
   the learning rate stays 1e-4 (set `lr_schedule` to change it). Adam's epsilon is
   Keras' 1e-7 where the notebook used 1e-5.
-- The gray filter is by chroma, not the notebook's "R == G == B everywhere", which
+- Gray filter: by chroma, not the notebook's "R == G == B everywhere", which
   misses gray photos stored as JPEG color files.
-- L reaches the model as L / 50 - 1 in [-1, 1]. The paper contradicts itself here: the
+- Range of L: it reaches the model as L / 50 - 1 in [-1, 1]. The paper contradicts itself here: the
   text (Section 3.1) keeps L "between (-1 to 1)", while Equation 2 restores L as
   x * 100 + 50, i.e. from x = (L - 50) / 100 in [-0.5, 0.5], which is also what the
   notebook's code feeds. kcolor follows the text; Equation 2's range is not an option.
-- Equation 4 writes the loss on the full Lab image G(y), while the notebook's pixel
+- Loss image (Equation 4): the paper writes the loss on the full Lab image G(y), while the notebook's pixel
   terms compare ab only. kcolor follows the notebook (space `@lab`); `@lab3` is
   Equation 4's full Lab image (`--set loss=ms_ssim@lab3`). L is the input and equal in
   output and target, so the two differ only in scale (see `ColorLoss`).
-- MSE terms are computed on [0, 1] images; the notebook divides a 0-255-scale MSE by
+- MSE scale and embeddings: MSE terms are computed on [0, 1] images; the notebook divides a 0-255-scale MSE by
   255 (see ColorLoss). The embedding reads ImageNet-preprocessed images; the notebook
   feeds it raw Lab values. The embeddings are keras.applications' VGG16/ResNet50, not
   torchvision's.
-- ResNet encoders load torchvision's ImageNet weights (as republished by timm), the
+- Encoder weights: ResNet encoders load torchvision's ImageNet weights (as republished by timm), the
   weights segmentation_models_pytorch used; InceptionResNetV2 and EfficientNet-B6 load
   keras.applications' ImageNet weights (segmentation_models_pytorch used Cadene's and
   lukemelas' ports of the same networks, so their numbers differ).

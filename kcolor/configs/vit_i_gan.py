@@ -106,6 +106,20 @@ arXiv:2008.10774; github.com/saeed-anwar/ColorSurvey links the files): unpack it
 the split hashes each path relative to it). Leave its "GrayScale" archive out: kcolor
 makes the gray input from each color image.
 
+Every remaining deviation from the paper, and why:
+- Data: "the Unsplash dataset" is not pinned to a release or a file list; kcolor reads
+  the first 10,500 photos of Unsplash Lite, split by hash (about 10,000/500).
+- L1 reduction: section 4.1 writes the L1 loss as a sum over the pixels but calls it the
+  mean absolute error; kcolor follows the equation (`recon_reduction="sum"`).
+- Generator skips: the text describes no skip connections between encoder and decoder;
+  kcolor builds none (`skips=True` is the U-Net reading, `kcolor.models.vit_i_gan`).
+- BatchNorm momentum: not stated; 0.9, PyTorch's default (the paper describes its losses in
+  the words of PyTorch's documentation).
+- COCO FID sets: Table 3 and section 5.1 score "validation images" (10k, 12,000), more
+  than COCO 2017's 5,000; kcolor's commands use COCO 2014's validation split.
+- NCD: the split is by hash fractions (about 400/323, not exactly), and the paper gives
+  no fine-tuning settings, so section 5.2's recipe is reused.
+
 `vit_i_gan_smoke` and `vit_gan_smoke` are the same recipe on the offline `sample`
 photos at 64 px, with random InceptionV3 weights (`weights=none`), a small ViT (patch
 16, dim 64, 2 blocks, 4 heads, MLP 128) and narrow convs, a few steps (seconds), FID on
