@@ -8,11 +8,13 @@
 #   make demo NOTEBOOK=001                         # a notebook in its demo setting, saved with outputs in docs/
 #   make benchmark DATA=sample STEPS=50            # every paper's models, one budget, one test split
 #   make bench BENCH=peer                          # kcolor against its PyTorch peer only (pip install -e .[bench])
+#   make bench BENCH=video                         # video colorization fps at 1280x720, beside ONNX Runtime (bench extra)
 #   make docs-figures                              # the README's pictures and benchmark table (the benchmark: under an hour on 2 cores)
 #
 # Variables: MODEL, CONFIG, DATA, SET="key=value key=value", RUN, FORMAT, QUANTIZE, INPUT, OUT,
 # SOURCE, NAME, REF (a color reference image for reference-guided models), VIDEOS, SITE (kcolor web's folder),
-# BENCH (all, or peer: only the comparison with PyTorch), SIZE and STEPS (make benchmark).
+# BENCH (all: the train-step bench; peer: only its comparison with PyTorch; video: kcolor.bench.video),
+# SIZE and STEPS (make benchmark).
 
 PYTHON ?= python3
 VENV := .venv
@@ -100,8 +102,8 @@ test: $(STAMP) browser $(NPM_STAMP)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile --durations=25  # two workers: many tests wait on one core; the slowest tests listed
 
 bench: $(STAMP)
-	$(if $(filter-out all peer,$(BENCH)),$(error BENCH=$(BENCH) is not valid. Valid values: all, peer))
-	$(BIN)/python -m kcolor.bench $(if $(filter peer,$(BENCH)),--peer only)
+	$(if $(filter-out all peer video,$(BENCH)),$(error BENCH=$(BENCH) is not valid. Valid values: all, peer, video))
+	$(if $(filter video,$(BENCH)),$(BIN)/python -m kcolor.bench.video,$(BIN)/python -m kcolor.bench $(if $(filter peer,$(BENCH)),--peer only))
 
 # SIZE, STEPS and DATA are passed on only when given (the command's defaults otherwise).
 benchmark: $(STAMP)
@@ -145,4 +147,4 @@ docs-figures: $(STAMP)
 	$(BIN)/python scripts/docs_benchmark.py benchmarks/photos-64px --docs $(DOCS)/benchmark
 
 clean:
-	rm -rf runs tf_records exports colorized evaluations benchmarks bench.json $(SITE)
+	rm -rf runs tf_records exports colorized evaluations benchmarks bench.json bench_video.json $(SITE)

@@ -62,7 +62,8 @@ ISOLA_TARGETS = (
 )
 
 
-def _machine():
+def machine_info():
+    """The machine a bench ran on: CPU, cores, memory, Python, TensorFlow and Keras versions."""
     import keras
     import tensorflow as tf
 
@@ -344,7 +345,7 @@ def main(argv=None):
         print((_peer_row if case.get("group") == "peer" else _row)(case, result), flush=True)
         results.append({**case, **result})
     report = {
-        "machine": _machine(),
+        "machine": machine_info(),
         "load_average_before": load_before,
         "load_average_after": os.getloadavg(),
         "wall_time_s": time.time() - started,
@@ -359,7 +360,7 @@ def main(argv=None):
         print("\nScaling (same global batch; on one machine's cores this is overhead, not speed-up):")
         print("\n".join(f"  {line}" for line in scaling))
         report["scaling"] = scaling
-    from kcolor.fs import atomic_write_json  # late, like _machine: TensorFlow starts after the cases ran
+    from kcolor.fs import atomic_write_json  # late, like machine_info: TensorFlow starts after the cases ran
 
     atomic_write_json(args.out, report)
     load_after = report["load_average_after"][0]

@@ -1,0 +1,195 @@
+"""`make bench BENCH=video`: kcolor's video path timed for real at a tiny size, and the
+ratio to ONNX Runtime, the pipeline's overhead and the report computed from given timings."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+pytest.importorskip("imageio_ffmpeg")
+
+from kcolor.bench import video
+
+TINY = dict(width=128, height=72, frames=3, fps=25, size=64, base_filters=8, max_filters=32, threads=2,
+            repeats=2, warmup=1, quantize=["none"], parity_frames=3)
+
+
+def _model_row(label, fps, *, eligible=True, fmt="tflite"):
+    return {"label": label, "format": fmt, "fps": fps, "eligible": eligible, "ms_median": 1000 / fps,
+            "ms_q1": 1000 / fps, "ms_q3": 1000 / fps, "cpu_per_wall": 1.9, "bar_met": eligible,
+            "parity_db": 45.0 if eligible else 20.0, "bar_db": 28.0}
+
+
+def _pipeline_row(label, temporal, frame_ms, model_ms):
+    return {"label": label, "temporal": temporal, "fps": 900 / frame_ms, "steady_fps": 1000 / frame_ms,
+            "frame_ms": frame_ms, "model_ms": model_ms, "resize_lab_ms": 10.0, "rest_ms": frame_ms - model_ms - 10.0,
+            "overhead_share": 1 - model_ms / frame_ms}
+
+
+def _kcolor_rows():
+    return {
+        "clip": {"width": 1280, "height": 720, "frames": 30},
+        "model": {"params": 1000},
+        "model_alone": [
+            _model_row("keras", 5.0, fmt="keras"),
+            _model_row("savedmodel", 6.0, fmt="savedmodel"),
+            _model_row("litert float32", 8.0),
+            _model_row("litert float16", 9.0),
+            _model_row("litert int8", 12.0, eligible=False),  # faster, but below its parity bar
+        ],
+        "pipelines": [
+            _pipeline_row("savedmodel", "none", 200.0, 166.7),
+            _pipeline_row("savedmodel", "flow", 260.0, 166.7),
+            _pipeline_row("litert float16", "none", 140.0, 111.1),
+            _pipeline_row("litert float16", "flow", 200.0, 111.1),
+        ],
+        "codec": {"frames": 30, "decode_ms": 4.0, "encode_ms": 20.0},
+    }
+
+
+def test_the_ratio_counts_only_exports_that_pass_parity_and_the_fastest_onnxruntime_round():
+    onnx = [{"label": "onnxruntime", "fps": 6.0, "params": 1000}, {"label": "onnxruntime", "fps": 7.5, "params": 1000}]
+    s = video.summarize(_kcolor_rows(), onnx)
+    assert s["fastest"] == "litert float16" and s["fastest_fps"] == 9.0
+    assert s["onnxruntime_fps"] == 7.5
+    assert s["ratio"] == pytest.approx(1.2) and s["ratio_met"] is True
+    assert s["same_params"] is True
+    onnx[1]["fps"] = 7.6
+    s = video.summarize(_kcolor_rows(), onnx)
+    assert s["ratio"] == pytest.approx(9.0 / 7.6) and s["ratio_met"] is False
+    onnx[0]["params"] = onnx[1]["params"] = 999
+    assert video.summarize(_kcolor_rows(), onnx)["same_params"] is False
+
+
+def test_the_overhead_goal_is_judged_on_the_fastest_paths_pipeline_rows():
+    s = video.summarize(_kcolor_rows(), [])
+    assert [(o["label"], o["temporal"]) for o in s["overhead"]] == [("litert float16", "none"), ("litert float16", "flow")]
+    shares = [o["overhead_share"] for o in s["overhead"]]
+    assert shares == pytest.approx([1 - 111.1 / 140, 1 - 111.1 / 200])
+    assert [o["met"] for o in s["overhead"]] == [True, False] and s["overhead_met"] is False
+    rows = _kcolor_rows()
+    rows["pipelines"] = rows["pipelines"][:3]  # no flow row of the fastest path
+    assert video.summarize(rows, [])["overhead_met"] is True
+    assert video.summarize({"model_alone": rows["model_alone"]}, [])["overhead_met"] is None
+
+
+def test_a_missing_onnxruntime_row_leaves_the_ratio_open_and_says_how_to_install():
+    skipped = [{"label": "onnxruntime", "skipped": f"needs torch, onnxruntime: {video.INSTALL_HINT}"}]
+    report = {"settings": "test", "kcolor": _kcolor_rows(), "onnxruntime": skipped}
+    report["summary"] = video.summarize(report["kcolor"], skipped)
+    assert report["summary"]["ratio"] is None and report["summary"]["ratio_met"] is None
+    text = "\n".join(video.format_report(report))
+    assert "pip install -e .[bench]" in text
+    assert "ratio to ONNX Runtime: n/a" in text
+    assert "litert int8" in text and "BELOW the bar: not eligible" in text
+    assert "litert float16 / flow: 200 ms a frame = model 111 (56%)" in text
+    assert "litert float16: flow adds 60 ms a frame" in text
+    assert "encode (H.264 CRF 18) 20.0 ms" in text
+    assert video.missing_peer_modules(("numpy", "kcolor_no_such_module")) == ["kcolor_no_such_module"]
+
+
+def test_the_report_prints_the_ratio_against_its_goal():
+    onnx = [{"label": "onnxruntime", "fps": 10.0, "ms_median": 100.0, "ms_q1": 99.0, "ms_q3": 101.0, "cpu_per_wall": 2.0}]
+    report = {"settings": "test", "kcolor": _kcolor_rows(), "onnxruntime": onnx}
+    report["summary"] = video.summarize(report["kcolor"], onnx)
+    text = "\n".join(video.format_report(report))
+    assert "litert float16 9.00 fps / ONNX Runtime 10.00 fps = 0.90x (goal >= 1.2x: NOT met)" in text
+    assert "onnxruntime [1]" in text
+    assert "(goal < 25%: NOT met)" in text
+
+
+def test_a_frame_splits_into_model_resize_and_the_rest():
+    split = video.pipeline_split([0.0, 0.2, 0.4, 0.6], [0.15] * 4, [0.1] * 4)
+    assert split["frame_ms"] == pytest.approx(200.0) and split["steady_fps"] == pytest.approx(5.0)
+    assert split["model_ms"] == pytest.approx(100.0) and split["predict_calls"] == 4
+    assert split["resize_lab_ms"] == pytest.approx(50.0) and split["rest_ms"] == pytest.approx(50.0)
+    assert split["overhead_share"] == pytest.approx(0.5)
+    in_graph = video.pipeline_split([0.0, 0.3, 0.6], [0.25] * 3, [], model_ms=150.0)
+    assert in_graph["model_ms"] == 150.0 and "model-alone" in in_graph["model_time_from"]
+    assert in_graph["overhead_share"] == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="model_ms"):
+        video.pipeline_split([0.0, 0.3], [0.2] * 2, [])
+    with pytest.raises(ValueError, match="two frames"):
+        video.pipeline_split([0.0], [0.2], [0.1])
+
+
+def test_the_stage_timer_wraps_the_instance_and_leaves_the_class_alone():
+    class Fake:
+        def predict(self, inputs):
+            return inputs
+
+        def colorize(self, rgb, reference=None):
+            return self.predict(rgb)
+
+    fake = Fake()
+    with video.StageTimer(fake) as timer:
+        assert fake.colorize(1) == 1 and fake.colorize(2) == 2
+    assert len(timer.starts) == len(timer.colorize) == len(timer.predict) == 2
+    assert "predict" not in vars(fake) and "colorize" not in vars(fake)
+    fake.colorize(3)
+    assert len(timer.predict) == 2
+
+
+def test_the_clip_pans_over_a_photo():
+    frames = list(video.clip_frames(128, 72, 3))
+    assert [f.shape for f in frames] == [(72, 128, 3)] * 3 and frames[0].dtype == np.uint8
+    assert frames[0].std() > 20  # a photo, not a flat color
+    assert not np.array_equal(frames[0], frames[1])
+    assert np.array_equal(frames[1][:-1, :-1], frames[0][1:, 1:])  # one pixel right and down
+    assert np.array_equal(frames[2], list(video.clip_frames(128, 72, 3))[2])  # the same clip every run
+
+
+def test_odd_sizes_and_unknown_quantizations_are_refused():
+    with pytest.raises(SystemExit):
+        video.main(["--width", "127"])
+    with pytest.raises(SystemExit):
+        video.main(["--quantize", "int4"])
+
+
+@pytest.fixture(scope="module")
+def measured(tmp_path_factory):
+    work = tmp_path_factory.mktemp("video-bench")
+    return video.measure_kcolor(dict(TINY, workdir=str(work))), work
+
+
+def test_kcolor_rows_are_measured_for_real(measured):
+    result, _ = measured
+    json.dumps(result)  # the report is JSON
+    rows = {r["label"]: r for r in result["model_alone"]}
+    assert list(rows) == ["keras", "savedmodel", "litert float32"]
+    for row in rows.values():
+        assert row["fps"] > 0 and row["ms_median"] > 0 and row["eligible"] is True
+    assert rows["savedmodel"]["parity_db"] >= rows["savedmodel"]["bar_db"]
+    assert result["model"]["image_size"] == 64 and result["model"]["params"] > 0
+    assert result["codec"]["frames"] == 3 and result["codec"]["encode_ms"] > 0
+    assert result["threads"]["litert"] == 2
+
+
+def test_the_pipeline_is_timed_frame_by_frame_for_both_modes(measured):
+    result, work = measured
+    pipes = {(r["label"], r["temporal"]): r for r in result["pipelines"]}
+    assert set(pipes) == {(label, mode) for label in ("savedmodel", "litert float32") for mode in ("none", "flow")}
+    for (label, mode), row in pipes.items():
+        assert row["frames"] == 3 and row["fps"] > 0
+        assert 0 < row["overhead_share"] < 1 and row["frame_ms"] > row["model_ms"] > 0
+        assert os.path.isfile(os.path.join(str(work), f"{label.replace(' ', '-')}-{mode}.mp4"))
+        # the LiteRT colorizer's predict runs once a frame; the SavedModel's model runs in its graph
+        assert row["predict_calls"] == (3 if label.startswith("litert") else 0)
+    assert pipes[("savedmodel", "none")]["model_ms"] == {r["label"]: r for r in result["model_alone"]}["savedmodel"]["ms_median"]
+    s = video.summarize(result, [])
+    assert s["fastest"] in {"keras", "savedmodel", "litert float32"} and s["ratio"] is None
+    assert len(s["overhead"]) == 2 and len(s["where_time_goes"]) == 4 + 2 + 1
+
+
+def test_onnxruntime_runs_the_same_architecture(tmp_path):
+    if video.missing_peer_modules():
+        pytest.skip(f"the ONNX Runtime row needs {video.missing_peer_modules()} ({video.INSTALL_HINT})")
+    from kcolor.models.params import count_params
+    from kcolor.models.registry import build_model
+
+    row = video.measure_onnxruntime(dict(TINY, workdir=str(tmp_path)))
+    assert row["fps"] > 0 and row["threads"] == {"intra_op": 2, "inter_op": 2}
+    assert row["max_abs_diff_vs_torch"] < 1e-4
+    kcolor = build_model("pix2pix", 64, preset="isola", base_filters=8, max_filters=32)["colorizer"]
+    assert row["params"] == count_params(kcolor)["trainable"]
