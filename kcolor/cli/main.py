@@ -9,6 +9,7 @@
     kcolor fetch-photos --out ~/.kcolor/photos
     kcolor fetch-clips --out ~/.kcolor/clips
     kcolor evaluate runs/flowers-autoencoder runs/flowers-deep_cnn --data sample
+    kcolor evaluate-video --model runs/photos-pix2pix --temporal none,flow
     kcolor benchmark --data sample --size 64 --steps 150 --models autoencoder,pix2pix
     kcolor export runs/sample-pix2pix --format tflite --quantize int8
     kcolor colorize --model runs/sample-pix2pix old_photo.jpg --out colorized/
@@ -28,7 +29,8 @@ from kcolor.specs import parse_fractions
 
 
 # Arguments that hold paths or data sources: `~` and `$VARS` are expanded in all of them.
-_PATH_ARGS = ("run_dir", "out", "videos", "model", "inputs", "runs", "reference", "results", "node_modules", "serve")
+_PATH_ARGS = ("run_dir", "out", "videos", "model", "inputs", "runs", "reference", "results", "node_modules", "serve",
+              "clips")
 _SOURCE_ARGS = ("data", "source")
 _NOT_PATHS = {"summary": ("model",)}  # there `model` is a registry name
 
@@ -262,6 +264,18 @@ def _cmd_evaluate(args):
     return 0
 
 
+def _cmd_evaluate_video(args):
+    from kcolor.evaluate_video import evaluate_video
+
+    result = evaluate_video(
+        args.model, args.clips or None, temporal=args.temporal, strength=args.strength,
+        reference=args.reference, out_dir=args.out,
+    )  # fmt: skip
+    print(result["table"])
+    print(f"wrote {result['out_dir']}")
+    return 0 if result["clips"] and not result["failed"] else 1
+
+
 def _cmd_benchmark(args):
     from kcolor.benchmark import run_benchmark
 
@@ -397,7 +411,9 @@ def _add_data_commands(sub):
 
 
 def _add_result_commands(sub):
-    """evaluate, export, colorize."""
+    """evaluate, evaluate-video, export, colorize."""
+    from kcolor.evaluate_video import MODES
+
     p = sub.add_parser("evaluate", help="score runs on one frozen test set")
     p.add_argument("runs", nargs="+")
     p.add_argument("--data", default=None, help="data source for every run (default: the runs' own, which must agree)")
@@ -411,6 +427,16 @@ def _add_result_commands(sub):
         "--fid-weights", default="imagenet", help="FID network weights: imagenet (default), none (offline), or a file"
     )
     p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("evaluate-video", help="colorize video clips in each temporal mode; score PSNR, SSIM, CF, E_warp, CDC")
+    p.add_argument("--model", required=True, help="run folder, SavedModel folder, .tflite or .keras file")
+    p.add_argument("clips", nargs="*",
+                   help="video files or folders (default: the fetched real clips plus synthetic clips written into --out)")
+    p.add_argument("--temporal", default=",".join(MODES), help=f"comma-separated modes (default {','.join(MODES)})")
+    p.add_argument("--strength", type=float, default=0.6, help="how much color the temporal modes carry over (default 0.6)")
+    p.add_argument("--reference", default=None, help="color reference image for reference models")
+    p.add_argument("--out", default=None, help="output folder (default: evaluations/video-<model>)")
+    p.set_defaults(func=_cmd_evaluate_video)
 
     _add_benchmark_command(sub)
 
