@@ -2,6 +2,7 @@
 #
 #   make train MODEL=pix2pix                       # the real-photo corpus (fetched on first use), minutes on a CPU
 #   make photos                                    # fetch the real-photo corpus (PHOTOS=folder, default ~/.kcolor/photos)
+#   make clips                                     # fetch the real video clips for evaluate-video (CLIPS=folder, default ~/.kcolor/clips)
 #   make train MODEL=unet_residual CONFIG=flowers  # a paper's recipe (needs its dataset)
 #   make test
 #   make web RUN=runs/sample-pix2pix QUANTIZE=int8         # the browser page for a TFLite export, served
@@ -29,6 +30,10 @@ PHOTOS ?=
 ifneq ($(PHOTOS),)
 export KCOLOR_PHOTOS := $(abspath $(PHOTOS))
 endif
+CLIPS ?=
+ifneq ($(CLIPS),)
+export KCOLOR_CLIPS := $(abspath $(CLIPS))
+endif
 MODEL ?=
 DATA ?=
 SET ?=
@@ -47,7 +52,7 @@ MODELS ?= autoencoder deep_cnn unet_residual resnet_color densenet_color pix2pix
 
 OVERRIDES = $(if $(MODEL),--set model=$(MODEL)) $(if $(DATA),--set data=$(DATA)) $(foreach s,$(SET),--set $(s))
 
-.PHONY: setup browser web train photos test bench benchmark records pairs colorize export tflite compare demo docs-figures docs-deviations clean
+.PHONY: setup browser web train photos clips test bench benchmark records pairs colorize export tflite compare demo docs-figures docs-deviations clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -96,6 +101,9 @@ train: $(STAMP)
 
 photos: $(STAMP)
 	$(BIN)/kcolor fetch-photos
+
+clips: $(STAMP)
+	$(BIN)/kcolor fetch-clips
 
 test: $(STAMP) browser $(NPM_STAMP)
 	$(BIN)/lint-imports --no-cache  # the floors of ARCHITECTURE.md: an upward import fails here, naming its line

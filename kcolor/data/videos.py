@@ -86,6 +86,40 @@ def _frames(ffmpeg, path, input_params=None):
         reader.close()
 
 
+def video_frames(path):
+    """Yield a video's frames as uint8 RGB arrays `[H, W, 3]`, one at a time, decoded by ffmpeg.
+
+    Memory stays flat for a clip of any length; closing the generator stops ffmpeg.
+
+    Args:
+        path: a video file ffmpeg can read.
+
+    Returns:
+        A generator of frames; decoding errors (OSError, RuntimeError) come from its first
+        `next`, or later for a clip that breaks off (`decode_error` names the video).
+
+    Example:
+        frames = sum(1 for _ in video_frames("clip.mp4"))
+    """
+    _, ffmpeg = require_video_libs()
+    yield from _frames(ffmpeg, path)
+
+
+def decode_error(video, err) -> ImageReadError:
+    """The `ImageReadError` that reports `err`, raised while reading `video`, with its reason.
+
+    An entry that is not a readable file keeps its own reason (`check_entry`); a file ffmpeg
+    cannot decode gets "cannot decode" and the line of ffmpeg's complaint that says why.
+
+    Example:
+        try: ...
+        except Exception as err: print("skipped", decode_error(path, err))
+    """
+    if isinstance(err, ImageReadError):
+        return err
+    return ImageReadError(f"{video}: cannot decode video ({ffmpeg_complaint(err)})", "cannot decode")
+
+
 def read_first_last_frames(path):
     """The first and the last frame of a video, as uint8 RGB arrays `[H, W, 3]`.
 
@@ -159,10 +193,8 @@ def _extract_one(iio, video, ref_png, tgt_png):
         check_entry(video)  # a pipe would block ffmpeg; a folder or a dangling link has no frames
         first, last = read_first_last_frames(video)
     except Exception as err:  # any decoder failure: report the video and go on
-        if isinstance(err, ImageReadError):
-            reason, message = err.reason, str(err)
-        else:
-            reason, message = "cannot decode", f"{video}: cannot decode video ({ffmpeg_complaint(err)})"
+        failure = decode_error(video, err)
+        reason, message = failure.reason, str(failure)
         for stale in (ref_png, tgt_png):
             if os.path.exists(stale):
                 os.remove(stale)
