@@ -52,7 +52,7 @@ MODELS ?= autoencoder deep_cnn unet_residual resnet_color densenet_color pix2pix
 
 OVERRIDES = $(if $(MODEL),--set model=$(MODEL)) $(if $(DATA),--set data=$(DATA)) $(foreach s,$(SET),--set $(s))
 
-.PHONY: setup browser web train photos clips test bench benchmark records pairs colorize export tflite compare demo docs-figures docs-deviations clean
+.PHONY: setup browser web train photos clips test bench benchmark records pairs colorize export tflite compare demo docs-figures docs-deviations docs-video clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -146,6 +146,17 @@ demo: $(STAMP)
 # real-photo corpus, the default benchmark on it (resumes a finished or cut run), then
 # scripts/docs_benchmark.py copies results.json, table.png and the full-resolution test-photo
 # grids to docs/benchmark/ and renders the README's benchmark block from that results.json.
+# The README's video table and strip: the benchmark's autoencoder (none, flow) and
+# stable_colorizer (none, reference) on the street and phone-call clips and the synthetic
+# pans and zooms (Big Buck Bunny's 720p frames are left out: SSIM there costs 3 s a frame).
+VIDEO_CLIPS = $(HOME)/.kcolor/clips/bikes.mp4 $(HOME)/.kcolor/clips/carphone.mp4 evaluations/video-synthetic
+docs-video: $(STAMP)
+	$(BIN)/kcolor fetch-clips
+	$(BIN)/python -c "from kcolor.data.clips import write_synthetic_clips; write_synthetic_clips('evaluations/video-synthetic')"
+	$(BIN)/kcolor evaluate-video --model benchmarks/photos-64px/runs/autoencoder --temporal none,flow --out evaluations/video-autoencoder $(VIDEO_CLIPS)
+	$(BIN)/kcolor evaluate-video --model benchmarks/photos-64px/runs/stable_colorizer --temporal none,reference --reference $(HOME)/.kcolor/photos/castle-maintenon.jpg --out evaluations/video-stable $(VIDEO_CLIPS)
+	$(BIN)/python scripts/docs_video.py evaluations/video-autoencoder evaluations/video-stable
+
 docs-deviations: $(STAMP)
 	$(BIN)/python scripts/docs_deviations.py
 

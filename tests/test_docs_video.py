@@ -1,0 +1,41 @@
+"""The README's video table is rendered from the committed evaluate-video results, and the
+goals it states are measured the way the issue defines them."""
+
+import json
+import os
+
+import pytest
+
+from kcolor.evaluate_video import clip_group, goal_lines, render_summary
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DOCS = os.path.join(ROOT, "docs", "video")
+
+
+def _report(name, rows):
+    clips = [{"name": clip, "modes": {mode: dict(status="ok", psnr=p, warp_error=w, cdc=c)
+                                      for mode, (p, w, c) in modes.items()}} for clip, modes in rows.items()]
+    return {"model_name": name, "clips": clips}
+
+
+def test_goals_are_the_ratios_the_issue_names():
+    image = _report("ae", {"Kite-pan": {"none": (20.0, 0.004, 0.02), "flow": (19.8, 0.0019, 0.01)},
+                           "Path-zoom": {"none": (22.0, 0.002, 0.02), "flow": (21.8, 0.0011, 0.01)}})
+    reference = _report("stable", {"bikes": {"none": (18.0, 0.01, 0.05), "reference": (18.5, 0.005, 0.04)}})
+    flow, chained = goal_lines(image, reference, clip_group)
+    # E_warp (0.0019 + 0.0011) / (0.004 + 0.002) = 0.5 and 0.2 dB lost: both goals met, just.
+    assert flow.endswith("E_warp x0.50 (goal: at most x0.5), PSNR -0.20 dB (goal: at most 0.3 dB lost): met.")
+    assert chained.endswith("E_warp 0.00500 vs 0.01000, CDC 0.04000 vs 0.05000: met.")
+    image["clips"][0]["modes"]["flow"]["psnr"] = 19.0  # 0.6 dB lost on average
+    assert goal_lines(image, reference, clip_group)[0].endswith("not met.")
+    assert clip_group("bikes") == "real" and clip_group("Kite-pan") == "synthetic"
+
+
+def test_the_readme_block_is_rendered_from_the_committed_results():
+    if not os.path.exists(os.path.join(DOCS, "image.json")):
+        pytest.fail("docs/video/image.json is missing: run scripts/docs_video.py")
+    reports = [json.load(open(os.path.join(DOCS, f"{name}.json"))) for name in ("image", "reference")]
+    with open(os.path.join(ROOT, "README.md")) as f:
+        block = f.read().split("<!-- video:begin -->", 1)[1].split("<!-- video:end -->", 1)[0]
+    assert block == "\n" + render_summary(reports, clip_group)
+    assert os.path.getsize(os.path.join(DOCS, "bikes_strip.jpg")) > 10_000
