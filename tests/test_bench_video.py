@@ -180,16 +180,3 @@ def test_the_pipeline_is_timed_frame_by_frame_for_both_modes(measured):
     s = video.summarize(result, [])
     assert s["fastest"] in {"keras", "savedmodel", "litert float32"} and s["ratio"] is None
     assert len(s["overhead"]) == 2 and len(s["where_time_goes"]) == 4 + 2 + 1
-
-
-def test_onnxruntime_runs_the_same_architecture(tmp_path):
-    if video.missing_peer_modules():
-        pytest.skip(f"the ONNX Runtime row needs {video.missing_peer_modules()} ({video.INSTALL_HINT})")
-    from kcolor.models.params import count_params
-    from kcolor.models.registry import build_model
-
-    row = video.measure_onnxruntime(dict(TINY, workdir=str(tmp_path)))
-    assert row["fps"] > 0 and row["threads"] == {"intra_op": 2, "inter_op": 2}
-    assert row["max_abs_diff_vs_torch"] < 1e-4
-    kcolor = build_model("pix2pix", 64, preset="isola", base_filters=8, max_filters=32)["colorizer"]
-    assert row["params"] == count_params(kcolor)["trainable"]
