@@ -12,7 +12,7 @@ from PIL import Image
 from kcolor import color, pixels
 from kcolor.config import TrainConfig
 from kcolor.data import DataSourceError, build_datasets, load_raw, sample, split_index
-from kcolor.specs import parse_source
+from kcolor.specs import normalize_split, parse_source
 from kcolor.data import tfds_source
 from kcolor.data.augment import make_augment
 from kcolor.data import images
@@ -311,8 +311,12 @@ def test_split_index_is_stable_and_matches_inside_tf_data():
         list(tf.data.Dataset.from_tensor_slices(ids).map(lambda i: split_index(i, (0.6, 0.2, 0.2))).as_numpy_iterator())
     )
     np.testing.assert_array_equal(eager, graph)
+    # No train share is an evaluation split (every id is val or test); training refuses it.
+    assert set(split_index(ids, (0.0, 0.5, 0.5)).numpy()) == {1, 2}
+    with pytest.raises(ValueError, match="with train > 0"):
+        normalize_split((0.0, 0.5, 0.5), need_train=True)
     with pytest.raises(ValueError, match="split"):
-        split_index(ids, (0.0, 0.5, 0.5))
+        split_index(ids, (0.0, 0.0, 0.0))
 
 
 def test_folder_errors(tmp_path):
