@@ -2,8 +2,9 @@
 
 The corpus is the natural color photographs that installable packages ship, and nothing
 else (no illustrations, logos, microscopy or astronomy): the color photos of
-scikit-image, the sample photos of scikit-learn, and the photographs among Debian's
-`plasma-workspace-wallpapers`. `photos_manifest.json` (beside this module) lists every
+scikit-image, the sample photos of scikit-learn, the photographs among Debian's
+`plasma-workspace-wallpapers`, and the five photographs of Debian's `palapeli-data` (a
+jigsaw game's puzzles). `photos_manifest.json` (beside this module) lists every
 photo: its package and version, its path inside the package, author, licence (from the
 package's copyright file), SHA-256, size, what it shows, and its split. Whole photos are
 split into train, val and test by the manifest, so the test photos are never seen in
