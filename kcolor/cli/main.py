@@ -208,24 +208,24 @@ def _cmd_make_records(args):
     return 0
 
 
+def _fetched(args, fetch, what, then):
+    """Run a corpus fetch (`fetch_photos`, `fetch_clips`) and print what it did in one line."""
+    result = fetch(args.out, archives=dict(_archive_arg(a) for a in args.archive))
+    print(f"{result['root']}: {result[what]} {what} ({len(result['fetched'])} fetched, "
+          f"{len(result['kept'])} already there); {then}")
+    return 0
+
+
 def _cmd_fetch_photos(args):
     from kcolor.data.photo_fetch import fetch_photos
 
-    archives = dict(_archive_arg(a) for a in args.archive)
-    result = fetch_photos(args.out, archives=archives)
-    print(f"{result['root']}: {result['photos']} photos ({len(result['fetched'])} fetched, "
-          f"{len(result['kept'])} already there); train on them with --set data=photos")
-    return 0
+    return _fetched(args, fetch_photos, "photos", "train on them with --set data=photos")
 
 
 def _cmd_fetch_clips(args):
     from kcolor.data.clips import fetch_clips
 
-    archives = dict(_archive_arg(a) for a in args.archive)
-    result = fetch_clips(args.out, archives=archives)
-    print(f"{result['root']}: {result['clips']} clips ({len(result['fetched'])} fetched, "
-          f"{len(result['kept'])} already there); score a model on them with kcolor evaluate-video --model RUN")
-    return 0
+    return _fetched(args, fetch_clips, "clips", "score a model on them with kcolor evaluate-video --model RUN")
 
 
 def _archive_arg(text):
