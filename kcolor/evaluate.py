@@ -225,6 +225,7 @@ def evaluate_runs(
     image_size=None,
     out_dir=None,
     max_images=None,
+    spread=False,
     grid_rows=6,
     batch_size=16,
     fid=False,
@@ -245,6 +246,9 @@ def evaluate_runs(
         image_size: the evaluation size (default: the largest of the runs' sizes).
         out_dir: where the files go (default `evaluations/<run names>`).
         max_images: score at most this many images (the first ones of the split).
+        spread: take the `max_images` images at an even stride over the whole split
+            instead of the first ones, so a cap on a large split (the training photos'
+            crops) still covers every photo.
         grid_rows: rows of the picture grid.
         batch_size: images per forward pass.
         fid: also compute FID of each row against the ground truth (`kcolor.metrics.fid`),
@@ -273,7 +277,8 @@ def evaluate_runs(
     # missing source, an empty split) `build_eval_split` refuses before any image is scored.
     from kcolor.data import build_eval_split
 
-    dataset, available, set_info = build_eval_split(plan.set_cfg, split, batch_size=batch_size)
+    dataset, available, set_info = build_eval_split(
+        plan.set_cfg, split, batch_size=batch_size, spread=max_images if spread else None)
     fid_sets = FIDSets(fid_weights, limit=plan.fid_images) if fid else None
     scores = _score(plan, dataset, max_images, grid_rows, fid_sets)
     evaluation = _evaluation(plan, scores, available, set_info)

@@ -453,3 +453,20 @@ def test_source_paths_expand_home_and_variables(tmp_path, monkeypatch):
     assert parse_source("records:~/r").path == str(tmp_path / "r")
     raw = load_raw("folder:~/photos", split=(1.0, 0.0, 0.0))
     assert raw.counts["train"] == 1
+
+
+def test_eval_split_spread_spans_every_photo_of_the_split():
+    """A capped evaluation set taken with `spread` covers the split's photos, where the
+    first N crops would all be of one photo."""
+    from kcolor.data import build_eval_split
+
+    cfg = TrainConfig(data="sample", image_size=32, split=(0.6, 0.2, 0.2))
+    dataset, count, _ = build_eval_split(cfg, "train", batch_size=64)
+    everything = [i.decode() for batch in dataset for i in batch["id"].numpy()]
+    dataset, spread_count, _ = build_eval_split(cfg, "train", batch_size=64, spread=10)
+    spread = [i.decode() for batch in dataset for i in batch["id"].numpy()]
+    photos = {i.split("/")[0] for i in everything}
+    assert count == len(everything) > 10 and spread_count == len(spread) <= 10
+    assert set(spread) <= set(everything)
+    assert {i.split("/")[0] for i in spread} == photos
+    assert {i.split("/")[0] for i in everything[:10]} != photos

@@ -10,9 +10,11 @@ lightness (`evaluate_runs(as_colorized=True)`), like both baselines, so a model 
 predicts RGB is not charged for its lightness errors, which a user never sees.
 
 Every set is scored again on the training split (`<out>/evaluation-train/`, without
-FID): a model that loses to a baseline on the unseen test photos but beats it on the
-photos it trained on has learned those photos' colors, not general ones; one that loses
-on both is under-fit within the budget. The report gives that as the measured reason.
+FID), on `SEEN_IMAGES` of its crops taken at an even stride so that they span every
+training photo (all 128 crops per photo would take longer than the training): a model
+that loses to a baseline on the unseen test photos but beats it on the photos it trained
+on has learned those photos' colors, not general ones; one that loses on both is
+under-fit within the budget. The report gives that as the measured reason.
 
 FID needs InceptionV3 ImageNet weights. They are tried first (a missing download fails
 within seconds, `kcolor.errors.DownloadUnavailable`); without them the FID status is
@@ -25,6 +27,7 @@ from kcolor.benchmark import baselines, roster
 SINGLE, PAIRS = "single", "pairs"
 FID_NOT_ASKED = "not computed (--no-fid)"
 FID_OFFLINE = "unavailable offline"
+SEEN_IMAGES = 160  # training-split crops scored per set, spread over every training photo
 
 
 def fid_status(fid):
@@ -76,6 +79,8 @@ def score(entries, *, data, size, batch, out, fid=False):
                 fid_images="all" if fid_here else None,  # every row on its whole test set, whatever a config asks
                 baselines=extra,
                 as_colorized=True,
+                max_images=None if split == "test" else SEEN_IMAGES,
+                spread=split == "train",
             )
             into[kind] = result["evaluation"]
         set_of.update({e.name: kind for e in group})

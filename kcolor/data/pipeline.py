@@ -354,7 +354,7 @@ def _held_out_split(raw, name, cfg, prepare):
     return with_shard_policy(ds.prefetch(AUTOTUNE), SHARD_DATA)
 
 
-def build_eval_split(cfg, split="test", *, batch_size=16):
+def build_eval_split(cfg, split="test", *, batch_size=16, spread=None):
     """One split of `cfg.data`, as evaluation reads it: `(dataset, count, info)`.
 
     The images are decoded and resized exactly as `build_datasets` does for its val and
@@ -366,6 +366,9 @@ def build_eval_split(cfg, split="test", *, batch_size=16):
     `split` "train" reads the training images the same way, without training's
     augmentation (the Turing test's run on images the model has seen); `kcolor evaluate`
     scores val and test only.
+
+    `spread` N keeps at most N images, every k-th of the split (k = ceil(count / N)), so a
+    capped set still spans all of the split's photos (their crops come photo by photo).
 
     Raises:
         ValueError: `split` is not "train", "val" or "test", or that split holds no images
@@ -386,7 +389,11 @@ def build_eval_split(cfg, split="test", *, batch_size=16):
         )
     pairs = raw.kind == "pairs"
     keys = ("image", "reference") if pairs and cfg.reference == "pair" else ("image",)
-    ds = raw.splits[split].map(_prepare(size, keys, keep_id=True), num_parallel_calls=AUTOTUNE)
+    ds = raw.splits[split]
+    if spread is not None and count > int(spread):
+        stride = math.ceil(count / int(spread))
+        ds, count = ds.shard(stride, 0), math.ceil(count / stride)
+    ds = ds.map(_prepare(size, keys, keep_id=True), num_parallel_calls=AUTOTUNE)
     ds = ds.map(_to_float, num_parallel_calls=AUTOTUNE)
     if cfg.reference == "self":
         ds = ds.map(_self_reference, num_parallel_calls=AUTOTUNE)
