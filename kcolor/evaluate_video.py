@@ -336,15 +336,11 @@ def _cells(row):
 
 
 def _mean_rows(report):
-    """One row per mode: the mean over the clips where it ran."""
-    rows = []
-    for mode in report["modes"]:
-        ok = [c["modes"][mode] for c in report["clips"] if c["modes"][mode]["status"] == "ok"]
-        if len(ok) > 1:
-            mean = {k: float(np.mean([r[k] for r in ok])) for k in ("psnr", "ssim", "colorfulness", "warp_error", "cdc")}
-            mean.update(status="ok", seconds=float(np.mean([r["seconds"] for r in ok])))
-            rows.append([f"mean of {len(ok)} clips", "", mode] + _cells(mean))
-    return rows
+    """One row per mode: the mean over the clips where it ran (two or more)."""
+    means = group_means(report, lambda name: "all")
+    ran = [(mode, means[("all", mode)]) for mode in report["modes"] if ("all", mode) in means]
+    return [[f"mean of {mean['clips']} clips", "", mode] + _cells({**mean, "status": "ok"})
+            for mode, mean in ran if mean["clips"] > 1]
 
 
 def format_table(report) -> str:
@@ -385,14 +381,16 @@ def clip_group(name) -> str:
 
 
 def group_means(report, group_of) -> dict:
-    """`{(group, mode): {"clips", "psnr", "warp_error", "cdc"}}`: means over the clips of each group
-    (`group_of(clip_name)`, e.g. "real" or "synthetic") where the mode ran."""
+    """`{(group, mode): {"clips", "psnr", "ssim", "colorfulness", "warp_error", "cdc", "seconds"}}`:
+    means over the clips of each group (`group_of(clip_name)`, e.g. "real" or "synthetic")
+    where the mode ran."""
     means = {}
     for clip in report["clips"]:
         for mode, row in clip["modes"].items():
             if row["status"] == "ok":
                 means.setdefault((group_of(clip["name"]), mode), []).append(row)
-    return {key: {"clips": len(rows), **{k: float(np.mean([r[k] for r in rows])) for k in ("psnr", "warp_error", "cdc")}}
+    keys = ("psnr", "ssim", "colorfulness", "warp_error", "cdc", "seconds")
+    return {key: {"clips": len(rows), **{k: float(np.mean([r[k] for r in rows])) for k in keys}}
             for key, rows in means.items()}
 
 

@@ -58,7 +58,7 @@ from kcolor.data.images import (
     read_image,
     skip_summary,
 )
-from kcolor.data.videos import VIDEO_EXTENSIONS, ffmpeg_complaint, require_video_libs
+from kcolor.data.videos import VIDEO_EXTENSIONS, decode_error, require_video_libs
 from kcolor.export.colorize import load_colorizer
 from kcolor.pixels import to_uint8
 from kcolor.specs import DEFAULT_SCENE_CUT, DEFAULT_STRENGTH, check_temporal_options
@@ -217,9 +217,7 @@ def _open_clip(ffmpeg, path):
         meta = next(reader)
     except Exception as err:  # ffmpeg's refusal, or a header imageio cannot parse
         reader.close()
-        raise VideoReadError(
-            f"{path}: cannot decode video ({ffmpeg_complaint(err)})"
-        ) from err
+        raise VideoReadError(str(decode_error(path, err))) from err
     return reader, meta
 
 
@@ -232,9 +230,7 @@ def _decoded(reader, path, size):
         except StopIteration:
             return
         except Exception as err:
-            raise VideoReadError(
-                f"{path}: cannot decode video ({ffmpeg_complaint(err)})"
-            ) from err
+            raise VideoReadError(str(decode_error(path, err))) from err
         yield np.frombuffer(raw, np.uint8).reshape(height, width, 3)
 
 
