@@ -15,7 +15,7 @@ import pytest
 from kcolor.config import resolve_config
 from kcolor.configs import get_config, list_configs
 from kcolor.configs import cgan_lab, kmhcnet, vit_i_gan
-from kcolor.configs.demo import CGAN_DEMO_WIDTHS, VIT_DEMO_WIDTHS
+from kcolor.configs.demo import CGAN_DEMO_WIDTHS, KMHCNET_DEMO_LENGTH, VIT_DEMO_WIDTHS
 from kcolor.models.registry import get_model
 from kcolor.models.vit_i_gan import SMALL_VIT
 
@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # What a demo may change in a paper's config: where the data is and how long and large the
 # run is. Everything else (model, loss, optimizer, GAN settings...) is the paper's recipe.
 RUN_SIZE_FIELDS = {
-    "config_name", "data", "image_size", "batch_size", "epochs", "split", "checkpoint_every",
-    "keep_checkpoints", "sample_images", "options",
+    "config_name", "data", "image_size", "batch_size", "epochs", "steps_per_epoch", "split",
+    "checkpoint_every", "keep_checkpoints", "sample_images", "options",
     "fid_images",  # the FID count follows the data: a demo scores all of its few test photos
 }
 
@@ -58,7 +58,8 @@ def test_every_notebook_has_a_demo_setting_of_registered_configs_on_photos_with_
     for name in names:
         cfg = resolve_config(get_config(name))
         assert cfg.data in ("photos", "pairs:photos"), f"{name}: data={cfg.data!r}"
-        assert cfg.epochs >= 2 and cfg.steps_per_epoch is None, f"{name}: {cfg.epochs} epochs of {cfg.steps_per_epoch}"
+        # A length in steps, not in passes: a demo takes as long however the corpus grows.
+        assert cfg.epochs >= 2 and cfg.steps_per_epoch, f"{name}: {cfg.epochs} epochs of {cfg.steps_per_epoch}"
         assert "imagenet" not in repr(cfg.options) and "imagenet" not in str(cfg.loss), f"{name}: {cfg.options}"
         offline = get_model(cfg.model).offline
         assert all(cfg.options.get(k) == v for k, v in offline.items()), f"{name}: {cfg.options} lacks {offline}"
@@ -89,7 +90,7 @@ def test_paper_003_demo_keeps_each_variants_architecture_and_loss():
         cfg = get_config(f"kmhcnet_{variant}_demo")
         assert cfg.model == model and cfg.loss == kmhcnet.smoke_loss(loss)
         assert cfg.options == {"encoder": kmhcnet.SMOKE_ENCODER, "weights": "none"}
-        assert cfg.steps_per_epoch is None and cfg.val_steps is None
+        assert cfg.steps_per_epoch == KMHCNET_DEMO_LENGTH[1] and cfg.val_steps is None
 
 
 def test_paper_004_demo_differs_from_the_papers_recipe_only_in_size_and_widths():

@@ -4,8 +4,8 @@ One set per notebook: `ref_autoencoder_demo`, `ref_unet_demo`, `stable_demo` (00
 `flowers_demo` (001), `unsplash_resnet50_demo`, `unsplash_unet_baseline_demo` (002),
 `kmhcnet_N_demo` for the 16 variants (003), `vit_gan_demo`, `vit_i_gan_demo` (004).
 Every demo trains on `photos` (or `pairs:photos` for the reference-guided models of 000):
-crops of the corpus's nine training photos (1,152 crops, or 576 pairs), validated on its val
-photo and scored on its five whole test photos. The corpus is fetched once (`kcolor
+crops of the corpus's training photos (128 crops, or 64 pairs, per photo), validated on its
+val photo and scored on its five whole test photos. The corpus is fetched once (`kcolor
 fetch-photos`, `make photos`); after that no demo downloads anything: pretrained encoders
 start from random weights (`weights=none`), and each config says what that changes.
 
@@ -15,10 +15,12 @@ most about ten minutes per notebook and is meant to show a newcomer that the mod
 setting, on the offline `sample` photos; `paper` is the paper's full recipe.
 
 Lengths: each demo was first sized on the offline `sample` photos (336 training crops, 240
-pairs). `photos` has 3.4 times as many crops (2.4 times as many pairs), so the epochs were
-cut by that ratio to keep the number of optimizer steps, and so the training time, about
-what was measured on `sample` (each docstring gives both); they were not chosen again on
-the corpus's validation photo, and the demos' wall times on `photos` are not measured yet.
+pairs) and keeps about that number of optimizer steps, and so about that training time
+(each docstring gives both). A demo's length is a number of steps, `epochs` x
+`steps_per_epoch` (`*_DEMO_LENGTH`), not a number of passes over the corpus: an epoch is a
+fixed number of steps of the endless crop stream, so the demos take as long whatever the
+corpus grows to (it went from 9 to 35 training photos). The lengths were not chosen again on
+the corpus's validation photo.
 
     make photos                   # the corpus, once
     make demo NOTEBOOK=001        # executes notebooks/001_* with SETTINGS="demo" into docs/
@@ -35,30 +37,32 @@ from kcolor.models.vit_i_gan import SMALL_VIT
 
 # Paper 002 at 64 px: the paper's widths took 3.4 s (ResNet50 cGAN) and 4.5 s (baseline) a
 # step at batch 16 on the shared 2-core CPU; half the widths (a quarter of the work) fit ten minutes.
-CGAN_DEMO_EPOCHS = 6  # 432 steps of batch 16 on photos (sample: 20 epochs, 420 steps)
+CGAN_DEMO_LENGTH = (6, 72)  # epochs, steps each: 432 steps of batch 16 (sample: 20 epochs, 420 steps)
 CGAN_DEMO_WIDTHS = {
     "cgan_resnet50": {"decoder_filters": (256, 128, 64, 32, 16), "d_base_filters": 32},
     "cgan_unet_baseline": {"base_filters": 32, "max_filters": 256, "d_filters": (32, 64, 128, 256)},
 }
-FLOWERS_DEMO_EPOCHS = 6  # 432 steps of batch 16 (sample: 20 epochs, 420 steps)
-KMHCNET_DEMO_EPOCHS = 3  # 216 steps of batch 16 (sample: 10 epochs, 210 steps)
-STABLE_DEMO_EPOCHS = {"photos": 2, "pairs:photos": 3}  # 288 and 216 steps of batch 8 (sample: 8 epochs, 336 and 240)
+FLOWERS_DEMO_LENGTH = (6, 72)  # 432 steps of batch 16 (sample: 20 epochs, 420 steps)
+KMHCNET_DEMO_LENGTH = (3, 72)  # 216 steps of batch 16 (sample: 10 epochs, 210 steps)
+# 288 and 216 steps of batch 8 (sample: 8 epochs, 336 and 240 steps)
+STABLE_DEMO_LENGTH = {"photos": (2, 144), "pairs:photos": (3, 72)}
 VIT_DEMO_BATCH = 8
-VIT_DEMO_EPOCHS = 2  # 288 steps of batch 8 (sample: 6 epochs, 252 steps)
+VIT_DEMO_LENGTH = (2, 144)  # 288 steps of batch 8 (sample: 6 epochs, 252 steps)
 VIT_DEMO_WIDTHS = {"encoder_filters": (16, 32, 64, 128, 256), "decoder_filters": (128, 64, 32, 16)}
 
 
-def _photos_demo(cfg, *, image_size, batch_size, epochs, options=None):
-    """`cfg` on the corpus `photos` for `epochs` full epochs: a 60/20/20 split (the corpus's
-    own val and test photos), four sample images, one checkpoint (at the end); `options` are
-    laid over the config's own."""
+def _photos_demo(cfg, *, image_size, batch_size, length, options=None):
+    """`cfg` on the corpus `photos` for `length` = (epochs, steps per epoch): a 60/20/20 split
+    (the corpus's own val and test photos), four sample images, one checkpoint (at the end);
+    `options` are laid over the config's own."""
+    epochs, steps_per_epoch = length
     return dataclasses.replace(
         cfg,
         data="photos",
         image_size=image_size,
         batch_size=batch_size,
         epochs=epochs,
-        steps_per_epoch=None,
+        steps_per_epoch=steps_per_epoch,
         val_steps=None,
         split=(0.6, 0.2, 0.2),
         sample_images=4,
@@ -70,61 +74,63 @@ def _photos_demo(cfg, *, image_size, batch_size, epochs, options=None):
 
 @register_config("flowers_demo")
 def flowers_demo():
-    """Paper 001's laptop recipe (`flowers_small`) on the corpus `photos` at 32 px, 6 full epochs.
+    """Paper 001's laptop recipe (`flowers_small`) on the corpus `photos` at 32 px, 432 steps.
 
     kcolor train --config flowers_demo --set model=pix2pix
 
-    Adam 1e-3, MSE, hue shift, the narrow widths of `flowers_small`; 1,152 training crops
-    per epoch at batch 16 (72 steps; 432 in all), the whole validation split; one
-    checkpoint, at the end (the per-epoch files are written every epoch all the same).
+    Adam 1e-3, MSE, hue shift, the narrow widths of `flowers_small`; 6 epochs of 72 steps
+    at batch 16 (432 steps, 6,912 crops drawn from the training photos' crops), the whole
+    validation split; one checkpoint, at the end (the per-epoch files are written every
+    epoch all the same).
 
     Length: 20 epochs were chosen on the offline `sample` photos (336 crops, 21 steps an
     epoch: 420 steps), on the validation split, for Pix2Pix (one of the two models the
     paper found to work, and the slowest to settle): validation MSE 0.0072 after 12 epochs,
     0.0053 after 20, 0.0062 after 24; at 12 epochs its test PSNR, 13.52 dB, was below the
     gray baseline's 14.09. Those twenty epochs of all six models took 5.7 minutes on an idle
-    2-core AMD EPYC (Zen 4), and all six beat the gray baseline. On `photos` the same number
-    of steps is 6 epochs; not yet re-chosen on the corpus's val photo.
+    2-core AMD EPYC (Zen 4), and all six beat the gray baseline. On `photos` about the same
+    number of steps is kept; not yet re-chosen on the corpus's val photo.
     """
-    return _photos_demo(flowers_small(), image_size=32, batch_size=16, epochs=FLOWERS_DEMO_EPOCHS)
+    return _photos_demo(flowers_small(), image_size=32, batch_size=16, length=FLOWERS_DEMO_LENGTH)
 
 
 def _stable_demo(cfg):
     """`cfg` (a `*_smoke` config of paper 000) on the corpus: `sample` -> `photos`,
-    `pairs:sample` -> `pairs:photos`, full epochs (`STABLE_DEMO_EPOCHS`); the paper's 80/20
-    split stays, so the val split holds the corpus's val and test photos."""
+    `pairs:sample` -> `pairs:photos`, for `STABLE_DEMO_LENGTH`; the paper's 80/20 split
+    stays, so the val split holds the corpus's val and test photos."""
     data = {"sample": "photos", "pairs:sample": "pairs:photos"}[cfg.data]
-    return dataclasses.replace(cfg, data=data, epochs=STABLE_DEMO_EPOCHS[data], steps_per_epoch=None, val_steps=None)
+    epochs, steps_per_epoch = STABLE_DEMO_LENGTH[data]
+    return dataclasses.replace(cfg, data=data, epochs=epochs, steps_per_epoch=steps_per_epoch, val_steps=None)
 
 
 @register_config("ref_autoencoder_demo")
 def ref_autoencoder_demo():
-    """Paper 000's autoencoder on the corpus `photos` at 64 px, 2 full epochs.
+    """Paper 000's autoencoder on the corpus `photos` at 64 px, 288 steps.
 
     kcolor train --config ref_autoencoder_demo
 
-    1,152 training crops at batch 8: 144 steps an epoch, 288 in all (on the offline
-    `sample` photos it ran 8 epochs of 42 steps, 336; 2 epochs is the nearest whole number).
+    2 epochs of 144 steps at batch 8, 288 in all (on the offline `sample` photos it ran 8
+    epochs of 42 steps, 336).
     """
     return _stable_demo(ref_autoencoder_smoke())
 
 
 @register_config("ref_unet_demo")
 def ref_unet_demo():
-    """Paper 000's baseline U-Net on the corpus's pairs `pairs:photos` at 64 px, 3 full epochs.
+    """Paper 000's baseline U-Net on the corpus's pairs `pairs:photos` at 64 px, 216 steps.
 
     kcolor train --config ref_unet_demo
 
-    576 training pairs at batch 8: 72 steps an epoch, 216 in all (on the offline
-    `pairs:sample` it ran 8 epochs of 30 steps, 240). Validation: the 96 pairs of the
-    corpus's six held-out photos (the paper's split has no test part).
+    3 epochs of 72 steps at batch 8, 216 in all (on the offline `pairs:sample` it ran 8
+    epochs of 30 steps, 240). Validation: the pairs of the corpus's six held-out photos
+    (the paper's split has no test part).
     """
     return _stable_demo(ref_unet_smoke())
 
 
 @register_config("stable_demo")
 def stable_demo():
-    """StableColorizer on the corpus's pairs `pairs:photos` at 64 px, 3 full epochs (as `ref_unet_demo`).
+    """StableColorizer on the corpus's pairs `pairs:photos` at 64 px, 216 steps (as `ref_unet_demo`).
 
     kcolor train --config stable_demo --set encoder_from=runs/ref_autoencoder_demo-ref_autoencoder
     """
@@ -136,16 +142,16 @@ def stable_demo():
 
 @register_config("unsplash_resnet50_demo")
 def unsplash_resnet50_demo():
-    """Paper 002's ResNet50 cGAN on the corpus `photos` at 64 px, 6 full epochs, random weights.
+    """Paper 002's ResNet50 cGAN on the corpus `photos` at 64 px, 432 steps, random weights.
 
     kcolor train --config unsplash_resnet50_demo
 
     The paper's generator (ResNet50 encoder, Conv2D + UpSampling2D decoder to ab) and
     PatchGAN 70 with its noisy labels and half-batch generator, at 64 px with
     `weights=none`: ImageNet weights cannot download offline, so the encoder starts from
-    random weights and learns from the nine training photos alone. Half the decoder's
+    random weights and learns from the corpus's training photos alone. Half the decoder's
     and the PatchGAN's widths (decoder 256..16, PatchGAN from 32 filters; `CGAN_DEMO_WIDTHS`)
-    to fit a 2-core CPU. 1,152 training crops at batch 16: 72 steps an epoch, 432 in all.
+    to fit a 2-core CPU. 6 epochs of 72 steps at batch 16, 432 in all.
 
     The paper's Adam 2e-4 and the length were chosen on the offline `sample` photos (336
     crops, 21 steps an epoch), on their validation split (L1 on ab after the last epoch;
@@ -158,7 +164,7 @@ def unsplash_resnet50_demo():
     | 1e-3 | 30 | 0.104 | 15.30 |
     | 2e-4 | 20 | 0.095 | 16.78 |
 
-    The 20 epochs there (420 steps) are 6 on `photos` (432). At 1e-3 the validation L1 stays near 0.11 from epoch 3 on. One
+    The 20 epochs there (420 steps) are 432 steps on `photos`. At 1e-3 the validation L1 stays near 0.11 from epoch 3 on. One
     checkpoint, at the end (a ResNet50 checkpoint with its Adam state is about 400 MB).
     """
     return _cgan_demo(cgan_lab.unsplash_resnet50(), {"weights": "none", **CGAN_DEMO_WIDTHS["cgan_resnet50"]})
@@ -166,7 +172,7 @@ def unsplash_resnet50_demo():
 
 @register_config("unsplash_unet_baseline_demo")
 def unsplash_unet_baseline_demo():
-    """Paper 002's baseline cGAN on the corpus `photos` at 64 px, 6 full epochs (432 steps).
+    """Paper 002's baseline cGAN on the corpus `photos` at 64 px, 432 steps.
 
     kcolor train --config unsplash_unet_baseline_demo
 
@@ -178,7 +184,7 @@ def unsplash_unet_baseline_demo():
 
 
 def _cgan_demo(cfg, options):
-    return _photos_demo(cfg, image_size=64, batch_size=16, epochs=CGAN_DEMO_EPOCHS, options=options)
+    return _photos_demo(cfg, image_size=64, batch_size=16, length=CGAN_DEMO_LENGTH, options=options)
 
 
 # --------------------------------------------------------------------------- Paper 003
@@ -187,7 +193,7 @@ def _cgan_demo(cfg, options):
 def kmhcnet_demo(variant):
     """KMHCNet `variant`'s architecture and loss on the corpus `photos`: 32 px, ResNet18, random weights."""
     cfg = dataclasses.replace(kmhcnet.kmhcnet_smoke(variant), learning_rate=1e-3)
-    return _photos_demo(cfg, image_size=32, batch_size=16, epochs=KMHCNET_DEMO_EPOCHS)
+    return _photos_demo(cfg, image_size=32, batch_size=16, length=KMHCNET_DEMO_LENGTH)
 
 
 def _register_kmhcnet(variant):
@@ -197,8 +203,8 @@ def _register_kmhcnet(variant):
     model, encoder, loss, _, _, _ = kmhcnet.VARIANTS[variant]
     demo.__doc__ = (
         f"Demo run of KMHCNet {variant}: {model} on ResNet18 (the paper: {encoder}), loss "
-        f"{kmhcnet.smoke_loss(loss)}, random weights, the corpus `photos` at 32 px, {KMHCNET_DEMO_EPOCHS} full "
-        f"epochs at batch 16 (216 steps; on the offline `sample` photos: 10 epochs, 210 steps), "
+        f"{kmhcnet.smoke_loss(loss)}, random weights, the corpus `photos` at 32 px, {KMHCNET_DEMO_LENGTH[0]} "
+        f"epochs of {KMHCNET_DEMO_LENGTH[1]} steps at batch 16 (on the offline `sample` photos: 10 epochs, 210 steps), "
         f"Adam 1e-3 (the paper's 1e-4 fine-tunes ImageNet encoders; these start from random weights).\n\n"
         f"    kcolor train --config kmhcnet_{variant}_demo\n"
     )
@@ -214,7 +220,7 @@ for _variant in kmhcnet.VARIANTS:
 
 def _vit_demo(cfg, options):
     cfg = _photos_demo(
-        cfg, image_size=64, batch_size=VIT_DEMO_BATCH, epochs=VIT_DEMO_EPOCHS,
+        cfg, image_size=64, batch_size=VIT_DEMO_BATCH, length=VIT_DEMO_LENGTH,
         options={**SMALL_VIT, **VIT_DEMO_WIDTHS, **options},
     )
     return dataclasses.replace(cfg, fid_images=None)  # FID on all five test photos, not the paper's 10,000
@@ -226,9 +232,9 @@ def vit_i_gan_demo():
 
     kcolor train --config vit_i_gan_demo
 
-    The paper's recipe (L1 + BCE, Adam 2e-4 with betas 0.5/0.9) for 2 epochs at batch 8
-    (1,152 crops: 144 steps an epoch, 288 in all; on the offline `sample` photos it ran 6
-    epochs of 42 steps, 252, and 2 is the fewest epochs a demo runs), with the smoke setting's small ViT discriminator (`SMALL_VIT`) and half the paper's
+    The paper's recipe (L1 + BCE, Adam 2e-4 with betas 0.5/0.9) for 2 epochs of 144 steps
+    at batch 8, 288 in all (on the offline `sample` photos it ran 6 epochs of 42 steps,
+    252), with the smoke setting's small ViT discriminator (`SMALL_VIT`) and half the paper's
     conv widths (`VIT_DEMO_WIDTHS`, fusion conv 256). InceptionV3 runs at 299x299 whatever
     the image size, and is most of the cost: 2.3 s a step at batch 8 on the shared 2-core
     CPU against 0.5 s for ViT-GAN. `weights=none`: the ImageNet weights cannot download
@@ -244,7 +250,7 @@ def vit_i_gan_demo():
 
 @register_config("vit_gan_demo")
 def vit_gan_demo():
-    """Paper 004's ViT-GAN on the corpus `photos` at 64 px, 2 epochs (as `vit_i_gan_demo`, without the fusion).
+    """Paper 004's ViT-GAN on the corpus `photos` at 64 px, 288 steps (as `vit_i_gan_demo`, without the fusion).
 
     kcolor train --config vit_gan_demo
     """
