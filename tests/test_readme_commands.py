@@ -37,7 +37,8 @@ and every config of a paper is named or matched there; a backticked word elsewhe
 like a registry name (it starts like a config or model name, or ends in `_smoke`/`_demo`) is a
 registered config or model, or a config field or model option; `--set KEY=...` spans name a
 config field or model option; `kcolor.x.y` names import; repository paths exist; `KCOLOR_*`
-environment variables are read somewhere in the checkout.
+environment variables are read somewhere in the checkout; the corpus paragraph names every
+package and the split counts of `kcolor/data/photos_manifest.json`.
 
 It fails when the README is wrong: test_a_wrong_readme_line_is_reported applies each of
 MUTATIONS to the README's text (a misspelled option `--video`, an abbreviated one
@@ -58,6 +59,7 @@ import functools
 import importlib
 import importlib.util
 import io
+import json
 import os
 import re
 import shlex
@@ -510,6 +512,21 @@ def names_problems(text):
     return problems
 
 
+def corpus_problems(text):
+    """The README's paragraph on the corpus `photos` names every package and split count of its manifest."""
+    manifest = json.loads((ROOT / "kcolor" / "data" / "photos_manifest.json").read_text())
+    start = text.find("**The real-photo corpus `photos`.**")
+    paragraph = text[start:text.find("\n\n", start)] if start >= 0 else ""
+    splits = [p["split"] for p in manifest["photos"]]
+    counts = (len(splits), splits.count("train"), splits.count("val"), splits.count("test"))
+    said = re.search(r"(\d+) photos, (\d+) to\s+train, (\d+) to\s+validate, (\d+) to\s+test", paragraph)
+    problems = [] if said and tuple(map(int, said.groups())) == counts else [
+        f"README.md: the corpus `photos` has {counts[0]} photos, {counts[1]} to train, {counts[2]} to validate, "
+        f"{counts[3]} to test (kcolor/data/photos_manifest.json); its paragraph says {said and said.group(0)!r}"]
+    return problems + [f"README.md: the corpus paragraph does not name the package {name}"
+                       for name in manifest["packages"] if name not in paragraph]  # fmt: skip
+
+
 def cli_doc_problems(text):
     """docs/cli.md's tables: each row's options are options of the commands its `where` column names."""
     problems = []
@@ -530,7 +547,8 @@ def cli_doc_problems(text):
 
 
 def readme_problems(text):
-    return [p for c in readme_commands(text) for p in command_problems(c)] + names_problems(text)
+    commands = [p for c in readme_commands(text) for p in command_problems(c)]
+    return commands + names_problems(text) + corpus_problems(text)
 
 
 # ---------------------------------------------------------------- the tests
@@ -545,6 +563,11 @@ def test_every_readme_command_exists_and_parses():
 
 def test_every_name_the_readme_shows_is_registered_or_exists():
     problems = names_problems(README.read_text())
+    assert not problems, "\n".join(problems)
+
+
+def test_the_corpus_paragraph_counts_what_the_manifest_holds():
+    problems = corpus_problems(README.read_text())
     assert not problems, "\n".join(problems)
 
 
@@ -586,6 +609,8 @@ MUTATIONS = [
     ("(`tests/test_scale.py`", "(`tests/test_scales.py`", "is no file or folder"),
     ("`KCOLOR_TF_LOGS=1`", "`KCOLOR_TF_LOG=1`", "KCOLOR_TF_LOG is read nowhere"),
     ("`--set adv_loss=bce`", "`--set adv_los=bce`", "adv_los is neither"),
+    ("41 photos, 35 to train", "20 photos, 14 to train", "the corpus `photos` has 41 photos, 35 to train"),
+    ("Debian's `tuxpaint-data`", "Debian's Tux Paint", "not name the package tuxpaint-data"),
 ]
 
 
