@@ -3,9 +3,7 @@
 import hashlib
 import io
 import json
-import re
 import tarfile
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -37,16 +35,6 @@ def test_the_shipped_manifest_lists_every_photo_with_its_origin_and_a_frozen_spl
     assert len(splits["test"]) >= 5 and splits["val"] and len(splits["train"]) >= len(splits["test"])
     for package in manifest["packages"].values():
         assert package["kind"] in ("pypi", "debian") and len(package["sha256"]) == 64
-
-
-def test_the_readme_counts_the_manifests_photos_per_split():
-    """The README's "N photos, T to train, V to validate, K to test" is the manifest's count."""
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    found = re.search(r"(\d+) photos, (\d+) to train, (\d+) to validate, (\d+) to test", readme)
-    assert found, "the README no longer states the corpus size"
-    photos = read_manifest()["photos"]
-    counted = [len(photos)] + [sum(r["split"] == s for r in photos) for s in ("train", "val", "test")]
-    assert [int(n) for n in found.groups()] == counted
 
 
 def _jpeg(seed, size=(96, 72)):
