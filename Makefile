@@ -54,7 +54,7 @@ OVERRIDES = $(if $(MODEL),--set model=$(MODEL)) $(if $(DATA),--set data=$(DATA))
 
 .PHONY: setup browser web train photos clips test bench benchmark records pairs colorize export tflite compare demo docs-figures docs-deviations docs-video clean
 
-$(STAMP): setup.cfg pyproject.toml
+$(STAMP): setup.cfg setup.py pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"

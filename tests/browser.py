@@ -1,4 +1,5 @@
-"""Headless Chromium for the browser tests: Debian's `chromium` driven by selenium.
+"""Headless Chromium for the browser tests: Debian's `chromium` driven by selenium, and
+the hooks of `kcolor web`'s page (`open_page`, `give_file`, `wait_state`, `colorized_png`).
 
 `make test` installs the browser on first use (`make browser`, which needs root or
 sudo) and LiteRT.js (`npm ci`, which needs Node.js and npm). On a machine without them
@@ -13,6 +14,11 @@ Example (in a test module):
     def test_page(chromium, tmp_path):
         chromium.get((tmp_path / "index.html").as_uri())
         chromium.downloads  # the folder that downloads land in
+
+    server, url = start_server(site)   # a kcolor web site
+    open_page(chromium, url); give_file(chromium, "photo", "coffee.png")
+    assert wait_state(chromium, ("done", "error")) == "done", error_text(chromium)
+    rgb = colorized_png(chromium)      # the page's result, floats in [0, 1]
 """
 
 import os
@@ -20,7 +26,9 @@ import shutil
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 DRIVERS = ("chromedriver",)
@@ -138,6 +146,51 @@ def wait_for_download(folder, pattern="*", timeout=30.0):
             sizes[path] = size
         time.sleep(0.2)
     raise AssertionError(f"No download matching {pattern!r} appeared in {folder} within {timeout:.0f} s")
+
+
+# ---------------------------------------------------------------- kcolor web's page
+
+
+def wait_state(browser, states, timeout=60.0):
+    """The page's state (`document.body.dataset.state`) once it is one of `states`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = browser.execute_script("return document.body.dataset.state")
+        if state in states:
+            return state
+        time.sleep(0.05)
+    raise AssertionError(f"page state stayed {state!r}, not one of {states}, for {timeout:.0f} s")
+
+
+def error_text(browser):
+    """The message the page shows in its error state."""
+    return browser.execute_script("return document.querySelector('[data-output=\"error\"]').textContent")
+
+
+def open_page(browser, url):
+    """Load the page at `url` and wait until it is ready (its model loaded)."""
+    browser.get(url)
+    state = wait_state(browser, ("ready", "error"))
+    assert state == "ready", error_text(browser)
+
+
+def give_file(browser, kind, path):
+    """Give the page a file through its `photo` or `reference` input."""
+    browser.find_element("css selector", f'input[type=file][data-input="{kind}"]').send_keys(str(path))
+
+
+def colorized_png(browser):
+    """Download the result through the page's link; check the img hook shows the same full-size PNG."""
+    src, width, height = browser.execute_script(
+        "const img = document.querySelector('img[data-output=\"colorized\"]');"
+        "return [img.src, img.naturalWidth, img.naturalHeight];"
+    )
+    assert src.startswith("blob:")
+    browser.find_element("css selector", '[data-output="download"]').click()
+    path = wait_for_download(browser.downloads, "*.png")
+    image = Image.open(path)
+    assert image.mode == "RGB" and image.size == (width, height)
+    return np.asarray(image, np.float64) / 255.0
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ import json
 import shutil
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -37,7 +36,7 @@ from kcolor.models import build_model, get_model
 from kcolor.models.io import IO_SPECS
 from kcolor.training.loop import train
 from kcolor.web import build_site, start_server
-from tests.browser import require_litert, require_node, wait_for_download
+from tests.browser import colorized_png, error_text, give_file, open_page, require_litert, require_node, wait_state
 
 SIZE = 32
 STATIC = Path(__file__).resolve().parents[1] / "kcolor" / "web" / "static"
@@ -208,44 +207,6 @@ def photos(tmp_path_factory):
     return folder
 
 
-def _wait_state(browser, states, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        state = browser.execute_script("return document.body.dataset.state")
-        if state in states:
-            return state
-        time.sleep(0.05)
-    raise AssertionError(f"page state stayed {state!r}, not one of {states}, for {timeout:.0f} s")
-
-
-def _error_text(browser):
-    return browser.execute_script("return document.querySelector('[data-output=\"error\"]').textContent")
-
-
-def _open(browser, url):
-    browser.get(url)
-    state = _wait_state(browser, ("ready", "error"))
-    assert state == "ready", _error_text(browser)
-
-
-def _give(browser, kind, path):
-    browser.find_element("css selector", f'input[type=file][data-input="{kind}"]').send_keys(str(path))
-
-
-def _colorized_png(browser):
-    """Download the result through the page's link; check the img hook shows the same full-size PNG."""
-    src, width, height = browser.execute_script(
-        "const img = document.querySelector('img[data-output=\"colorized\"]');"
-        "return [img.src, img.naturalWidth, img.naturalHeight];"
-    )
-    assert src.startswith("blob:")
-    browser.find_element("css selector", '[data-output="download"]').click()
-    path = wait_for_download(browser.downloads, "*.png")
-    image = Image.open(path)
-    assert image.mode == "RGB" and image.size == (width, height)
-    return np.asarray(image, np.float64) / 255.0
-
-
 def _kcolor_colorize(model, photo, out_dir, reference=None):
     argv = ["colorize", "--model", str(model), str(photo), "--out", str(out_dir)]
     assert main(argv + (["--reference", str(reference)] if reference else [])) == 0
@@ -264,12 +225,12 @@ def test_page_colorizes_like_kcolor_colorize(sites, photos, quantize, chromium, 
     ]
     server, url = start_server(site["path"])
     try:
-        _open(chromium, url)
+        open_page(chromium, url)
         shown = chromium.execute_script("return document.querySelector('[data-output=\"quantization\"]').textContent")
         assert shown == quantize
-        _give(chromium, "photo", photos / "coffee.png")
-        assert _wait_state(chromium, ("done", "error")) == "done", _error_text(chromium)
-        page = _colorized_png(chromium)
+        give_file(chromium, "photo", photos / "coffee.png")
+        assert wait_state(chromium, ("done", "error")) == "done", error_text(chromium)
+        page = colorized_png(chromium)
         timings = chromium.execute_script("return window.kcolor.last")
     finally:
         server.shutdown()
@@ -293,14 +254,14 @@ def test_page_takes_a_reference_for_reference_models(photos, chromium, tmp_path_
     assert site["model"]["io"]["uses_reference"] and site["model"]["paper"].startswith("Stable Image Colorization")
     server, url = start_server(site["path"])
     try:
-        _open(chromium, url)
+        open_page(chromium, url)
         assert chromium.find_element("css selector", 'input[data-input="reference"]').is_displayed()
-        _give(chromium, "photo", photos / "coffee.png")
-        assert _wait_state(chromium, ("ready", "error")) == "ready"
+        give_file(chromium, "photo", photos / "coffee.png")
+        assert wait_state(chromium, ("ready", "error")) == "ready"
         assert "reference" in chromium.execute_script("return document.querySelector('[data-output=\"status\"]').textContent")
-        _give(chromium, "reference", photos / "chelsea.png")
-        assert _wait_state(chromium, ("done", "error")) == "done", _error_text(chromium)
-        page = _colorized_png(chromium)
+        give_file(chromium, "reference", photos / "chelsea.png")
+        assert wait_state(chromium, ("done", "error")) == "done", error_text(chromium)
+        page = colorized_png(chromium)
     finally:
         server.shutdown()
         server.server_close()
@@ -315,16 +276,16 @@ def test_page_refuses_bad_input_with_a_message(sites, photos, chromium, tmp_path
     assert site["model"]["quantize"] == "int8" and site["model"]["model"] == "pix2pix"
     server, url = start_server(site["path"])
     try:
-        _open(chromium, url)
-        _give(chromium, "photo", photos / "notes.png")
-        assert _wait_state(chromium, ("done", "error")) == "error"
-        assert "notes.png is not an image" in _error_text(chromium)
-        _give(chromium, "photo", photos / "coffee.png")
-        assert _wait_state(chromium, ("done", "error")) == "error"
-        assert "coffee.png is 251×173 = 43,423 pixels" in _error_text(chromium)
-        assert "up to 40,000 pixels" in _error_text(chromium)
-        _give(chromium, "photo", photos / "chelsea.png")  # 160 x 120: under the limit, and it works after errors
-        assert _wait_state(chromium, ("done", "error")) == "done", _error_text(chromium)
+        open_page(chromium, url)
+        give_file(chromium, "photo", photos / "notes.png")
+        assert wait_state(chromium, ("done", "error")) == "error"
+        assert "notes.png is not an image" in error_text(chromium)
+        give_file(chromium, "photo", photos / "coffee.png")
+        assert wait_state(chromium, ("done", "error")) == "error"
+        assert "coffee.png is 251×173 = 43,423 pixels" in error_text(chromium)
+        assert "up to 40,000 pixels" in error_text(chromium)
+        give_file(chromium, "photo", photos / "chelsea.png")  # 160 x 120: under the limit, and it works after errors
+        assert wait_state(chromium, ("done", "error")) == "done", error_text(chromium)
         assert chromium.execute_script("return document.querySelector('[data-output=\"error\"]').hidden")
     finally:
         server.shutdown()
@@ -337,8 +298,8 @@ def test_page_says_when_the_model_does_not_load(sites, chromium, tmp_path):
     server, url = start_server(broken)
     try:
         chromium.get(url)
-        assert _wait_state(chromium, ("ready", "error")) == "error"
-        assert "pix2pix.tflite does not load as a LiteRT model" in _error_text(chromium)
+        assert wait_state(chromium, ("ready", "error")) == "error"
+        assert "pix2pix.tflite does not load as a LiteRT model" in error_text(chromium)
     finally:
         server.shutdown()
         server.server_close()

@@ -16,7 +16,8 @@ def add_command(sub):
     p.add_argument("--quantize", default=None, choices=("none", "float16", "dynamic", "int8"),
                    help="which of the run's TFLite exports (needed when it has several)")
     p.add_argument("--max-pixels", type=int, default=MAX_PIXELS, help=f"largest photo the page takes (default {MAX_PIXELS:,})")
-    p.add_argument("--node-modules", default=None, help="where @litertjs/core is installed (default: the checkout's)")
+    p.add_argument("--node-modules", default=None,
+                   help="where @litertjs/core is installed (default: the checkout's node_modules, else the wheel's copy)")
     p.add_argument("--serve", metavar="DIR", default=None, help="serve a written site on 127.0.0.1 instead")
     p.add_argument("--port", type=int, default=8000, help="port for --serve (0 picks a free one)")
     p.set_defaults(func=run)

@@ -3,7 +3,8 @@
 The site runs the very file `kcolor export --format tflite` writes, on the user's own
 device, through LiteRT.js (npm `@litertjs/core`, WebAssembly with XNNPACK). Nothing is
 uploaded and nothing is fetched from a network: the LiteRT.js loader and its `.wasm`
-files are copied from `node_modules` into the site. The page (`static/`, plain ES
+files (`kcolor.web.runtime.SITE_FILES`) are copied into the site from a `node_modules`
+folder that `find_node_modules` picks. The page (`static/`, plain ES
 modules, no bundler) resizes the photo to the model's input, runs it, and puts the
 upsampled chroma onto the photo's own full-resolution lightness, with the same resize
 (`resize.js`: TensorFlow's antialiased bilinear) and Lab maths (`lab.js`) as
@@ -26,6 +27,15 @@ The page refuses photos above `max_pixels` (default `MAX_PIXELS`, 50 megapixels)
 holds about 16 bytes per pixel (the decoded image, its RGBA bytes, the result and its
 PNG), about 800 MB at the limit.
 
+Where LiteRT.js comes from: in a checkout (and its editable install), the checkout's
+`node_modules` (`npm ci` from `package-lock.json`); in an installed wheel, the copy the
+wheel carries in `kcolor/web/litert/` (laid out like `node_modules`, each package with
+its licence), which `setup.py` copies from `node_modules` at build time and an sdist
+carries. That copy is kept out of git (`.gitignore`): it is 19 MB of npm's files that
+`package-lock.json` already pins, and a build checks it against those pins. The npm
+packages hold no licence file; their `package.json` says Apache-2.0, the licence of the
+LiteRT repository, whose text is `third_party/litertjs/LICENSE`.
+
 Example:
     build_site("runs/sample-pix2pix", "site", quantize="int8")
     server, url = start_server("site")   # http://127.0.0.1:PORT/
@@ -41,53 +51,49 @@ import threading
 from pathlib import Path
 
 from kcolor import fs
+from kcolor.web import runtime
 
 MAX_PIXELS = 50_000_000
 STATIC = Path(__file__).with_name("static")
+PACKAGED = Path(__file__).with_name(runtime.PACKAGED)  # the wheel's copy of LiteRT.js
 PAGE_FILES = ("index.html", "app.js", "colorize.js", "lab.js", "resize.js", "style.css")
-LITERT_PACKAGE = "@litertjs/core"
-# LiteRT.js picks the relaxed-SIMD build where the browser has it, the compat build elsewhere.
-# The threaded and JSPI builds are not shipped: threads need a cross-origin-isolated server.
-LITERT_WASM = ("litert_wasm_internal", "litert_wasm_compat_internal")
 SITE_MARKER = "model.json"
 
-def _repo_node_modules():
-    return Path(__file__).resolve().parents[2] / "node_modules"
+
+def _checkout_node_modules():
+    """The kcolor checkout's `node_modules` (beside its `package.json`); None in an installed wheel."""
+    root = Path(__file__).resolve().parents[2]
+    return root / "node_modules" if (root / "package.json").is_file() else None
 
 
 def find_node_modules(node_modules=None) -> Path:
     """The `node_modules` folder holding `@litertjs/core`.
 
-    Looked for in `node_modules` (the argument), `$KCOLOR_NODE_MODULES`, the kcolor
-    checkout (`npm ci` beside `package.json`) and the current folder.
+    Looked for, first found wins, in: `node_modules` (the argument, `--node-modules`),
+    `$KCOLOR_NODE_MODULES`, the kcolor checkout's (`npm ci` beside `package.json`), the
+    copy an installed wheel carries (`kcolor/web/litert/`), and `./node_modules`. The
+    explicit choices come first; the wheel's copy, the version this kcolor was built
+    and tested with, comes before whatever the current folder holds.
     """
-    candidates = [node_modules, os.environ.get("KCOLOR_NODE_MODULES"), _repo_node_modules(), Path.cwd() / "node_modules"]
+    candidates = [node_modules, os.environ.get("KCOLOR_NODE_MODULES"), _checkout_node_modules(), PACKAGED,
+                  Path.cwd() / "node_modules"]  # fmt: skip
     tried = []
     for candidate in candidates:
         if not candidate:
             continue
         folder = Path(candidate).expanduser()
         tried.append(str(folder))
-        if (folder / LITERT_PACKAGE / "package.json").is_file():
+        if (folder / runtime.LITERT_PACKAGE / "package.json").is_file():
             return folder
     raise FileNotFoundError(
-        f"LiteRT.js ({LITERT_PACKAGE}) is not installed; looked in {', '.join(tried)}. "
-        "Run `npm ci` in the kcolor checkout (or `make web`), or pass --node-modules DIR"
+        f"LiteRT.js ({runtime.LITERT_PACKAGE}) is not installed; looked in {', '.join(tried)}. "
+        "A kcolor wheel carries it; in a kcolor checkout run `npm ci` (or `make web`); or pass --node-modules DIR"
     )
 
 
 def _litert_files(node_modules: Path) -> dict:
     """`{site path: source path}` of the LiteRT.js runtime, checked to exist."""
-    core = node_modules / "@litertjs" / "core"
-    files = {
-        "litert/core/index.js": core / "dist" / "index.js",
-        "litert/core/package.json": core / "package.json",
-        "litert/wasm-utils/index.js": node_modules / "@litertjs" / "wasm-utils" / "dist" / "index.js",
-        "litert/wasm-utils/package.json": node_modules / "@litertjs" / "wasm-utils" / "package.json",
-    }
-    for stem in LITERT_WASM:
-        for ext in (".js", ".wasm"):
-            files[f"litert/wasm/{stem}{ext}"] = core / "wasm" / f"{stem}{ext}"
+    files = {target: node_modules / source for target, source in runtime.SITE_FILES.items()}
     missing = [str(src) for src in files.values() if not src.is_file()]
     if missing:
         raise FileNotFoundError(f"LiteRT.js in {node_modules} lacks {missing}; reinstall it with `npm ci`")
@@ -238,16 +244,16 @@ def build_site(model, out_dir, *, quantize=None, node_modules=None, max_pixels=M
     _prepare_out_dir(out_dir)
     tflite = find_tflite(model, quantize)
     modules = find_node_modules(node_modules)
-    runtime = _litert_files(modules)
+    litert_files = _litert_files(modules)
     info = model_info(tflite, max_pixels=max_pixels)
-    info["litert_js"] = json.loads((modules / LITERT_PACKAGE / "package.json").read_text())["version"]
+    info["litert_js"] = json.loads((modules / runtime.LITERT_PACKAGE / "package.json").read_text())["version"]
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
     try:
         for name in PAGE_FILES:
             shutil.copyfile(STATIC / name, staging / name)
-        for target, source in runtime.items():
+        for target, source in litert_files.items():
             (staging / target).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, staging / target)
         shutil.copyfile(tflite, staging / info["file"])
