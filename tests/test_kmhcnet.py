@@ -1,11 +1,10 @@
-"""Paper 003 (KMHCNet): parameter counts, encoders, ImageNet loading, losses, gray filter, configs.
+"""Paper 003 (KMHCNet): parameter counts, encoders, an offline ImageNet download, losses, gray filter, configs.
 
-Full sizes are checked by counting parameters only; training runs at 32 px with ResNet18.
+Full sizes are checked by counting parameters only; training runs at 32 px with ResNet18. Loading
+ImageNet files into the encoders: tests/test_pretrained_weights.py.
 """
 
-import json
 import socket
-import struct
 
 import keras
 import numpy as np
@@ -20,12 +19,12 @@ from kcolor.configs.kmhcnet import VARIANTS, kmhcnet_smoke
 from kcolor.data.gray_filter import is_gray
 from kcolor.errors import DownloadUnavailable
 from kcolor.models import build_model
-from kcolor.models.encoders import build_encoder, get_encoder_spec
+from kcolor.models.encoders import build_encoder
 from kcolor.models.io import get_io
 from kcolor.models.kmhcnet import build_kmhcnet
 from kcolor.models.params import count_params
 from kcolor.models.smp_decoders import unet_decoder, unetpp_decoder
-from kcolor.models.weights import adapt_first_kernel, fetch_weights, load_imagenet_encoder_weights, torchvision_weight_map
+from kcolor.models.weights import fetch_weights
 from kcolor.training.losses import call_loss, get_loss
 from kcolor.training.optimizers import make_optimizer
 from kcolor.training.steps import supervised_step
@@ -99,48 +98,6 @@ def test_bad_options_fail_before_building():
         build_kmhcnet((64, 64, 1), architecture="fpn", weights="none")
     with pytest.raises(ValueError, match="existing weights file"):
         build_kmhcnet((64, 64, 1), encoder="resnet18", weights="/no/such/file.safetensors")
-
-
-def _write_safetensors(path, tensors):
-    header, offset, blobs = {}, 0, []
-    for key, value in tensors.items():
-        data = np.ascontiguousarray(value, np.float32).tobytes()
-        header[key] = {"dtype": "F32", "shape": list(value.shape), "data_offsets": [offset, offset + len(data)]}
-        offset += len(data)
-        blobs.append(data)
-    raw = json.dumps(header).encode()
-    path.write_bytes(struct.pack("<Q", len(raw)) + raw + b"".join(blobs))
-
-
-def test_torchvision_weights_load_from_a_path_with_the_first_conv_summed_over_rgb(tmp_path):
-    encoder = build_encoder("resnet18", (32, 32, 1))
-    rng = np.random.default_rng(0)
-    tensors = {}
-    for key, variable in torchvision_weight_map(encoder).items():
-        shape = tuple(variable.shape)
-        if len(shape) == 4:  # Keras HWIO -> torch OIHW, with 3 input channels for conv1
-            h, w, i, o = shape
-            shape = (o, 3 if key == "conv1.weight" else i, h, w)
-        tensors[key] = rng.normal(size=shape).astype(np.float32)
-    tensors["fc.weight"] = np.zeros((1000, 512), np.float32)  # a classifier the encoder has no use for
-    path = tmp_path / "resnet18.safetensors"
-    _write_safetensors(path, tensors)
-    load_imagenet_encoder_weights(encoder, get_encoder_spec("resnet18"), str(path))
-    conv1 = encoder.get_layer("conv1_conv").kernel.numpy()
-    expected = tensors["conv1.weight"].transpose(2, 3, 1, 0).sum(axis=2, keepdims=True)
-    np.testing.assert_allclose(conv1, expected, rtol=1e-6)
-    np.testing.assert_array_equal(
-        encoder.get_layer("conv4_block2_2_bn").moving_variance.numpy(), tensors["layer3.1.bn2.running_var"]
-    )
-    np.testing.assert_array_equal(
-        encoder.get_layer("conv3_block1_0_conv").kernel.numpy(),
-        tensors["layer2.0.downsample.0.weight"].transpose(2, 3, 1, 0),
-    )
-    # Summing over RGB keeps the response to a gray image replicated to RGB.
-    rgb_kernel = rng.normal(size=(7, 7, 3, 4))
-    gray = rng.random((1, 7, 7, 1))
-    assert np.allclose((np.repeat(gray, 3, -1)[0, ..., None] * rgb_kernel).sum((0, 1, 2)),
-                       (gray[0, ..., None] * adapt_first_kernel(rgb_kernel, 1)).sum((0, 1, 2)))
 
 
 def test_imagenet_download_that_cannot_happen_fails_at_once_with_what_to_do(tmp_path, monkeypatch):
