@@ -1,14 +1,25 @@
 """Experiment configs: one dataclass, a registry of named factories, `key=value` overrides.
 
-A config holds everything a run needs. Model options (for example Pix2Pix's
-`preset` or `adv_loss`) live in `options`; `--set key=value` routes a key to the config
-field of that name, or else to the model's options, and fails with the list of valid
-keys when it is neither.
+A config holds everything a run needs. Two fields hold model builder options:
 
-A config may also carry `model_options`, builder options per model name: a config
-that several models share (Paper 001's `flowers` trains six) gives each model its
-paper's setting there, and `resolve_config` merges the entry of the chosen model under
-`options`, so `--set key=value` still wins.
+- `options`: the options of the chosen model (`model`), for example Pix2Pix's `preset`
+  or `adv_loss`. `--set key=value` routes a key to the config field of that name, or
+  else here, and fails with the list of valid keys when it is neither.
+- `options_by_model`: builder options per model name (`{model name: {option: value}}`),
+  for a config that several models share: Paper 001's `flowers` trains six, and gives
+  each its paper's setting here. `resolve_config` merges the entry of the chosen model
+  under `options`, so `options` (and `--set key=value`) win; a resolved config's
+  `options` are what the model is built with. It is set in a config, not by `--set`.
+
+`fractions` holds the train, val and test fractions that split the data (`--set
+fractions=0.8,0.2`), as `--fractions` does on the command line; `--split NAME` picks a
+split by name.
+
+Renamed fields (`RENAMED_FIELDS`: `split` is now `fractions`, `model_options` is now
+`options_by_model`) keep their old spelling for one release wherever a config is written
+(`--set`, a config dict read by `TrainConfig.from_dict`, a run folder's saved `config.json`,
+which loading and the resume check read with `migrate_fields`), each with a one-line
+message on stderr naming the new one.
 
 Every field is checked by one table, `FIELD_CHECKS` (field name -> `FieldCheck`), plus
 the checks across fields in `CROSS_CHECKS`; `apply_overrides` checks each field it sets
@@ -26,6 +37,7 @@ Example:
 import dataclasses
 import json
 import math
+import sys
 from typing import Any, Callable, Optional, Union
 
 from kcolor import specs
@@ -60,7 +72,7 @@ class TrainConfig:
     beta_2: Optional[float] = None
     loss: Optional[str] = None  # supervised models: mse | mae | l1 | ms_ssim | mse_ms_ssim
     # Data
-    split: tuple = (0.6, 0.2, 0.2)  # train/val/test fractions, assigned by a hash of the image id
+    fractions: tuple = (0.6, 0.2, 0.2)  # train/val/test fractions, assigned by a hash of the image id
     augment: tuple = ("hue", "flip")  # any of: hue, contrast, flip, crop
     hue_delta: float = 0.1  # hue shift drawn from [-hue_delta, hue_delta] (fraction of a turn)
     contrast_range: tuple = (0.7, 1.3)
@@ -94,10 +106,10 @@ class TrainConfig:
     # A run folder whose latest checkpoint's networks (colorizer, discriminator) start this
     # run, before its first step; a resumed run keeps its own (kcolor.training.checkpoints).
     init_from: Optional[str] = None
-    options: dict = dataclasses.field(default_factory=dict)  # model builder options
+    options: dict = dataclasses.field(default_factory=dict)  # the builder options of `model`
     # Builder options per model name, for a config several models share; the entry of
     # `model` is merged under `options` by resolve_config (options win).
-    model_options: dict = dataclasses.field(default_factory=dict)
+    options_by_model: dict = dataclasses.field(default_factory=dict)
     config_name: str = "custom"
 
     def to_dict(self) -> dict:
@@ -107,16 +119,59 @@ class TrainConfig:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "TrainConfig":
+    def from_dict(cls, d: dict, *, where: str = "config field") -> "TrainConfig":
+        """The config a dict (a `to_dict()`, a run folder's `config.json`) holds.
+
+        Old field names (`RENAMED_FIELDS`) are read as their new ones, each with one line
+        on stderr (`renamed_field`; `where` says where they were written).
+        """
+        d = migrate_fields(d, where=where)
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(d) - names)
         if unknown:
             raise ConfigError(f"Unknown config keys {unknown}. Valid keys: {', '.join(sorted(names))}")
-        d = dict(d)
         for f in dataclasses.fields(cls):
             if f.name in d and isinstance(f.default, tuple) and isinstance(d[f.name], list):
                 d[f.name] = tuple(d[f.name])
         return cls(**d)
+
+
+# --------------------------------------------------------------------------- renamed fields
+
+# Old field name -> (new name, why). The old spelling works for one release (docs/cli.md, "Old spellings").
+RENAMED_FIELDS = {
+    "split": ("fractions", "--split names a split; fractions make one"),
+    "model_options": ("options_by_model", "it holds builder options per model; options are the chosen model's"),
+}
+
+
+def renamed_field(name: str, *, where: str = "config field") -> str:
+    """The current name of config field `name`; an old spelling prints one line on stderr naming it.
+
+    `where` says where the name was written: `"--set"`, or a file (`"runs/x/config.json:
+    config field"`).
+
+    Example:
+        renamed_field("split")  # "fractions", and on stderr:
+        # config field split is deprecated (--split names a split; fractions make one): use fractions
+    """
+    if name not in RENAMED_FIELDS:
+        return name
+    new, why = RENAMED_FIELDS[name]
+    print(f"{where} {name} is deprecated ({why}): use {new}", file=sys.stderr)
+    return new
+
+
+def migrate_fields(d: dict, *, where: str = "config field") -> dict:
+    """A copy of config dict `d` with its old field names (`RENAMED_FIELDS`) renamed, one line each.
+
+    Reads a run folder's `config.json` written before a rename (`TrainConfig.from_dict`,
+    the resume check), so an old run loads, resumes, exports and evaluates.
+    """
+    both = [f"{old} and {new}" for old, (new, _) in RENAMED_FIELDS.items() if old in d and new in d]
+    if both:
+        raise ConfigError(f"{where} {', '.join(both)} are both set (one field, old and new name): keep the new one")
+    return {renamed_field(key, where=where): value for key, value in d.items()}
 
 
 # --------------------------------------------------------------------------- paths
@@ -151,7 +206,7 @@ def _expand_paths(cfg):
     cfg.data = expand_source(cfg.data)
     for name in PATH_FIELDS:
         setattr(cfg, name, expand_path(getattr(cfg, name)))
-    for table in [cfg.options, *(v for v in cfg.model_options.values() if isinstance(v, dict))]:
+    for table in [cfg.options, *(v for v in cfg.options_by_model.values() if isinstance(v, dict))]:
         for key, value in table.items():
             if isinstance(value, str) and key.endswith(PATH_OPTION_SUFFIXES):
                 table[key] = expand_path(value)
@@ -290,7 +345,7 @@ def _is_source(v):
     return True
 
 
-def _is_split(v):
+def _is_fractions(v):
     if not isinstance(v, (tuple, list)) or not all(_is_number(x) for x in v):
         return False
     try:
@@ -330,7 +385,7 @@ def _is_options(v):
     return isinstance(v, dict) and all(isinstance(k, str) for k in v)
 
 
-def _is_model_options(v):
+def _is_options_by_model(v):
     return isinstance(v, dict) and all(k in list_models() and _is_options(o) for k, o in v.items())
 
 
@@ -355,7 +410,7 @@ FIELD_CHECKS = {
     "loss": FieldCheck(
         _is_loss, lambda: "one of " + ", ".join(_losses()) + ", or <mse|ms_ssim|mse_ms_ssim>@<lab|lab3|rgb>[+vgg16|+resnet50]"
     ),
-    "split": FieldCheck(_is_split, "2 or 3 non-negative fractions train,val[,test] with train > 0"),
+    "fractions": FieldCheck(_is_fractions, "2 or 3 non-negative fractions train,val[,test] with train > 0"),
     "augment": FieldCheck(_is_augment, lambda: "a comma-separated subset of " + ", ".join(_augmentations())),
     "hue_delta": number(0, 0.5),
     "contrast_range": FieldCheck(_is_contrast_range, "two numbers lower,upper with 0 <= lower < upper"),
@@ -383,8 +438,8 @@ FIELD_CHECKS = {
     "fid_images": integer(1, optional=True),
     "init_from": text(optional=True),
     "options": FieldCheck(_is_options, "a dict of builder options keyed by option name"),
-    "model_options": FieldCheck(
-        _is_model_options, lambda: "a dict {model name: {option: value}} over " + ", ".join(list_models())
+    "options_by_model": FieldCheck(
+        _is_options_by_model, lambda: "a dict {model name: {option: value}} over " + ", ".join(list_models())
     ),
     "config_name": text(),
 }
@@ -417,12 +472,12 @@ def _check_options(cfg):
     unknown = sorted(set(cfg.options) - set(spec.option_names))
     if unknown:
         return f"model '{cfg.model}' has no option {unknown}. Valid options: {', '.join(spec.option_names) or '(none)'}"
-    for name, options in cfg.model_options.items():
+    for name, options in cfg.options_by_model.items():
         other = get_model(name)
         unknown = sorted(set(options) - set(other.option_names))
         if unknown:
             return (
-                f"model_options for '{name}' name unknown option(s) {unknown}. "
+                f"options_by_model for '{name}' name unknown option(s) {unknown}. "
                 f"Valid options: {', '.join(other.option_names) or '(none)'}"
             )
     return None
@@ -494,16 +549,16 @@ def apply_overrides(cfg: TrainConfig, overrides) -> TrainConfig:
     otherwise it must be an option of the (possibly just overridden) model. Anything
     else raises `ConfigError` with the valid keys.
     """
-    cfg = dataclasses.replace(cfg, options=dict(cfg.options), model_options=dict(cfg.model_options))
+    cfg = dataclasses.replace(cfg, options=dict(cfg.options), options_by_model=dict(cfg.options_by_model))
     fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
-    settable = sorted(set(fields) - {"options", "model_options"})
+    settable = sorted(set(fields) - {"options", "options_by_model"})
     pending = []
     for item in overrides:
         if "=" not in item:
             raise ConfigError(f"Override '{item}' is not key=value")
         key, text = item.split("=", 1)
-        key = key.strip()
-        if key in fields and key not in ("options", "model_options"):
+        key = renamed_field(key.strip(), where="--set")
+        if key in fields and key not in ("options", "options_by_model"):
             current = getattr(cfg, key)
             if current is None and fields[key].default is None:
                 value = _guess_value(text)
@@ -533,13 +588,13 @@ def apply_overrides(cfg: TrainConfig, overrides) -> TrainConfig:
 
 
 def build_options(cfg: TrainConfig) -> dict:
-    """The builder options `cfg` builds its model with: `model_options[cfg.model]`, then `options` over them.
+    """The builder options `cfg` builds its model with: `options_by_model[cfg.model]`, then `options` over them.
 
     Checks the option names; for what a whole run uses, see `resolve_config`.
     """
-    check_field("model_options", cfg.model_options)
+    check_field("options_by_model", cfg.options_by_model)
     check_field("options", cfg.options)
-    merged = dataclasses.replace(cfg, options={**cfg.model_options.get(cfg.model, {}), **cfg.options})
+    merged = dataclasses.replace(cfg, options={**cfg.options_by_model.get(cfg.model, {}), **cfg.options})
     message = _check_options(merged)
     if message:
         raise ConfigError(message)
@@ -550,17 +605,17 @@ def resolve_config(cfg: TrainConfig) -> TrainConfig:
     """The config a run uses: paths expanded, recipe and model options filled, every field checked.
 
     Fills the recipe fields left as None from the model's defaults, then the fallbacks;
-    merges `model_options[cfg.model]` under `options`; expands `~` and `$VARS` in every
+    merges `options_by_model[cfg.model]` under `options`; expands `~` and `$VARS` in every
     path; then runs `validate_config`, so a bad value fails here in one line, before any
     data is read or any model is built.
     """
     spec = get_model(cfg.model)
-    model_options = {k: dict(v) if isinstance(v, dict) else v for k, v in cfg.model_options.items()}
-    cfg = dataclasses.replace(cfg, options=dict(cfg.options), model_options=model_options)
+    by_model = {k: dict(v) if isinstance(v, dict) else v for k, v in cfg.options_by_model.items()}
+    cfg = dataclasses.replace(cfg, options=dict(cfg.options), options_by_model=by_model)
     for key, fallback in RECIPE_FALLBACKS.items():
         if getattr(cfg, key) is None:
             setattr(cfg, key, spec.defaults.get(key, fallback))
-    check_field("model_options", cfg.model_options)
-    cfg.options = {**cfg.model_options.get(cfg.model, {}), **cfg.options}
+    check_field("options_by_model", cfg.options_by_model)
+    cfg.options = {**cfg.options_by_model.get(cfg.model, {}), **cfg.options}
     _expand_paths(cfg)
     return validate_config(cfg)

@@ -83,7 +83,7 @@ def _test_set_key(cfg):
     from kcolor.specs import CROP_SOURCES, normalize_split, parse_source
 
     spec = parse_source(cfg.data)
-    key = {"source": str(spec), "fractions": [round(f, 6) for f in normalize_split(cfg.split)]}
+    key = {"source": str(spec), "fractions": [round(f, 6) for f in normalize_split(cfg.fractions)]}
     if spec.kind in CROP_SOURCES:
         key["seed"] = int(cfg.seed)  # sample and photos cut their crops from the seed
     if getattr(cfg, "drop_gray_chroma", 0.0):
@@ -364,7 +364,7 @@ def _plan(run_dirs, *, data, split, fractions, seed, image_size, out_dir) -> _Pl
             )
     eval_size = int(image_size) if image_size else max(run.image_size for run in loaded)
     set_cfg = TrainConfig(
-        model=loaded[0].model_name, data=source, image_size=eval_size, split=fractions, seed=seed,
+        model=loaded[0].model_name, data=source, image_size=eval_size, fractions=fractions, seed=seed,
         augment=(), reference="pair", cache=False, data_dir=loaded[0].config.data_dir,
         download=loaded[0].config.download,
         # Already-gray images dropped in training (KMHCNet) are dropped here too.

@@ -2,9 +2,12 @@
 
 import argparse
 import collections
+import dataclasses
+import re
 from pathlib import Path
 
 from kcolor.cli.main import build_parser, main
+from kcolor.config import RENAMED_FIELDS, TrainConfig
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "cli.md"
 
@@ -45,3 +48,16 @@ def test_old_spellings_still_work_with_one_line_naming_the_new_one(capsys, tmp_p
     err = capsys.readouterr().err
     assert "make-records --split is deprecated" in err and "use --fractions" in err
     assert "make-records --image-size is deprecated" in err and "use --shorter-side" in err
+
+
+def test_config_fields_named_in_docs_cli_md_exist_and_each_rename_has_its_old_spelling_row():
+    doc = DOC.read_text()
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    named = set(re.findall(r"config field `(\w+)`", doc))
+    assert {"data", "image_size", "fractions"} <= named
+    assert not named - fields - set(RENAMED_FIELDS), "docs/cli.md names config fields kcolor lacks"
+    old_spellings = doc.split("## Old spellings", 1)[1].splitlines()
+    for old, (new, _) in RENAMED_FIELDS.items():
+        assert old not in fields and new in fields
+        rows = [line for line in old_spellings if line.startswith(f"| config field `{old}`")]
+        assert len(rows) == 1 and f"config field `{new}`" in rows[0], f"docs/cli.md: no old-spelling row {old} -> {new}"

@@ -40,8 +40,8 @@ def test_the_defaults_and_every_registered_config_pass_the_checks():
         ("learning_rate=-0.1", "(0, 1]"),
         ("beta_1=1", "[0, 1)"),
         ("loss=huber", "mse"),
-        ("split=0,0.5", "train > 0"),
-        ("split=0.5,0.2,0.2,0.1", "2 or 3"),
+        ("fractions=0,0.5", "train > 0"),
+        ("fractions=0.5,0.2,0.2,0.1", "2 or 3"),
         ("augment=hue,blur", "contrast"),
         ("hue_delta=0.7", "[0, 0.5]"),
         ("contrast_range=1.3,0.7", "lower < upper"),
@@ -93,10 +93,10 @@ def test_resolve_config_checks_values_set_in_python_too():
 def test_good_values_pass():
     cfg = apply_overrides(
         get_config("sample"),
-        ["epochs=1", "augment=none", "split=0.8,0.2", "mixed_precision=mixed_bfloat16", "steps_per_epoch=none"],
+        ["epochs=1", "augment=none", "fractions=0.8,0.2", "mixed_precision=mixed_bfloat16", "steps_per_epoch=none"],
     )
     cfg = resolve_config(cfg)
-    assert (cfg.epochs, cfg.augment, cfg.split, cfg.steps_per_epoch) == (1, (), (0.8, 0.2), None)
+    assert (cfg.epochs, cfg.augment, cfg.fractions, cfg.steps_per_epoch) == (1, (), (0.8, 0.2), None)
 
 
 def test_a_reference_model_on_single_images_fails_before_anything_is_built(monkeypatch, tmp_path):
@@ -144,7 +144,7 @@ def test_resolve_config_expands_every_path(monkeypatch, tmp_path):
     assert (cfg.data_dir, cfg.run_dir) == (f"{tmp_path}/tfds", f"{tmp_path}/runs/x")
     assert cfg.options["encoder_from"] == f"{tmp_path}/ae"
     konvid = resolve_config(
-        dataclasses.replace(get_config("stable_konvid"), model_options={"stable_colorizer": {"encoder_from": "~/e"}})
+        dataclasses.replace(get_config("stable_konvid"), options_by_model={"stable_colorizer": {"encoder_from": "~/e"}})
     )
     assert konvid.options["encoder_from"] == f"{tmp_path}/e"
 
@@ -199,11 +199,30 @@ def test_flowers_pix2pix_uses_64_pixel_patches():
     assert (resolved["base_filters"], resolved["max_filters"]) == (64, 512)
 
 
-def test_model_options_name_registered_models_and_their_options():
-    with pytest.raises(ConfigError, match="model_options"):
-        resolve_config(dataclasses.replace(get_config("sample"), model_options={"no_such_model": {}}))
+def test_options_by_model_name_registered_models_and_their_options():
+    with pytest.raises(ConfigError, match="options_by_model"):
+        resolve_config(dataclasses.replace(get_config("sample"), options_by_model={"no_such_model": {}}))
     with pytest.raises(ConfigError, match="widht"):
-        resolve_config(dataclasses.replace(get_config("flowers"), model_options={"resnet_color": {"widht": 3}}))
+        resolve_config(dataclasses.replace(get_config("flowers"), options_by_model={"resnet_color": {"widht": 3}}))
+
+
+def test_old_field_names_still_work_for_one_release_with_one_line_naming_the_new_one(capsys):
+    cfg = apply_overrides(get_config("sample"), ["split=0.8,0.2"])
+    assert cfg.fractions == (0.8, 0.2)
+    err = capsys.readouterr().err
+    assert err == "--set split is deprecated (--split names a split; fractions make one): use fractions\n"
+    old = TrainConfig().to_dict()  # as a config.json written before the renames holds it
+    del old["fractions"], old["options_by_model"]
+    cfg = TrainConfig.from_dict({**old, "split": [0.7, 0.3], "model_options": {"pix2pix": {"base_filters": 8}}})
+    assert cfg.fractions == (0.7, 0.3) and cfg.options_by_model == {"pix2pix": {"base_filters": 8}}
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == [
+        "config field split is deprecated (--split names a split; fractions make one): use fractions",
+        "config field model_options is deprecated (it holds builder options per model; options are the chosen "
+        "model's): use options_by_model",
+    ]
+    with pytest.raises(ConfigError, match="split and fractions are both set"):
+        TrainConfig.from_dict({"split": [0.7, 0.3], "fractions": [0.7, 0.3]})
 
 
 def test_weights_paths_expand_home_and_variables_like_every_user_path(monkeypatch, tmp_path):

@@ -130,7 +130,7 @@ def test_sample_is_deterministic_given_seed_and_reshuffles_each_epoch():
 
 
 def test_sample_without_test_fraction_moves_held_out_photo_to_val():
-    bundle = build_datasets(_cfg(split=(0.8, 0.2, 0.0)))
+    bundle = build_datasets(_cfg(fractions=(0.8, 0.2, 0.0)))
     assert bundle.counts == {"train": 336, "val": 32, "test": 0}
     assert list(bundle.test) == []
 
@@ -269,7 +269,7 @@ def photo_folder(tmp_path_factory):
 
 
 def test_folder_source_skips_and_counts_corrupt_files(photo_folder, capsys):
-    cfg = _cfg(data=f"folder:{photo_folder}", batch_size=2, split=(0.6, 0.2, 0.2))
+    cfg = _cfg(data=f"folder:{photo_folder}", batch_size=2, fractions=(0.6, 0.2, 0.2))
     bundle = build_datasets(cfg)
     assert "skipped 2 of 16 images: 1 not an image, 1 truncated" in capsys.readouterr().err
     assert bundle.info["skipped"] == 2
@@ -330,7 +330,7 @@ def test_folder_errors(tmp_path):
     for i in range(3):
         _save(str(few / f"{i}.png"), _photo(rng))
     with pytest.raises(ValueError, match="fewer than one batch.*batch_size=8"):
-        build_datasets(_cfg(data=f"folder:{few}", split=(1.0, 0.0, 0.0)))
+        build_datasets(_cfg(data=f"folder:{few}", fractions=(1.0, 0.0, 0.0)))
 
 
 # --------------------------------------------------------------------------- pairs
@@ -353,7 +353,7 @@ def pair_folders(tmp_path_factory):
 
 def test_pair_folders_yield_matching_reference_and_target(pair_folders):
     ref_dir, tgt_dir = pair_folders
-    cfg = _cfg(data=f"pairs:folder:{ref_dir},{tgt_dir}", batch_size=2, augment=("hue", "flip"), split=(0.8, 0.2, 0.0))
+    cfg = _cfg(data=f"pairs:folder:{ref_dir},{tgt_dir}", batch_size=2, augment=("hue", "flip"), fractions=(0.8, 0.2, 0.0))
     bundle = build_datasets(cfg)
     assert sum(bundle.counts.values()) == 12 and bundle.info["unmatched"] == 1
     assert bundle.info["kind"] == "pairs"
@@ -366,7 +366,7 @@ def test_pair_folders_yield_matching_reference_and_target(pair_folders):
             tgt_mean = batch["rgb"].numpy().mean(axis=(1, 2))
             np.testing.assert_allclose(ref_mean, tgt_mean, atol=0.03)
     # reference=self: the target's own RGB, the reference folder is not used.
-    cheat = build_datasets(_cfg(data=cfg.data, batch_size=2, reference="self", split=(0.8, 0.2, 0.0)))
+    cheat = build_datasets(_cfg(data=cfg.data, batch_size=2, reference="self", fractions=(0.8, 0.2, 0.0)))
     for batch in cheat.train:
         np.testing.assert_array_equal(batch["reference"].numpy(), batch["rgb"].numpy())
 
@@ -460,7 +460,7 @@ def test_eval_split_spread_spans_every_photo_of_the_split():
     first N crops would all be of one photo."""
     from kcolor.data import build_eval_split
 
-    cfg = TrainConfig(data="sample", image_size=32, split=(0.6, 0.2, 0.2))
+    cfg = TrainConfig(data="sample", image_size=32, fractions=(0.6, 0.2, 0.2))
     dataset, count, _ = build_eval_split(cfg, "train", batch_size=64)
     everything = [i.decode() for batch in dataset for i in batch["id"].numpy()]
     dataset, spread_count, _ = build_eval_split(cfg, "train", batch_size=64, spread=10)

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # What a demo may change in a paper's config: where the data is and how long and large the
 # run is. Everything else (model, loss, optimizer, GAN settings...) is the paper's recipe.
 RUN_SIZE_FIELDS = {
-    "config_name", "data", "image_size", "batch_size", "epochs", "steps_per_epoch", "split",
+    "config_name", "data", "image_size", "batch_size", "epochs", "steps_per_epoch", "fractions",
     "checkpoint_every", "keep_checkpoints", "sample_images", "options",
     "fid_images",  # the FID count follows the data: a demo scores all of its few test photos
 }

@@ -69,8 +69,8 @@ def _saved_run(root, name, size=SIZE, **config):
 def test_runs_from_different_configs_need_one_data_source(tmp_path):
     # Two runs trained under different configs (other source, other size) are never
     # scored on their own, different, test sets in one table.
-    a = _saved_run(tmp_path, "autoencoder", data="sample", split=(0.6, 0.2, 0.2))
-    b = _saved_run(tmp_path, "pix2pix", size=48, data="sample", split=(0.5, 0.25, 0.25), seed=3)
+    a = _saved_run(tmp_path, "autoencoder", data="sample", fractions=(0.6, 0.2, 0.2))
+    b = _saved_run(tmp_path, "pix2pix", size=48, data="sample", fractions=(0.5, 0.25, 0.25), seed=3)
     with pytest.raises(TestSetMismatch) as err:
         evaluate_runs([a, b], out_dir=str(tmp_path / "e0"))
     message = str(err.value)
@@ -90,7 +90,7 @@ def test_runs_from_different_configs_need_one_data_source(tmp_path):
 
 
 def test_an_empty_split_is_an_error_not_a_fallback(tmp_path):
-    run = _saved_run(tmp_path, "autoencoder", data="sample", split=(0.8, 0.2, 0.0))
+    run = _saved_run(tmp_path, "autoencoder", data="sample", fractions=(0.8, 0.2, 0.0))
     # The runs' own fractions give the test split no share: refused before any image is read.
     with pytest.raises(ValueError) as err:
         evaluate_runs([run], out_dir=str(tmp_path / "e"))
@@ -114,7 +114,7 @@ def test_a_split_given_no_share_is_refused_before_the_runs_are_read(tmp_path):
 def test_fractions_0_0_1_score_every_image_of_a_source_as_test(tmp_path, capsys):
     from kcolor.specs import parse_fractions
 
-    run = _saved_run(tmp_path, "autoencoder", data="sample", split=(0.96, 0.04, 0.0))
+    run = _saved_run(tmp_path, "autoencoder", data="sample", fractions=(0.96, 0.04, 0.0))
     every = evaluate_runs([run], data="sample", fractions=(0, 0, 1), out_dir=str(tmp_path / "all"))["evaluation"]
     own = evaluate_runs([run], data="sample", fractions=(0.6, 0.2, 0.2), out_dir=str(tmp_path / "own"))["evaluation"]
     assert every["test_set"]["fractions"] == [0.0, 0.0, 1.0]
@@ -129,7 +129,7 @@ def test_fractions_0_0_1_score_every_image_of_a_source_as_test(tmp_path, capsys)
 
 
 def test_the_train_split_is_scored_when_asked_for(tmp_path):
-    run = _saved_run(tmp_path, "autoencoder", data="sample", split=(0.6, 0.2, 0.2))
+    run = _saved_run(tmp_path, "autoencoder", data="sample", fractions=(0.6, 0.2, 0.2))
     train = evaluate_runs([run], split="train", out_dir=str(tmp_path / "t"), max_images=4)["evaluation"]
     test = evaluate_runs([run], split="test", out_dir=str(tmp_path / "s"), max_images=4)["evaluation"]
     assert train["test_set"]["split"] == "train" and train["test_set"]["count"] == 4

@@ -66,7 +66,7 @@ def attention_run(request, tmp_path_factory):
         colorizer = _tiny_attention_colorizer()
         return save_run(run_dir, colorizer, model_name="tiny_attention", io="gray_rgb", image_size=SIZE, config=cfg)
     if get_model(request.param).io == "ref_gray3_rgb":
-        return _registry_run(run_dir, request.param, data="pairs:sample", split=(0.8, 0.2, 0.0))
+        return _registry_run(run_dir, request.param, data="pairs:sample", fractions=(0.8, 0.2, 0.0))
     return _registry_run(run_dir, request.param, data="sample")
 
 
@@ -242,7 +242,7 @@ def test_training_pipeline_and_savedmodel_feed_the_model_the_same_inputs(pix2pix
     for i in range(12):
         Image.fromarray(np.roll(photo, 17 * i, axis=1)).save(folder / f"p{i:02d}.png")
     cfg = TrainConfig(model="pix2pix", data=f"folder:{folder}", image_size=SIZE, batch_size=2, augment=(),
-                      split=(0.5, 0.5, 0.0), cache=False)
+                      fractions=(0.5, 0.5, 0.0), cache=False)
     bundle = build_datasets(cfg)
     io = get_io(get_model("pix2pix").io)
     m = tf.saved_model.load(pix2pix_savedmodel["path"])

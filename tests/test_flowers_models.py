@@ -166,7 +166,7 @@ def test_bad_options_name_the_value(call, match):
 def test_flowers_configs():
     cfg = get_config("flowers")
     assert cfg.data == "tfds:oxford_flowers102" and cfg.image_size == 128 and cfg.epochs == 30
-    assert (cfg.learning_rate, cfg.loss, cfg.split, cfg.augment) == (1e-3, "mse", (0.6, 0.2, 0.2), ("hue",))
+    assert (cfg.learning_rate, cfg.loss, cfg.fractions, cfg.augment) == (1e-3, "mse", (0.6, 0.2, 0.2), ("hue",))
     assert cfg.cache and cfg.shuffle_buffer == 1024
     smoke = get_config("flowers_smoke")
     assert smoke.data == "sample" and smoke.image_size <= 64 and smoke.steps_per_epoch

@@ -187,7 +187,7 @@ def test_pair_records_round_trip(tmp_path, capsys):
         assert sorted(a) == sorted(b)
         for image_id in a:
             np.testing.assert_array_equal(a[image_id], b[image_id])
-    bundle = build_datasets(TrainConfig(data=f"pairs:records:{path}", image_size=16, batch_size=2, split=(0.8, 0.2)))
+    bundle = build_datasets(TrainConfig(data=f"pairs:records:{path}", image_size=16, batch_size=2, fractions=(0.8, 0.2)))
     for batch in bundle.train:
         ref, tgt = batch["reference"].numpy(), batch["rgb"].numpy()
         # The target was stored at half the reference's color.

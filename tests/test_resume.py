@@ -150,7 +150,7 @@ def _photos(tmp_path, n=8):
     folder.mkdir()
     for i, image in enumerate(_rgb(n)):
         tf.io.write_file(str(folder / f"{i}.png"), tf.io.encode_png(tf.image.convert_image_dtype(image, tf.uint8)))
-    return [f"data=folder:{folder}", "split=0.75,0.25"]
+    return [f"data=folder:{folder}", "fractions=0.75,0.25"]
 
 
 def _bundle(train_rgb):
@@ -183,6 +183,33 @@ def test_changed_config_refused_then_continue_records_it(tmp_path):
     result = train(_cfg("loss=mae", "learning_rate=0.003", "resume=restart", *data), run_dir=run, verbose=0)
     assert result["step"] == 2 and len(result["history"]) == 1
     assert list(run.glob("restarted-*/checkpoints"))
+
+
+def test_a_run_folder_saved_before_the_field_renames_loads_and_resumes(tmp_path, capsys):
+    """A config.json with `split` and `model_options` (kcolor before `fractions` and
+    `options_by_model`) loads and resumes under the same config: no false "config changed"."""
+    from kcolor.export.run import load_run
+    from kcolor.training.loop import train
+
+    run = tmp_path / "run"
+    data = _photos(tmp_path)
+    train(_cfg(*data), run_dir=run, verbose=0)
+    saved = json.loads((run / "config.json").read_text())
+    saved["split"], saved["model_options"] = saved.pop("fractions"), saved.pop("options_by_model")
+    (run / "config.json").write_text(json.dumps(saved))
+    capsys.readouterr()
+
+    assert load_run(run).config.fractions == (0.75, 0.25)  # what export, evaluate and turing-test read
+    err = capsys.readouterr().err
+    assert err.count("config field split is deprecated") == 1 and err.count("use fractions") == 1
+    assert err.count("config field model_options is deprecated") == 1 and str(run / "config.json") in err
+
+    result = train(_cfg("epochs=2", *data), run_dir=run, verbose=0)  # resume=auto: refuses a changed config
+    assert result["epoch"] == 2 and result["step"] == 4 and not (run / "config_changes.json").exists()
+    err = capsys.readouterr().err
+    assert err.count("config field split is deprecated") == 1 and err.count("config field model_options") == 1
+    rewritten = json.loads((run / "config.json").read_text())
+    assert rewritten["fractions"] == [0.75, 0.25] and "split" not in rewritten and "model_options" not in rewritten
 
 
 def test_nan_loss_stops_naming_the_step_and_writes_nothing(tmp_path):

@@ -269,13 +269,13 @@ def test_attention_maps_needs_a_stable_colorizer():
 def test_paper_configs():
     ae = get_config("ref_autoencoder_coco")
     assert (ae.model, ae.image_size, ae.epochs, ae.learning_rate, ae.loss) == ("ref_autoencoder", 256, 20, 1e-3, "mse")
-    assert ae.data.startswith("tfds:coco/2017") and ae.split == (0.8, 0.2, 0.0)
+    assert ae.data.startswith("tfds:coco/2017") and ae.fractions == (0.8, 0.2, 0.0)
     for name, model in (("ref_unet_konvid", "ref_unet"), ("stable_konvid", "stable_colorizer")):
         cfg = get_config(name)
         assert (cfg.model, cfg.data, cfg.epochs, cfg.learning_rate) == (
             model, "pairs:records:tf_records/konvid", 30, 1e-2)
-        assert cfg.split == (0.8, 0.2, 0.0) and cfg.reference == "pair"
-    konvid = resolve_config(get_config("stable_konvid"))  # the encoder comes through model_options
+        assert cfg.fractions == (0.8, 0.2, 0.0) and cfg.reference == "pair"
+    konvid = resolve_config(get_config("stable_konvid"))  # the encoder comes through options_by_model
     assert konvid.options["encoder_from"].endswith("ref_autoencoder_coco-ref_autoencoder")
     assert resolve_config(apply_overrides(get_config("stable_konvid"), ["model=ref_unet"])).options == {}
     cheating = get_config("stable_cheating")

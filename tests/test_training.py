@@ -273,7 +273,7 @@ def _tiny_data(tmp_path, n=24):
         for i in range(n):
             png = tf.io.encode_png(tf.image.convert_image_dtype(rgb[i], tf.uint8))
             tf.io.write_file(str(folder / f"{i:02d}.png"), png)
-    return [f"data=folder:{folder}", "split=0.75,0.25"]
+    return [f"data=folder:{folder}", "fractions=0.75,0.25"]
 
 
 def test_two_epochs_on_sample_photos_reduce_the_reconstruction_loss(tmp_path):

@@ -141,7 +141,7 @@ def test_make_pairs_writes_pair_records_that_read_back(video_dir, tmp_path, caps
     assert manifest["counts"]["train"] == 3 and manifest["extraction"]["failed"] == 1
 
     cfg = TrainConfig(model="ref_unet", data=f"pairs:records:{out / 'clips'}", image_size=32, batch_size=3,
-                      split=(1.0, 0.0, 0.0), augment=(), cache=False, shuffle_buffer=1)
+                      fractions=(1.0, 0.0, 0.0), augment=(), cache=False, shuffle_buffer=1)
     batch = next(iter(build_datasets(cfg).train))
     got = sorted(
         (tuple(np.round(r.numpy().mean((0, 1)) * 255)), tuple(np.round(t.numpy().mean((0, 1)) * 255)))

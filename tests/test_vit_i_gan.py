@@ -216,7 +216,7 @@ def test_ncd_configs_fine_tune_the_unsplash_run_on_400_of_723(model):
     unsplash = resolve_config(get_config(f"unsplash_{model}"))
     ncd = resolve_config(get_config(f"ncd_{model}"))
     assert ncd.model == model and ncd.data.startswith("folder:") and ncd.data.endswith("data/ncd")
-    assert np.allclose(np.array(ncd.split) * 723, (400, 0, 323))
+    assert np.allclose(np.array(ncd.fractions) * 723, (400, 0, 323))
     # It starts from the Unsplash run folder `kcolor train --config unsplash_...` writes,
     # whose networks are its own: the same model, size and options.
     assert ncd.init_from == default_run_dir(unsplash)
@@ -226,7 +226,7 @@ def test_ncd_configs_fine_tune_the_unsplash_run_on_400_of_723(model):
     # 723 file names split by the hash: about 400 / 323, no validation split.
     from kcolor.data.raw import split_ids
 
-    counts = {k: len(v) for k, v in split_ids([f"cat{i % 20}/{i:04d}.jpg" for i in range(723)], ncd.split).items()}
+    counts = {k: len(v) for k, v in split_ids([f"cat{i % 20}/{i:04d}.jpg" for i in range(723)], ncd.fractions).items()}
     assert counts["val"] == 0 and abs(counts["train"] - 400) <= 40 and counts["train"] + counts["test"] == 723
     assert ncd.config_name == f"ncd_{model}"
 

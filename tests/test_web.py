@@ -246,7 +246,7 @@ def test_page_takes_a_reference_for_reference_models(photos, chromium, tmp_path_
     require_litert()
     name = "stable_colorizer"
     run_dir = tmp_path_factory.mktemp("web_ref") / name
-    cfg = TrainConfig(model=name, image_size=SIZE, batch_size=4, data="pairs:sample", split=(0.8, 0.2, 0.0))
+    cfg = TrainConfig(model=name, image_size=SIZE, batch_size=4, data="pairs:sample", fractions=(0.8, 0.2, 0.0))
     save_run(run_dir, build_model(name, SIZE)["colorizer"], model_name=name, io=get_model(name).io,
              image_size=SIZE, config=cfg)
     tflite = export_run(run_dir, format="tflite", repeats=1, max_images=4)["path"]

@@ -27,7 +27,7 @@ def test_photos(data, size):
     paths = raw.info.get("photo_paths", {}).get("test")
     if paths:
         return [(os.path.splitext(os.path.basename(p))[0], read_image(p).rgb) for p in paths]
-    cfg = TrainConfig(data=data, image_size=size, split=roster.FRACTIONS, augment=(), cache=False)
+    cfg = TrainConfig(data=data, image_size=size, fractions=roster.FRACTIONS, augment=(), cache=False)
     dataset, _, _ = build_eval_split(cfg, "test")
     photos = []
     for batch in dataset:

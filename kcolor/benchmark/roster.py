@@ -77,7 +77,7 @@ def budget_overrides(entry, *, data, size, batch, steps, run_dir):
         "epochs=1",
         f"steps_per_epoch={steps}",
         f"checkpoint_every_steps={max(1, steps // 10)}",
-        f"split={','.join(str(f) for f in FRACTIONS)}",
+        f"fractions={','.join(str(f) for f in FRACTIONS)}",
         f"run_dir={run_dir}",
     ]
 

@@ -48,7 +48,7 @@ def _chroma_config(data, size, batch):
     """The config whose train split gives the mean chroma: the source's own images."""
     from kcolor.config import TrainConfig
 
-    return TrainConfig(data=data, image_size=size, batch_size=batch, split=roster.FRACTIONS, augment=(), cache=False)
+    return TrainConfig(data=data, image_size=size, batch_size=batch, fractions=roster.FRACTIONS, augment=(), cache=False)
 
 
 def score(entries, *, data, size, batch, out, fid=False):

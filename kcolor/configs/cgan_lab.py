@@ -75,7 +75,7 @@ def _paper002(model, image_size, epochs, options):
         learning_rate=2e-4,
         beta_1=0.5,
         beta_2=0.999,
-        split=SPLIT,
+        fractions=SPLIT,
         augment=(),
         options={**LOSS, **options},
     )
@@ -92,7 +92,7 @@ def _smoke(cfg, options):
     # ResNet50 with its Adam state is about 400 MB a checkpoint: keep one, at the end.
     cfg.checkpoint_every = cfg.epochs
     cfg.keep_checkpoints = 1
-    cfg.split = (0.6, 0.2, 0.2)
+    cfg.fractions = (0.6, 0.2, 0.2)
     cfg.options = {**cfg.options, **options}
     return cfg
 

@@ -8,7 +8,7 @@ values /255, cached, shuffled with a 1024 buffer, split 60/20/20; Adam lr 1e-3 "
 this architecture and all the future ones", 30 epochs, MSE on RGB.
 
 `flowers` builds the paper's networks at the paper's stated widths. Each model gets its
-paper setting from `model_options`, and `--set` overrides any of them:
+paper setting from `options_by_model`, and `--set` overrides any of them:
 
 | model          | paper setting built by `flowers`                                     |
 |----------------|----------------------------------------------------------------------|
@@ -98,13 +98,13 @@ def flowers():
         beta_1=0.9,
         beta_2=0.999,
         loss="mse",
-        split=(0.6, 0.2, 0.2),
+        fractions=(0.6, 0.2, 0.2),
         augment=("hue",),
         hue_delta=0.1,
         contrast_range=(0.7, 1.3),
         shuffle_buffer=1024,
         cache=True,
-        model_options={name: dict(options) for name, options in PAPER_MODEL_OPTIONS.items()},
+        options_by_model={name: dict(options) for name, options in PAPER_MODEL_OPTIONS.items()},
     )
 
 
@@ -119,7 +119,7 @@ def flowers_small():
     16; at the paper's 256 it needs about 25 GB.
     """
     return dataclasses.replace(
-        flowers(), model_options={name: dict(options) for name, options in SMALL_MODEL_OPTIONS.items()}
+        flowers(), options_by_model={name: dict(options) for name, options in SMALL_MODEL_OPTIONS.items()}
     )
 
 

@@ -20,7 +20,7 @@ The paper configs build the paper's networks exactly (the four parameter counts 
 reproduced to the unit; `kcolor summary stable_colorizer --config stable_konvid`), at
 256x256, with its optimiser, learning rates, epochs, loss and 80/20 split. The
 StableColorizer's frozen encoder comes from step 1's run folder through
-`model_options`, so `--set model=ref_unet` under the same config still works.
+`options_by_model`, so `--set model=ref_unet` under the same config still works.
 
 Every remaining deviation from the paper, and why:
 - Batch size: not stated; 32 at 256x256 (the models are small, about 0.3 M
@@ -64,7 +64,7 @@ def ref_autoencoder_coco():
         beta_1=0.9,  # the paper: "otherwise default optimizer parameters"
         beta_2=0.999,
         loss="mse",
-        split=PAPER_SPLIT,
+        fractions=PAPER_SPLIT,
         augment=(),
     )
 
@@ -86,7 +86,7 @@ def ref_unet_konvid():
         beta_1=0.9,
         beta_2=0.999,
         loss="mse",
-        split=PAPER_SPLIT,
+        fractions=PAPER_SPLIT,
         augment=(),
         reference="pair",
     )
@@ -103,7 +103,7 @@ def stable_konvid():
     """
     cfg = ref_unet_konvid()
     return dataclasses.replace(
-        cfg, model="stable_colorizer", model_options={"stable_colorizer": {"encoder_from": AUTOENCODER_RUN}}
+        cfg, model="stable_colorizer", options_by_model={"stable_colorizer": {"encoder_from": AUTOENCODER_RUN}}
     )
 
 
@@ -129,7 +129,7 @@ def _smoke(model, **overrides):
         beta_1=0.9,
         beta_2=0.999,
         loss="mse",
-        split=PAPER_SPLIT,
+        fractions=PAPER_SPLIT,
         augment=(),
         sample_images=4,
     )

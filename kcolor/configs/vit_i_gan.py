@@ -25,7 +25,7 @@ Paper 002's and Paper 004's Unsplash configs: download the Unsplash Lite dataset
 (https://unsplash.com/data, github.com/unsplash/datasets: `photos.tsv*` lists 25,000
 photos), and fetch the first 10,500 `photo_image_url` entries with `?w=512` appended
 into `~/data/unsplash/` (training resizes them to each recipe's size). The split is
-10,000/500 of 10,500 by a hash of the file name (`split=(0.952, 0.048, 0)`: about
+10,000/500 of 10,500 by a hash of the file name (`fractions=(0.952, 0.048, 0)`: about
 10,000/500, one standard deviation of the hash's counts being 22 images), so the
 comparison set is the `val` split.
 
@@ -71,7 +71,7 @@ COCO training (section 6.4): COCO 2017 train (118,287 images, tensorflow-dataset
 `coco/2017`; the paper: "118k training images and 40k test images"), beta2 0.999, 59k
 steps at 2e-4 then 118k steps at 2e-5 (`lr_schedule="piecewise:59000:2e-4,2e-5"`), 177k
 steps in all: 24 epochs of 7,375 steps (one epoch is about one pass at batch 16). 4% of
-the train split is held out for validation (`split=(0.96, 0.04, 0)`: no test split of
+the train split is held out for validation (`fractions=(0.96, 0.04, 0)`: no test split of
 the train images; the runs' own test split is empty, and `kcolor evaluate` refuses it
 and names `--fractions`).
 
@@ -153,7 +153,7 @@ def _unsplash(model):
         learning_rate=2e-4,
         beta_1=0.5,
         beta_2=0.9,
-        split=UNSPLASH_SPLIT,
+        fractions=UNSPLASH_SPLIT,
         augment=(),
         options=dict(LOSS),
         fid_images=UNSPLASH_FID_IMAGES,
@@ -189,7 +189,7 @@ def coco_vit_i_gan():
     """
     cfg = _unsplash("vit_i_gan")
     cfg.data = "tfds:coco/2017:train"
-    cfg.split = (0.96, 0.04, 0.0)
+    cfg.fractions = (0.96, 0.04, 0.0)
     cfg.beta_2 = 0.999
     cfg.lr_schedule = "piecewise:59000:2e-4,2e-5"
     cfg.epochs = 24
@@ -202,7 +202,7 @@ def coco_vit_i_gan():
 def _ncd(cfg, source_run):
     """`cfg` (an Unsplash recipe) fine-tuned on NCD from the run folder `source_run`."""
     cfg.data = NCD_DIR
-    cfg.split = NCD_SPLIT
+    cfg.fractions = NCD_SPLIT
     cfg.init_from = source_run
     cfg.fid_images = None  # the paper reports no FID on NCD: every test image
     return cfg
@@ -233,7 +233,7 @@ def _smoke(cfg):
     cfg.epochs = 2
     cfg.steps_per_epoch = 3
     cfg.val_steps = 1
-    cfg.split = (0.6, 0.2, 0.2)
+    cfg.fractions = (0.6, 0.2, 0.2)
     cfg.sample_images = 4
     cfg.fid_images = None  # the sample photos are far fewer than the paper's count
     cfg.options = {**cfg.options, **SMALL_VIT, **SMOKE_WIDTHS}

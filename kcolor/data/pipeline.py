@@ -252,7 +252,7 @@ def _check_config(cfg):
 def build_datasets(cfg) -> DataBundle:
     """Train/val/test pipelines for `cfg` (a `kcolor.config.TrainConfig`).
 
-    Reads `cfg.data`, `image_size`, `batch_size`, `split`, `augment`, `hue_delta`,
+    Reads `cfg.data`, `image_size`, `batch_size`, `fractions`, `augment`, `hue_delta`,
     `contrast_range`, `shuffle_buffer`, `cache`, `data_dir`, `download`, `reference`
     and `seed`.
 
@@ -262,7 +262,7 @@ def build_datasets(cfg) -> DataBundle:
     """
     _check_config(cfg)
     spec = parse_source(cfg.data)
-    fractions = normalize_split(cfg.split, need_train=True)
+    fractions = normalize_split(cfg.fractions, need_train=True)
     names = check_augment(cfg.augment, cfg.hue_delta, cfg.contrast_range)
     size = int(cfg.image_size)
     train_size = augment_lib.crop_size(size) if "crop" in names else size
@@ -292,7 +292,7 @@ def build_datasets(cfg) -> DataBundle:
         "image_size": size,
         "train_resize": train_size,
         "batch_size": int(cfg.batch_size),
-        "split": list(fractions),
+        "fractions": list(fractions),
         "counts": dict(raw.counts),
         "train_batches": raw.counts["train"] // int(cfg.batch_size),
         "augment": list(names),
@@ -360,7 +360,7 @@ def build_eval_split(cfg, split="test", *, batch_size=16, spread=None):
     The images are decoded and resized exactly as `build_datasets` does for its val and
     test splits (no augmentation, no shuffling), and each element keeps its image id:
     `{"id": string [B], "rgb": float32 [B, S, S, 3]}` (plus `"reference"` for pairs).
-    Reads `cfg.data`, `image_size`, `split` (the fractions), `reference`, `seed`,
+    Reads `cfg.data`, `image_size`, `fractions`, `reference`, `seed`,
     `data_dir` and `download`.
 
     `split` "train" reads the training images the same way, without training's
@@ -378,7 +378,7 @@ def build_eval_split(cfg, split="test", *, batch_size=16, spread=None):
         raise ValueError(f"Unknown evaluation split '{split}'. Valid choices: train, val, test")
     _check_config(cfg)
     spec = parse_source(cfg.data)
-    fractions = normalize_split(cfg.split)
+    fractions = normalize_split(cfg.fractions)
     size = int(cfg.image_size)
     raw, skipped_reasons = _load(cfg, spec, fractions, {name: size for name in SPLITS})
     count = raw.counts[split]

@@ -133,7 +133,7 @@ def load_run(run_dir) -> Run:
         from kcolor.errors import RunFolderError
 
         try:
-            config = TrainConfig.from_dict(fs.read_json(config_path))
+            config = TrainConfig.from_dict(fs.read_json(config_path), where=f"{config_path}: config field")
         except (ValueError, ConfigError, TypeError) as err:
             raise RunFolderError(
                 f"{config_path} was written by an unknown kcolor version or is damaged ({err}); "

@@ -18,13 +18,15 @@ run again with the same command ends with bitwise the same weights and the same
 as an uninterrupted run, on CPU. Without it, the run continues from the same data
 position and random state, and may differ by the order of parallel float sums.
 
-Resuming under a changed config: `changed_keys` compares the saved `config.json` with
-the new config, leaving out `FREE_KEYS`. `resume=auto` (the default) refuses with one
-line naming the changed keys; `resume=continue` keeps the weights and records the
-change in the run's history (`config_changes.json` and the next history row's
-`config_change`); `resume=restart` moves the old checkpoints and history into
-`restarted-<UTC time>/` and starts again. A change of `WEIGHT_KEYS` cannot continue
-(the weights do not fit): only `restart` or another run folder.
+Resuming under a changed config: `changed_keys` compares the saved `config.json` (its
+old field names read as the new ones, `kcolor.config.migrate_fields`, so a run saved
+before a rename is not "changed") with the new config, leaving out `FREE_KEYS`.
+`resume=auto` (the default) refuses with one line naming the changed keys;
+`resume=continue` keeps the weights and records the change in the run's history
+(`config_changes.json` and the next history row's `config_change`); `resume=restart`
+moves the old checkpoints and history into `restarted-<UTC time>/` and starts again. A
+change of `WEIGHT_KEYS` cannot continue (the weights do not fit): only `restart` or
+another run folder.
 
 Example:
     changed = changed_keys(json.load(open("runs/x/config.json")), cfg.to_dict())
@@ -38,6 +40,7 @@ import tensorflow as tf
 
 from kcolor import fs
 from kcolor._version import __version__
+from kcolor.config import migrate_fields
 from kcolor.errors import ConfigError, KcolorError, RunFolderError
 from kcolor.fs import atomic_write_json
 
@@ -125,6 +128,7 @@ def check_resumable(run_dir, cfg, *, move=True):
         if move:
             move_aside(run_dir)
         return None, []
+    old = migrate_fields(old, where=f"{path}: config field")
     changed = changed_keys(old, new)
     if not changed:
         return old, []
