@@ -16,7 +16,7 @@ fractions=0.8,0.2`), as `--fractions` does on the command line; `--split NAME` p
 split by name.
 
 Renamed fields (`RENAMED_FIELDS`: `split` is now `fractions`, `model_options` is now
-`options_by_model`) keep their old spelling for one release wherever a config is written
+`options_by_model`, `reference` is now `reference_from`) keep their old spelling for one release wherever a config is written
 (`--set`, a config dict read by `TrainConfig.from_dict`, a run folder's saved `config.json`,
 which loading and the resume check read with `migrate_fields`), each with a one-line
 message on stderr naming the new one.
@@ -80,7 +80,9 @@ class TrainConfig:
     cache: bool = True
     data_dir: Optional[str] = None  # tensorflow-datasets data/manual dir
     download: bool = True  # tfds: allow downloading
-    reference: str = "pair"  # reference models: pair | self (the "cheating" variant)
+    # Reference models: where a target's color reference comes from: "pair" (the pair's
+    # reference image) or "self" (the target itself, Paper 000's "cheating" variant).
+    reference_from: str = "pair"
     # Runtime
     seed: int = 0
     strategy: str = "default"  # auto | default | one_device | mirrored | multiworker | tpu
@@ -142,6 +144,7 @@ class TrainConfig:
 RENAMED_FIELDS = {
     "split": ("fractions", "--split names a split; fractions make one"),
     "model_options": ("options_by_model", "it holds builder options per model; options are the chosen model's"),
+    "reference": ("reference_from", "--reference REF is a reference image; this field says where references come from"),
 }
 
 
@@ -418,7 +421,7 @@ FIELD_CHECKS = {
     "cache": boolean(),
     "data_dir": text(optional=True),
     "download": boolean(),
-    "reference": one_of(specs.REFERENCE_MODES),
+    "reference_from": one_of(specs.REFERENCE_MODES),
     "seed": integer(0, 2**31 - 1),
     "strategy": one_of(_strategies),
     "jit_compile": boolean(),
@@ -457,12 +460,12 @@ def _check_reference_data(cfg):
     from kcolor.models.io import get_io
 
     spec = get_model(cfg.model)
-    if get_io(spec.io).uses_reference and not str(cfg.data).startswith("pairs:") and cfg.reference != "self":
+    if get_io(spec.io).uses_reference and not str(cfg.data).startswith("pairs:") and cfg.reference_from != "self":
         pairs = [f for f in _source_forms() if f.startswith("pairs:")]
         return (
             f"model '{cfg.model}' colorizes a target with a color reference image (io {spec.io}), but "
             f"data={cfg.data!r} holds single images: use a pair source ({', '.join(pairs)}; "
-            "kcolor make-pairs writes pairs:records from videos) or reference=self (the target is its own reference)"
+            "kcolor make-pairs writes pairs:records from videos) or reference_from=self (the target is its own reference)"
         )
     return None
 

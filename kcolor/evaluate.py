@@ -187,7 +187,7 @@ def predict_rgb(run, batch, eval_size, as_colorized=False):
     size, truth = run.image_size, batch["rgb"]
     if size != eval_size:
         batch = {k: tf.clip_by_value(resize(v, size), 0.0, 1.0) for k, v in batch.items()}
-    if run.config.reference == "self" and run.io.uses_reference:
+    if run.config.reference_from == "self" and run.io.uses_reference:
         batch = dict(batch, reference=batch["rgb"])  # the "cheating" variant of Paper 000
     inputs = run.io.inputs(batch)
     output = run.colorizer(feed(run.colorizer, inputs), training=False)
@@ -365,7 +365,7 @@ def _plan(run_dirs, *, data, split, fractions, seed, image_size, out_dir) -> _Pl
     eval_size = int(image_size) if image_size else max(run.image_size for run in loaded)
     set_cfg = TrainConfig(
         model=loaded[0].model_name, data=source, image_size=eval_size, fractions=fractions, seed=seed,
-        augment=(), reference="pair", cache=False, data_dir=loaded[0].config.data_dir,
+        augment=(), reference_from="pair", cache=False, data_dir=loaded[0].config.data_dir,
         download=loaded[0].config.download,
         # Already-gray images dropped in training (KMHCNet) are dropped here too.
         drop_gray_chroma=max(float(getattr(run.config, "drop_gray_chroma", 0.0) or 0.0) for run in loaded),

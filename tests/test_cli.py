@@ -84,7 +84,7 @@ def test_summary_with_a_config_counts_what_that_config_builds(capsys):
     "argv, needles",
     [
         (["train", "--set", "epochs=-1"], ["epochs=-1", "integer >= 1"]),
-        (["train", "--set", "model=stable_colorizer"], ["stable_colorizer", "pairs:sample", "pairs:folder:", "reference=self"]),
+        (["train", "--set", "model=stable_colorizer"], ["stable_colorizer", "pairs:sample", "pairs:folder:", "reference_from=self"]),
         (["summary", "resnet_color", "--config", "flowers", "--set", "filters=-2"], ["filters", "-2"]),
     ],
 )

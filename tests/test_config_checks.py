@@ -46,7 +46,7 @@ def test_the_defaults_and_every_registered_config_pass_the_checks():
         ("hue_delta=0.7", "[0, 0.5]"),
         ("contrast_range=1.3,0.7", "lower < upper"),
         ("cache=maybe", "true or false"),
-        ("reference=other", "pair, self"),
+        ("reference_from=other", "pair, self"),
         ("seed=-3", "integer in [0,"),
         ("strategy=gpu", "mirrored"),
         ("mixed_precision=fp8", "mixed_bfloat16"),
@@ -114,7 +114,7 @@ def test_a_reference_model_on_single_images_fails_before_anything_is_built(monke
     assert not (tmp_path / "run").exists()
     # The pair sources and the "cheating" variant are accepted.
     resolve_config(apply_overrides(cfg, ["data=pairs:sample"]))
-    resolve_config(apply_overrides(cfg, ["reference=self"]))
+    resolve_config(apply_overrides(cfg, ["reference_from=self"]))
 
 
 def test_expand_path_and_source(monkeypatch, tmp_path):

@@ -191,7 +191,7 @@ def test_bad_augment_and_reference_values_list_choices():
     with pytest.raises(ValueError, match="hue_delta"):
         build_datasets(_cfg(hue_delta=0.7))
     with pytest.raises(ValueError, match="pair, self"):
-        build_datasets(_cfg(reference="other"))
+        build_datasets(_cfg(reference_from="other"))
 
 
 # --------------------------------------------------------------------------- decoding
@@ -365,8 +365,8 @@ def test_pair_folders_yield_matching_reference_and_target(pair_folders):
             ref_mean = batch["reference"].numpy().mean(axis=(1, 2))
             tgt_mean = batch["rgb"].numpy().mean(axis=(1, 2))
             np.testing.assert_allclose(ref_mean, tgt_mean, atol=0.03)
-    # reference=self: the target's own RGB, the reference folder is not used.
-    cheat = build_datasets(_cfg(data=cfg.data, batch_size=2, reference="self", fractions=(0.8, 0.2, 0.0)))
+    # reference_from=self: the target's own RGB, the reference folder is not used.
+    cheat = build_datasets(_cfg(data=cfg.data, batch_size=2, reference_from="self", fractions=(0.8, 0.2, 0.0)))
     for batch in cheat.train:
         np.testing.assert_array_equal(batch["reference"].numpy(), batch["rgb"].numpy())
 
@@ -387,7 +387,7 @@ def test_pairs_sample_pairs_show_the_same_scene():
     matched = np.linalg.norm(ref_color - tgt_color, axis=-1).mean()
     mismatched = np.linalg.norm(ref_color - np.roll(tgt_color, 60, axis=0), axis=-1).mean()
     assert matched < 0.5 * mismatched
-    self_ref = build_datasets(_cfg(data="pairs:sample", reference="self"))
+    self_ref = build_datasets(_cfg(data="pairs:sample", reference_from="self"))
     batch = next(iter(self_ref.val))
     np.testing.assert_array_equal(batch["reference"].numpy(), batch["rgb"].numpy())
 

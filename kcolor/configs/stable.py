@@ -88,7 +88,7 @@ def ref_unet_konvid():
         loss="mse",
         fractions=PAPER_SPLIT,
         augment=(),
-        reference="pair",
+        reference_from="pair",
     )
 
 
@@ -113,7 +113,7 @@ def stable_cheating():
 
     kcolor train --config stable_cheating
     """
-    return dataclasses.replace(stable_konvid(), reference="self")
+    return dataclasses.replace(stable_konvid(), reference_from="self")
 
 
 def _smoke(model, **overrides):

@@ -13,7 +13,7 @@ Every source goes through the same small per-example functions:
       -> prefetch
 
 An element is `{"rgb": float32 [B, S, S, 3] in [0, 1]}` with `S = cfg.image_size`;
-pair sources add `"reference"` of the same shape. With `cfg.reference == "self"` (the
+pair sources add `"reference"` of the same shape. With `cfg.reference_from == "self"` (the
 "cheating" variant of Paper 000), `"reference"` is the target's own (augmented) RGB.
 The training split is not repeated: the training loop decides how many passes to make.
 
@@ -116,7 +116,7 @@ class _TrainStream:
         self.seed = int(cfg.seed)
         self.buffer = int(cfg.shuffle_buffer)
         self.augment = augment
-        self.self_reference = cfg.reference == "self"
+        self.self_reference = cfg.reference_from == "self"
 
     def _pass(self, p):
         p = tf.cast(p, tf.int64)
@@ -165,7 +165,7 @@ class _RecordStream:
         self.prepare = prepare
         self.augment = augment
         self.pairs = pairs
-        self.self_reference = cfg.reference == "self"
+        self.self_reference = cfg.reference_from == "self"
 
     def _tagged(self, element):
         return self.prepare(element), (element["pass"], element["key"])
@@ -243,8 +243,8 @@ def _check_config(cfg):
         raise ValueError(f"image_size must be a positive number of pixels. Received: image_size={cfg.image_size}")
     if int(cfg.batch_size) < 1:
         raise ValueError(f"batch_size must be >= 1. Received: batch_size={cfg.batch_size}")
-    if cfg.reference not in REFERENCE_MODES:
-        raise ValueError(f"Unknown reference mode '{cfg.reference}'. Valid choices: {', '.join(REFERENCE_MODES)}")
+    if cfg.reference_from not in REFERENCE_MODES:
+        raise ValueError(f"Unknown reference mode '{cfg.reference_from}'. Valid choices: {', '.join(REFERENCE_MODES)}")
     if int(cfg.shuffle_buffer) < 1:
         raise ValueError(f"shuffle_buffer must be >= 1. Received: shuffle_buffer={cfg.shuffle_buffer}")
 
@@ -276,7 +276,7 @@ def build_datasets(cfg) -> DataBundle:
         )
     pairs = raw.kind == "pairs"
     # The "cheating" variant never needs the pair's own reference image decoded.
-    keys = ("image", "reference") if pairs and cfg.reference == "pair" else ("image",)
+    keys = ("image", "reference") if pairs and cfg.reference_from == "pair" else ("image",)
     image_keys = ("rgb", "reference") if len(keys) == 2 else ("rgb",)
     augment = augment_lib.make_augment(
         names, size=size, hue_delta=cfg.hue_delta, contrast_range=cfg.contrast_range, image_keys=image_keys
@@ -298,7 +298,7 @@ def build_datasets(cfg) -> DataBundle:
         "augment": list(names),
         "hue_delta": float(cfg.hue_delta),
         "contrast_range": list(cfg.contrast_range),
-        "reference": cfg.reference if pairs or cfg.reference == "self" else None,
+        "reference": cfg.reference_from if pairs or cfg.reference_from == "self" else None,
         "cache": bool(cfg.cache),
         "train_stream": "records shards (auto-shard FILE, not cached)" if shards else "passes (auto-shard DATA)",
         "shuffle_buffer": int(cfg.shuffle_buffer),
@@ -348,7 +348,7 @@ def _train_split(raw, cfg, prepare, augment, shards):
 def _held_out_split(raw, name, cfg, prepare):
     """The val or test split: decoded, as float, batched with the last partial batch kept."""
     ds = _decoded(raw, name, prepare, cfg.cache).map(_to_float, num_parallel_calls=AUTOTUNE)
-    if cfg.reference == "self":
+    if cfg.reference_from == "self":
         ds = ds.map(_self_reference, num_parallel_calls=AUTOTUNE)
     ds = ds.batch(int(cfg.batch_size), num_parallel_calls=AUTOTUNE)
     return with_shard_policy(ds.prefetch(AUTOTUNE), SHARD_DATA)
@@ -360,7 +360,7 @@ def build_eval_split(cfg, split="test", *, batch_size=16, spread=None):
     The images are decoded and resized exactly as `build_datasets` does for its val and
     test splits (no augmentation, no shuffling), and each element keeps its image id:
     `{"id": string [B], "rgb": float32 [B, S, S, 3]}` (plus `"reference"` for pairs).
-    Reads `cfg.data`, `image_size`, `fractions`, `reference`, `seed`,
+    Reads `cfg.data`, `image_size`, `fractions`, `reference_from`, `seed`,
     `data_dir` and `download`.
 
     `split` "train" reads the training images the same way, without training's
@@ -388,14 +388,14 @@ def build_eval_split(cfg, split="test", *, batch_size=16, spread=None):
             f"Pass another --split, or --data with a source that has {split} images"
         )
     pairs = raw.kind == "pairs"
-    keys = ("image", "reference") if pairs and cfg.reference == "pair" else ("image",)
+    keys = ("image", "reference") if pairs and cfg.reference_from == "pair" else ("image",)
     ds = raw.splits[split]
     if spread is not None and count > int(spread):
         stride = math.ceil(count / int(spread))
         ds, count = ds.shard(stride, 0), math.ceil(count / stride)
     ds = ds.map(_prepare(size, keys, keep_id=True), num_parallel_calls=AUTOTUNE)
     ds = ds.map(_to_float, num_parallel_calls=AUTOTUNE)
-    if cfg.reference == "self":
+    if cfg.reference_from == "self":
         ds = ds.map(_self_reference, num_parallel_calls=AUTOTUNE)
     ds = ds.batch(int(batch_size)).prefetch(AUTOTUNE)
     info = {"source": str(spec), "kind": raw.kind, "split": split, "fractions": list(fractions),

@@ -139,7 +139,7 @@ def _colorized_pairs(run, data, split, count, seed, fractions=None):
     source = data or cfg.data
     set_cfg = TrainConfig(
         model=run.model_name, data=source, image_size=run.image_size, fractions=fractions or cfg.fractions,
-        seed=cfg.seed, augment=(), reference="pair", cache=False, data_dir=cfg.data_dir, download=cfg.download,
+        seed=cfg.seed, augment=(), reference_from="pair", cache=False, data_dir=cfg.data_dir, download=cfg.download,
     )
     dataset, available, _ = build_eval_split(set_cfg, split, batch_size=16)
     if available < count:
