@@ -357,7 +357,7 @@ def _plan(run_dirs, *, data, split, fractions, seed, image_size, out_dir) -> _Pl
     check_split_share(source, fractions, split, "--fractions" if given else ("the runs' own" if agree else "the default"))
     pairs = parse_source(source).pairs
     for name, run in zip(names, loaded):
-        if run.io.uses_reference and not pairs and run.config.reference != "self":
+        if run.io.uses_reference and not pairs and run.config.reference_from != "self":
             raise ValueError(
                 f"Run '{name}' ({run.model_name}) needs reference pairs, but '{source}' holds single images. "
                 f"Pass --data with a pair source: pairs:sample, pairs:folder:REF_DIR,TGT_DIR or pairs:records:PATH"
@@ -488,7 +488,7 @@ def _evaluation(plan, scores, available, set_info) -> dict:
         "images": {name: scores.totals[name].count for name in scores.rows}
         | {GROUND_TRUTH: scores.truth_colorfulness.count},
         "image_sizes": {name: run.image_size for name, run in named},
-        "reference_modes": {name: run.config.reference for name, run in named if run.io.uses_reference},
+        "reference_modes": {name: run.config.reference_from for name, run in named if run.io.uses_reference},
         "runs": {name: fs.absolute(run.run_dir) for name, run in named},
         "scored": "as colorized (predicted chroma on the gray input's lightness)" if plan.as_colorized
         else "raw model output",

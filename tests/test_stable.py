@@ -274,12 +274,12 @@ def test_paper_configs():
         cfg = get_config(name)
         assert (cfg.model, cfg.data, cfg.epochs, cfg.learning_rate) == (
             model, "pairs:records:tf_records/konvid", 30, 1e-2)
-        assert cfg.fractions == (0.8, 0.2, 0.0) and cfg.reference == "pair"
+        assert cfg.fractions == (0.8, 0.2, 0.0) and cfg.reference_from == "pair"
     konvid = resolve_config(get_config("stable_konvid"))  # the encoder comes through options_by_model
     assert konvid.options["encoder_from"].endswith("ref_autoencoder_coco-ref_autoencoder")
     assert resolve_config(apply_overrides(get_config("stable_konvid"), ["model=ref_unet"])).options == {}
     cheating = get_config("stable_cheating")
-    assert cheating.reference == "self" and cheating.model == "stable_colorizer"
+    assert cheating.reference_from == "self" and cheating.model == "stable_colorizer"
     for name in ("stable_smoke", "ref_unet_smoke", "ref_autoencoder_smoke"):
         cfg = get_config(name)
         assert cfg.image_size == 64 and cfg.data.endswith("sample")
