@@ -540,6 +540,8 @@ def cli_doc_problems(text):
         problems += [f"docs/cli.md:{line}: `{f}` is no config field" for f in fields if f not in _setting_keys()]
     for line, row in _table_rows(text, "| old | new |"):
         for span in re.findall(r"`([^`]+)`", row["old"]):
+            if span.split()[0] not in _subparsers():  # an old config field name: test_cli_vocabulary checks those
+                continue
             command, option = span.split()[:2]
             actions = {o: a for a in _subparsers()[command]._actions for o in a.option_strings}
             if option not in actions or actions[option].help != argparse.SUPPRESS:
