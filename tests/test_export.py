@@ -151,7 +151,7 @@ def test_pix2pix_tflite_runs_on_litert_with_builtin_ops_and_parity(pix2pix_run, 
     assert report["ops"]["custom_ops"] == []
     if quantize == "int8":
         assert report["ops"]["int8_ops"] > 0 and report["ops"]["float_ops"] == 0
-        assert "from the val split of sample" in report["calibration"]
+        assert "from the training split of sample, spread over its photos" in report["calibration"]
     # LiteRT runs it: a fixed (1, S, S, 1) input, a (1, S, S, 3) output in [0, 1].
     lite = TFLiteColorizer(path)
     assert lite.io.name == "gray_rgb" and lite.image_size == SIZE
@@ -290,3 +290,4 @@ def test_a_new_export_replaces_the_old_one_only_once_it_succeeded(pix2pix_run, p
     assert _read_parity(folder) == before
     parent = os.path.dirname(folder)
     assert not [n for n in os.listdir(parent) if ".staging-" in n or ".old-" in n]
+

@@ -109,7 +109,7 @@ def export_run(
     data=None,
     images=None,
     max_images=16,
-    calibration_images=32,
+    calibration_images=64,
     repeats=10,
 ):
     """Export a run's colorizer and check it against the Keras model.

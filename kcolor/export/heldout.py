@@ -1,15 +1,17 @@
 """Real images of a run's own data for parity checks and int8 calibration.
 
 Parity is measured on the run's held-out **test** split (its **val** split when the run
-has no test split, e.g. 80/20 reference pairs); full-int8 calibration uses the **val**
-split, so calibration and measurement see different images whenever the run has both.
-Both come from `kcolor.data.build_datasets(cfg)` with the run's own config
+has no test split, e.g. 80/20 reference pairs), from `kcolor.data.build_datasets(cfg)`.
+Full-int8 calibration uses the **training** split, unaugmented: `count` of its images at
+an even stride (`kcolor.data.build_eval_split`'s `spread`), so they span every training
+photo, never only the crops of one (the val split, where a run has no training split).
+Calibration and measurement never see the same images. Both read the run's own config
 (`config.json`); `data=` points an export at another copy of the data (for a run folder
 received from elsewhere), and `images=` passes images directly.
 
 Example:
     batches, note = held_out_batches(run, max_images=16)
-    samples, note = calibration_inputs(run, count=32)
+    samples, note = calibration_inputs(run, count=64)
 """
 
 import dataclasses
@@ -72,19 +74,43 @@ def normalize_images(images, io, image_size, *, limit=None) -> list:
     return batches
 
 
-def _bundle(run, data):
+def _need_config(run):
     if run.config is None:
         raise FileNotFoundError(
             f"{run.run_dir} has no config.json, so its data is unknown; pass images= (or --data SOURCE)"
         )
+
+
+def _run_config(run, data):
+    """The run's config at its own image size, uncached, on `data` when given."""
+    cfg = dataclasses.replace(run.config, image_size=run.image_size, cache=False)
+    return dataclasses.replace(cfg, data=data) if data else cfg
+
+
+def _bundle(run, data):
+    _need_config(run)
     try:
         from kcolor.data import build_datasets
     except ImportError as err:
         raise ValueError(f"kcolor.data.build_datasets is not available ({err}); pass images= instead") from err
-    cfg = dataclasses.replace(run.config, image_size=run.image_size, cache=False)
-    if data:
-        cfg = dataclasses.replace(cfg, data=data)
+    cfg = _run_config(run, data)
     return build_datasets(cfg), cfg.data
+
+
+def _training_spread(run, data, count):
+    """`(batches, source)`: `count` unaugmented training images at an even stride over the
+    split (`build_eval_split(..., spread=count)`); no batches when the split is empty."""
+    _need_config(run)
+    from kcolor.data import build_eval_split
+
+    cfg = _run_config(run, data)
+    try:
+        dataset, _, _ = build_eval_split(cfg, "train", batch_size=count, spread=count)
+    except ValueError as err:
+        if "is empty" in str(err):
+            return [], cfg.data
+        raise
+    return _take(dataset, run.io, run.image_size, count), cfg.data
 
 
 def _take(dataset, io, image_size, limit):
@@ -116,10 +142,11 @@ def held_out_batches(run, *, images=None, data=None, max_images=16):
     raise ValueError(f"the data '{source}' of {run.run_dir} has no test or val images to check the export with")
 
 
-def calibration_inputs(run, *, images=None, data=None, count=32):
+def calibration_inputs(run, *, images=None, data=None, count=64):
     """Representative model inputs `{name: (1, S, S, C)}` for full-int8 calibration.
 
-    Uses the val split (the train split when there is none), or `images` when given.
+    Uses `count` images spread over the training split (the val split when there is
+    none), or `images` when given.
 
     Returns:
         `(samples, note)`: the input dicts and where they come from.
@@ -128,15 +155,13 @@ def calibration_inputs(run, *, images=None, data=None, count=32):
         batches = normalize_images(images, run.io, run.image_size, limit=count)
         where = "images given by the caller"
     else:
-        bundle, source = _bundle(run, data)
-        batches = []
-        for split in ("val", "train"):
-            batches = _take(getattr(bundle, split, None), run.io, run.image_size, count)
-            where = f"{split} split of {source}"
-            if batches:
-                break
+        batches, source = _training_spread(run, data, count)
+        where = f"training split of {source}, spread over its photos"
         if not batches:
-            raise ValueError(f"the data '{source}' of {run.run_dir} has no val or train images to calibrate int8 with")
+            bundle, source = _bundle(run, data)
+            batches, where = _take(bundle.val, run.io, run.image_size, count), f"val split of {source}"
+        if not batches:
+            raise ValueError(f"the data '{source}' of {run.run_dir} has no train or val images to calibrate int8 with")
     samples = []
     for batch in batches:
         tensors = {"rgb": tf.constant(batch["rgb"])}
