@@ -27,7 +27,7 @@ def bench(tmp_path_factory):
 
 def test_results_hold_every_row_and_the_table_is_rendered_from_them(bench):
     result, out, lines = bench
-    assert lines[0] == "[1/3] stable_colorizer (Paper 000): training from stable_demo ..."
+    assert lines[0] == "[1/3] stable_colorizer (Paper 000): training from stable_photos_demo ..."
     with open(os.path.join(out, "results.json")) as f:
         results = json.load(f)
     rows = {row["name"]: row for row in results["rows"]}

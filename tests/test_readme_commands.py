@@ -44,7 +44,7 @@ It fails when the README is wrong: test_a_wrong_readme_line_is_reported applies 
 MUTATIONS to the README's text (a misspelled option `--video`, an abbreviated one
 `--shorter-sid` that argparse itself would take, a choice the parser refuses `--format tflit`,
 a bad setting `mixed_precision=fast`, an unknown config `flower`, a range past the registry
-`kmhcnet_17`, a papers row without `*_demo`, an unknown make variable `CONFIGS=`, make target
+`kmhcnet_17`, a papers row without `*_photos_demo`, an unknown make variable `CONFIGS=`, make target
 `docs-figure` or value `BENCH=peers`, a missing extra `.[notebook]`, a missing file, module
 attribute or environment variable, ...) and asserts that each is reported with its line;
 test_a_wrong_docs_cli_md_row_is_reported does the same for docs/cli.md.
@@ -600,7 +600,7 @@ MUTATIONS = [
     ("--set strategy=mirrored", "--set strategy=mirored", "strategy"),
     ("kcolor list-configs ", "kcolor list-config ", "no subcommand 'list-config'"),
     ("`kmhcnet_1` … `kmhcnet_16`", "`kmhcnet_1` … `kmhcnet_17`", "`kmhcnet_17` is not a registered config"),
-    ("`stable_cheating` (+ `*_smoke`, `*_demo`)", "`stable_cheating` (+ `*_smoke`)", "leaves out ref_autoencoder_demo"),
+    ("`stable_cheating` (+ `*_smoke`, `*_photos_demo`)", "`stable_cheating` (+ `*_smoke`)", "leaves out ref_autoencoder_photos_demo"),
     ("`flowers_small` is the same", "`flowers_smal` is the same", "`flowers_smal` looks like a config"),
     ("make compare CONFIG=flowers  ", "make compare CONFIGS=flowers  ", "CONFIGS is not a variable the Makefile reads"),
     ("by `make bench BENCH=peer`", "by `make bench BENCH=peers`", "BENCH=peers is not valid"),

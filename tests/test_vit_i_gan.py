@@ -201,7 +201,7 @@ def test_paper_configs_build_the_paper_setting():
     # smoke and demo settings score every image they have.
     assert [resolve_config(get_config(n)).fid_images for n in ("unsplash_vit_i_gan", "unsplash_vit_gan")] == [10000] * 2
     assert coco.fid_images == 40000
-    assert [resolve_config(get_config(n)).fid_images for n in ("vit_i_gan_smoke", "vit_gan_demo")] == [None, None]
+    assert [resolve_config(get_config(n)).fid_images for n in ("vit_i_gan_smoke", "vit_gan_photos_demo")] == [None, None]
     # Only ViT-I-GAN is trained on COCO (sections 5 and 6.4).
     with pytest.raises(ValueError, match="coco_vit_gan"):
         get_config("coco_vit_gan")

@@ -12,7 +12,7 @@ Example:
 
 import dataclasses
 
-# The one split every row is trained and scored on (stable_demo's own has no test split).
+# The one split every row is trained and scored on (stable_photos_demo's own has no test split).
 FRACTIONS = (0.6, 0.2, 0.2)
 
 
@@ -29,19 +29,19 @@ class Entry:
 
 
 ROSTER = (
-    Entry("stable_colorizer", "000", "stable_demo", pairs=True),
-    Entry("autoencoder", "001", "flowers_demo"),
-    Entry("deep_cnn", "001", "flowers_demo"),
-    Entry("unet_residual", "001", "flowers_demo"),
-    Entry("resnet_color", "001", "flowers_demo"),
-    Entry("densenet_color", "001", "flowers_demo"),
-    Entry("pix2pix", "001", "flowers_demo"),
-    Entry("cgan_resnet50", "002", "unsplash_resnet50_demo", ("weights=none",)),
-    Entry("cgan_unet_baseline", "002", "unsplash_unet_baseline_demo"),
-    Entry("unet_enc", "003", "kmhcnet_10_demo", ("weights=none",)),
-    Entry("unetpp_enc", "003", "kmhcnet_11_demo", ("weights=none",)),
-    Entry("vit_i_gan", "004", "vit_i_gan_demo", ("weights=none",)),
-    Entry("vit_gan", "004", "vit_gan_demo"),
+    Entry("stable_colorizer", "000", "stable_photos_demo", pairs=True),
+    Entry("autoencoder", "001", "six_models_photos_demo"),
+    Entry("deep_cnn", "001", "six_models_photos_demo"),
+    Entry("unet_residual", "001", "six_models_photos_demo"),
+    Entry("resnet_color", "001", "six_models_photos_demo"),
+    Entry("densenet_color", "001", "six_models_photos_demo"),
+    Entry("pix2pix", "001", "six_models_photos_demo"),
+    Entry("cgan_resnet50", "002", "cgan_resnet50_photos_demo", ("weights=none",)),
+    Entry("cgan_unet_baseline", "002", "cgan_unet_baseline_photos_demo"),
+    Entry("unet_enc", "003", "kmhcnet_10_photos_demo", ("weights=none",)),
+    Entry("unetpp_enc", "003", "kmhcnet_11_photos_demo", ("weights=none",)),
+    Entry("vit_i_gan", "004", "vit_i_gan_photos_demo", ("weights=none",)),
+    Entry("vit_gan", "004", "vit_gan_photos_demo"),
 )
 
 NAMES = tuple(entry.name for entry in ROSTER)

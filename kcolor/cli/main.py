@@ -24,6 +24,7 @@ model, config, data source or key is named together with the valid choices.
 
 import argparse
 import os
+import re
 import sys
 
 from kcolor.specs import DEFAULT_SCENE_CUT, DEFAULT_STRENGTH, TEMPORAL_MODES, check_temporal_options, parse_fractions
@@ -92,15 +93,17 @@ def _cmd_list_configs(args):
     from kcolor.papers import cite
 
     groups = {}
-    for name in list_configs():
+    # kmhcnet_2 before kmhcnet_10, and each variant's smoke and demo beside it
+    for name in sorted(list_configs(), key=lambda n: [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", n)]):
         groups.setdefault(config_paper(name), []).append(name)
+    width = max(len(name) for name in list_configs())
     for paper in sorted(groups, key=lambda p: (p is not None, p or "")):
         print("Any model (kcolor's own defaults)" if paper is None else f"Paper {paper}: {cite(paper)}")
-        print(f"  {'config':<26} {'data':<32} {'size':>5} {'epochs':>6}  purpose")
+        print(f"  {'config':<{width}} {'data':<32} {'size':>5} {'epochs':>6}  purpose")
         for name in groups[paper]:
             cfg = get_config(name)
             purpose = (config_doc(name).splitlines() or [""])[0]
-            print(f"  {name:<26} {cfg.data:<32} {cfg.image_size:>5} {cfg.epochs:>6}  {purpose}")
+            print(f"  {name:<{width}} {cfg.data:<32} {cfg.image_size:>5} {cfg.epochs:>6}  {purpose}")
         print()
     return 0
 

@@ -1,8 +1,12 @@
 """Demo settings: a paper's recipe on the real-photo corpus `photos`, long enough to learn.
 
-One set per notebook: `ref_autoencoder_demo`, `ref_unet_demo`, `stable_demo` (000),
-`flowers_demo` (001), `unsplash_resnet50_demo`, `unsplash_unet_baseline_demo` (002),
-`kmhcnet_N_demo` for the 16 variants (003), `vit_gan_demo`, `vit_i_gan_demo` (004).
+One set per notebook: `ref_autoencoder_photos_demo`, `ref_unet_photos_demo`,
+`stable_photos_demo` (000), `six_models_photos_demo` (001), `cgan_resnet50_photos_demo`,
+`cgan_unet_baseline_photos_demo` (002), `kmhcnet_N_photos_demo` for the 16 variants (003),
+`vit_gan_photos_demo`, `vit_i_gan_photos_demo` (004). A name is `<model or recipe>_photos_demo`:
+it says the data it trains on, as `_smoke` says the CI-sized setting (issue #25); the names
+they had before (`flowers_demo`, `unsplash_resnet50_demo`, ... : `RENAMED`) work for one
+release, with a message naming the new one.
 Every demo trains on `photos` (or `pairs:photos` for the reference-guided models of 000):
 crops of the corpus's training photos (128 crops, or 64 pairs, per photo), validated on its
 val photo and scored on its five whole test photos. The corpus is fetched once (`kcolor
@@ -24,12 +28,12 @@ the corpus's validation photo.
 
     make photos                   # the corpus, once
     make demo NOTEBOOK=001        # executes notebooks/001_* with SETTINGS="demo" into docs/
-    kcolor train --config flowers_demo --set model=unet_residual
+    kcolor train --config six_models_photos_demo --set model=unet_residual
 """
 
 import dataclasses
 
-from kcolor.configs.registry import register_config
+from kcolor.configs.registry import register_alias, register_config
 from kcolor.configs import cgan_lab, kmhcnet, vit_i_gan
 from kcolor.configs.flowers import flowers_small
 from kcolor.configs.stable import ref_autoencoder_smoke, ref_unet_smoke, stable_smoke
@@ -72,14 +76,15 @@ def _photos_demo(cfg, *, image_size, batch_size, length, options=None):
     )
 
 
-@register_config("flowers_demo")
-def flowers_demo():
-    """Paper 001's laptop recipe (`flowers_small`) on the corpus `photos` at 32 px, 432 steps.
+@register_config("six_models_photos_demo")
+def six_models_photos_demo():
+    """Paper 001's laptop recipe (`flowers_small`), any of its six models, on the corpus `photos` at 32 px, 432 steps.
 
-    kcolor train --config flowers_demo --set model=pix2pix
+    kcolor train --config six_models_photos_demo --set model=pix2pix
 
-    Adam 1e-3, MSE, hue shift, the narrow widths of `flowers_small`; 6 epochs of 72 steps
-    at batch 16 (432 steps, 6,912 crops drawn from the training photos' crops), the whole
+    `--set model=` picks one of the six (`flowers_small`'s default: `unet_residual`). Adam
+    1e-3, MSE, hue shift, the narrow widths of `flowers_small`; 6 epochs of 72 steps at
+    batch 16 (432 steps, 6,912 crops drawn from the training photos' crops), the whole
     validation split; one checkpoint, at the end (the per-epoch files are written every
     epoch all the same).
 
@@ -103,11 +108,11 @@ def _stable_demo(cfg):
     return dataclasses.replace(cfg, data=data, epochs=epochs, steps_per_epoch=steps_per_epoch, val_steps=None)
 
 
-@register_config("ref_autoencoder_demo")
-def ref_autoencoder_demo():
+@register_config("ref_autoencoder_photos_demo")
+def ref_autoencoder_photos_demo():
     """Paper 000's autoencoder on the corpus `photos` at 64 px, 288 steps.
 
-    kcolor train --config ref_autoencoder_demo
+    kcolor train --config ref_autoencoder_photos_demo
 
     2 epochs of 144 steps at batch 8, 288 in all (on the offline `sample` photos it ran 8
     epochs of 42 steps, 336).
@@ -115,11 +120,11 @@ def ref_autoencoder_demo():
     return _stable_demo(ref_autoencoder_smoke())
 
 
-@register_config("ref_unet_demo")
-def ref_unet_demo():
+@register_config("ref_unet_photos_demo")
+def ref_unet_photos_demo():
     """Paper 000's baseline U-Net on the corpus's pairs `pairs:photos` at 64 px, 216 steps.
 
-    kcolor train --config ref_unet_demo
+    kcolor train --config ref_unet_photos_demo
 
     3 epochs of 72 steps at batch 8, 216 in all (on the offline `pairs:sample` it ran 8
     epochs of 30 steps, 240). Validation: the pairs of the corpus's six held-out photos
@@ -128,11 +133,11 @@ def ref_unet_demo():
     return _stable_demo(ref_unet_smoke())
 
 
-@register_config("stable_demo")
-def stable_demo():
-    """StableColorizer on the corpus's pairs `pairs:photos` at 64 px, 216 steps (as `ref_unet_demo`).
+@register_config("stable_photos_demo")
+def stable_photos_demo():
+    """StableColorizer on the corpus's pairs `pairs:photos` at 64 px, 216 steps (as `ref_unet_photos_demo`).
 
-    kcolor train --config stable_demo --set encoder_from=runs/ref_autoencoder_demo-ref_autoencoder
+    kcolor train --config stable_photos_demo --set encoder_from=runs/ref_autoencoder_photos_demo-ref_autoencoder
     """
     return _stable_demo(stable_smoke())
 
@@ -140,11 +145,11 @@ def stable_demo():
 # --------------------------------------------------------------------------- Paper 002
 
 
-@register_config("unsplash_resnet50_demo")
-def unsplash_resnet50_demo():
+@register_config("cgan_resnet50_photos_demo")
+def cgan_resnet50_photos_demo():
     """Paper 002's ResNet50 cGAN on the corpus `photos` at 64 px, 432 steps, random weights.
 
-    kcolor train --config unsplash_resnet50_demo
+    kcolor train --config cgan_resnet50_photos_demo
 
     The paper's generator (ResNet50 encoder, Conv2D + UpSampling2D decoder to ab) and
     PatchGAN 70 with its noisy labels and half-batch generator, at 64 px with
@@ -170,15 +175,15 @@ def unsplash_resnet50_demo():
     return _cgan_demo(cgan_lab.unsplash_resnet50(), {"weights": "none", **CGAN_DEMO_WIDTHS["cgan_resnet50"]})
 
 
-@register_config("unsplash_unet_baseline_demo")
-def unsplash_unet_baseline_demo():
+@register_config("cgan_unet_baseline_photos_demo")
+def cgan_unet_baseline_photos_demo():
     """Paper 002's baseline cGAN on the corpus `photos` at 64 px, 432 steps.
 
-    kcolor train --config unsplash_unet_baseline_demo
+    kcolor train --config cgan_unet_baseline_photos_demo
 
     The paper's U-Net generator and sigmoid classifier with its noisy labels and
     half-batch generator, at half Isola et al.'s widths (U-Net 32..256, classifier
-    32..256); the rest as `unsplash_resnet50_demo`.
+    32..256); the rest as `cgan_resnet50_photos_demo`.
     """
     return _cgan_demo(cgan_lab.unsplash_unet_baseline(), CGAN_DEMO_WIDTHS["cgan_unet_baseline"])
 
@@ -201,14 +206,16 @@ def _register_kmhcnet(variant):
         return kmhcnet_demo(variant)
 
     model, encoder, loss, _, _, _ = kmhcnet.VARIANTS[variant]
+    epochs, steps = KMHCNET_DEMO_LENGTH
     demo.__doc__ = (
-        f"Demo run of KMHCNet {variant}: {model} on ResNet18 (the paper: {encoder}), loss "
-        f"{kmhcnet.smoke_loss(loss)}, random weights, the corpus `photos` at 32 px, {KMHCNET_DEMO_LENGTH[0]} "
-        f"epochs of {KMHCNET_DEMO_LENGTH[1]} steps at batch 16 (on the offline `sample` photos: 10 epochs, 210 steps), "
-        f"Adam 1e-3 (the paper's 1e-4 fine-tunes ImageNet encoders; these start from random weights).\n\n"
-        f"    kcolor train --config kmhcnet_{variant}_demo\n"
+        f"KMHCNet {variant}'s {model} and loss {kmhcnet.smoke_loss(loss)} on the corpus `photos` at 32 px, "
+        f"{epochs * steps} steps, ResNet18 with random weights.\n\n"
+        f"    kcolor train --config kmhcnet_{variant}_photos_demo\n\n"
+        f"The paper's encoder is {encoder}; {epochs} epochs of {steps} steps at batch 16 (on the offline `sample` "
+        f"photos: 10 epochs, 210 steps), Adam 1e-3 (the paper's 1e-4 fine-tunes ImageNet encoders; these start "
+        f"from random weights).\n"
     )
-    register_config(f"kmhcnet_{variant}_demo")(demo)
+    register_config(f"kmhcnet_{variant}_photos_demo")(demo)
 
 
 for _variant in kmhcnet.VARIANTS:
@@ -226,11 +233,11 @@ def _vit_demo(cfg, options):
     return dataclasses.replace(cfg, fid_images=None)  # FID on all five test photos, not the paper's 10,000
 
 
-@register_config("vit_i_gan_demo")
-def vit_i_gan_demo():
-    """Paper 004's ViT-I-GAN on the corpus `photos` at 64 px, random InceptionV3 weights.
+@register_config("vit_i_gan_photos_demo")
+def vit_i_gan_photos_demo():
+    """Paper 004's ViT-I-GAN on the corpus `photos` at 64 px, 288 steps, random InceptionV3 weights.
 
-    kcolor train --config vit_i_gan_demo
+    kcolor train --config vit_i_gan_photos_demo
 
     The paper's recipe (L1 + BCE, Adam 2e-4 with betas 0.5/0.9) for 2 epochs of 144 steps
     at batch 8, 288 in all (on the offline `sample` photos it ran 6 epochs of 42 steps,
@@ -248,10 +255,29 @@ def vit_i_gan_demo():
     return _vit_demo(vit_i_gan.unsplash_vit_i_gan(), {"weights": "none", "fusion_filters": 256})
 
 
-@register_config("vit_gan_demo")
-def vit_gan_demo():
-    """Paper 004's ViT-GAN on the corpus `photos` at 64 px, 288 steps (as `vit_i_gan_demo`, without the fusion).
+@register_config("vit_gan_photos_demo")
+def vit_gan_photos_demo():
+    """Paper 004's ViT-GAN on the corpus `photos` at 64 px, 288 steps (as `vit_i_gan_photos_demo`, without the fusion).
 
-    kcolor train --config vit_gan_demo
+    kcolor train --config vit_gan_photos_demo
     """
     return _vit_demo(vit_i_gan.unsplash_vit_gan(), {})
+
+
+# --------------------------------------------------------------------------- Old names
+
+# Until issue #25 some demo names said other data than they train on (`flowers_demo`,
+# `unsplash_*_demo` train on `photos`): every demo is now `<model or recipe>_photos_demo`.
+RENAMED = {
+    "ref_autoencoder_demo": "ref_autoencoder_photos_demo",
+    "ref_unet_demo": "ref_unet_photos_demo",
+    "stable_demo": "stable_photos_demo",
+    "flowers_demo": "six_models_photos_demo",
+    "unsplash_resnet50_demo": "cgan_resnet50_photos_demo",
+    "unsplash_unet_baseline_demo": "cgan_unet_baseline_photos_demo",
+    **{f"kmhcnet_{variant}_demo": f"kmhcnet_{variant}_photos_demo" for variant in kmhcnet.VARIANTS},
+    "vit_i_gan_demo": "vit_i_gan_photos_demo",
+    "vit_gan_demo": "vit_gan_photos_demo",
+}
+for _old, _new in RENAMED.items():
+    register_alias(_old, _new)
