@@ -603,7 +603,7 @@ MUTATIONS = [
     ("`stable_cheating` (+ `*_smoke`, `*_photos_demo`)", "`stable_cheating` (+ `*_smoke`)", "leaves out ref_autoencoder_photos_demo"),
     ("`flowers_small` is the same", "`flowers_smal` is the same", "`flowers_smal` looks like a config"),
     ("make compare CONFIG=flowers  ", "make compare CONFIGS=flowers  ", "CONFIGS is not a variable the Makefile reads"),
-    ("by `make bench BENCH=peer`", "by `make bench BENCH=peers`", "BENCH=peers is not valid"),
+    ("what `make bench BENCH=peer`", "what `make bench BENCH=peers`", "BENCH=peers is not valid"),
     ("`make docs-figures`", "`make docs-figure`", "No rule to make target 'docs-figure'"),
     ("`make demo NOTEBOOK=003`", "`make demo NOTEBOOK=005`", "NOTEBOOK=005 names nothing"),
     ('pip install -e ".[notebooks]"', 'pip install -e ".[notebook]"', "setup.cfg has no extra 'notebook'"),
