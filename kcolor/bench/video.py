@@ -701,7 +701,7 @@ def render_memory(report):
             f"each clip in a fresh process: {'; '.join(parts)}. Holding the {extra} extra frames as uint8 RGB would "
             f"add {s['modes'][0]['held_mb']:.0f} MB; the growth is {verdict} by the bench's criterion (at most "
             f"{s['flat_share']:.0%} of that). Measured by `python -m kcolor.bench.video --memory only` on "
-            f"{report['date'][:10]} ({report['machine'].get('cpu_count', '?')} cores).\n")
+            f"{report['date'][:10]} ({report['machine'].get('logical_cores', '?')} cores).\n")
 
 
 # --------------------------------------------------------------------------- ONNX Runtime's row
