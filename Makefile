@@ -9,7 +9,7 @@
 #   make demo NOTEBOOK=001                         # a notebook in its demo setting, saved with outputs in docs/
 #   make benchmark DATA=sample STEPS=50            # every paper's models, one budget, one test split
 #   make bench BENCH=peer                          # kcolor against its PyTorch peer only (pip install -e .[bench])
-#   make bench BENCH=video                         # video colorization fps at 1280x720, beside ONNX Runtime (bench extra)
+#   make bench BENCH=video                         # video colorization fps at 1280x720, beside ONNX Runtime (bench extra), and memory in the clip's length
 #   make docs-figures                              # the README's pictures and benchmark table (the benchmark: under an hour on 2 cores)
 #
 # Variables: MODEL, CONFIG, DATA, SET="key=value key=value", RUN, FORMAT, QUANTIZE, INPUT, OUT,

@@ -180,3 +180,56 @@ def test_the_pipeline_is_timed_frame_by_frame_for_both_modes(measured):
     s = video.summarize(result, [])
     assert s["fastest"] in {"keras", "savedmodel", "litert float32"} and s["ratio"] is None
     assert len(s["overhead"]) == 2 and len(s["where_time_goes"]) == 4 + 2 + 1
+
+
+def _stream_row(temporal, frames, rss, fps=20.0):
+    return {"temporal": temporal, "frames": frames, "peak_rss_mb": rss, "fps": fps, "seconds": frames / fps}
+
+
+def test_memory_growth_is_judged_against_holding_every_extra_frame():
+    rows = [_stream_row("none", 64, 900.0), _stream_row("none", 640, 905.0),
+            _stream_row("flow", 640, 1010.0), _stream_row("flow", 64, 950.0)]
+    s = video.memory_growth(rows, 320, 240, flat_share=0.1)
+    frame_mb = 320 * 240 * 3 / 2**20
+    assert s["frame_mb"] == pytest.approx(frame_mb)
+    none, flow = s["modes"]
+    assert (none["temporal"], none["short_frames"], none["long_frames"]) == ("none", 64, 640)
+    assert none["growth_mb"] == pytest.approx(5.0)
+    assert none["growth_mb_per_100_frames"] == pytest.approx(500.0 / 576)
+    assert none["held_mb"] == pytest.approx(576 * frame_mb) and none["budget_mb"] == pytest.approx(57.6 * frame_mb)
+    assert none["flat"] is True  # 5 MB against 13.2 MB
+    assert flow["growth_mb"] == pytest.approx(60.0) and flow["flat"] is False  # the rows' order does not matter
+    assert s["flat"] is False
+    assert video.memory_growth(rows[:2], 320, 240)["flat"] is True
+    assert video.memory_growth([], 320, 240)["flat"] is None
+    with pytest.raises(ValueError, match="two clip lengths"):
+        video.memory_growth(rows[:1], 320, 240)
+
+
+def test_memory_options_are_checked():
+    for bad in (["--memory-size", "65x48"], ["--memory-size", "big"], ["--memory-frames", "64"],
+                ["--memory-frames", "64,64"], ["--memory", "sometimes"]):
+        with pytest.raises(SystemExit):
+            video.main(bad)
+
+
+def test_memory_rows_run_end_to_end_into_the_results_file(tmp_path):
+    """`--memory only` at 64x48, 3 and 6 frames: every row in its own process, the JSON and the verdict."""
+    run = video.save_generator_run(str(tmp_path / "run"), 32, base_filters=4, max_filters=8)["run_dir"]
+    out = tmp_path / "bench_video.json"
+    code = video.main(["--memory", "only", "--memory-size", "64x48", "--memory-frames", "6,3", "--threads", "2",
+                       "--memory-model", run, "--workdir", str(tmp_path / "work"), "--out", str(out)])
+    assert code == 0
+    report = json.loads(out.read_text())
+    memory = report["memory"]
+    assert memory["clip"] == {"width": 64, "height": 48, "frames": [3, 6], "content": f"pan over skimage {video.PHOTO}"}
+    assert [(r["temporal"], r["frames"]) for r in memory["rows"]] == [(m, n) for m in video.TEMPORAL for n in (3, 6)]
+    for row in memory["rows"]:
+        assert row["peak_rss_mb"] > 100 and row["fps"] > 0 and row["seconds"] > 0
+    assert os.path.isfile(tmp_path / "work" / "memory" / "out-flow-6.mp4")
+    s = memory["summary"]
+    assert s == video.memory_growth(memory["rows"], 64, 48)  # the verdict is the arithmetic on the rows
+    assert [m["temporal"] for m in s["modes"]] == list(video.TEMPORAL)
+    assert report["kcolor"] == {} and report["onnxruntime"] == []
+    text = "\n".join(video.format_report(report))
+    assert "memory in the clip's length (64x48" in text and "3 -> 6" in text

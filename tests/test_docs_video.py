@@ -40,3 +40,19 @@ def test_the_readme_block_is_rendered_from_the_committed_results():
         block = f.read().split("<!-- video:begin -->", 1)[1].split("<!-- video:end -->", 1)[0]
     assert block == "\n" + render_summary(reports, clip_group)
     assert os.path.getsize(os.path.join(DOCS, "bikes_strip.jpg")) > 10_000
+
+
+def test_the_readme_memory_line_is_rendered_from_the_committed_bench_results():
+    from kcolor.bench.video import memory_growth, render_memory
+
+    path = os.path.join(DOCS, "memory.json")
+    if not os.path.exists(path):
+        pytest.fail("docs/video/memory.json is missing: run scripts/docs_video_memory.py")
+    report = json.load(open(path))
+    memory = report["memory"]
+    clip = memory["clip"]
+    assert memory["summary"] == memory_growth(memory["rows"], clip["width"], clip["height"],
+                                              flat_share=memory["summary"]["flat_share"])
+    with open(os.path.join(ROOT, "README.md")) as f:
+        block = f.read().split("<!-- video-memory:begin -->", 1)[1].split("<!-- video-memory:end -->", 1)[0]
+    assert block == "\n" + render_memory(report)

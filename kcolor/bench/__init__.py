@@ -11,7 +11,8 @@ Its modules, each importing only those listed before it (no cycles):
 - `run`: the driver: which cases run, one child process each, the table and `bench.json`;
 - `video`: `make bench BENCH=video`, video colorization's frames/s at 1280x720 (the whole
   `colorize_video` pipeline and the model alone: Keras, SavedModel, LiteRT) beside the same
-  generator exported from PyTorch to ONNX and run by ONNX Runtime; `bench_video.json`.
+  generator exported from PyTorch to ONNX and run by ONNX Runtime, and its peak memory
+  against the clip's length (flat when it streams); `bench_video.json`.
 
 Nothing is imported here, so a case's process loads only what its case needs (the
 PyTorch peer's process never loads TensorFlow).

@@ -12,6 +12,7 @@ What one run measures, at 1280x720 by default, with one thread count for every e
 | ONNX Runtime     | the same architecture in PyTorch (`kcolor.bench.torch_peer.build_networks`; random weights: no weight copy exists, speed does not depend on them), `torch.onnx.export` (opset 17, static 1x1xSxS), an `InferenceSession`; before and after kcolor's rows, the faster round counts |
 | codec alone      | decoding the clip, and encoding it as `colorize_video` does (H.264, CRF 18), in ffmpeg's own processes |
 | pipeline         | `kcolor.export.video.colorize_video` end to end (decode, model, flow, encode) with the SavedModel and with the fastest eligible LiteRT file, `temporal` none and flow, after a 3-frame warm-up clip of the same size |
+| memory           | `colorize_video` on a short and a long pan of one size (`--memory-frames`, 64 and 640 at `--memory-size` 320x240) with a tiny Pix2Pix trained for a few steps (`train_tiny_run`) or `--memory-model`, `temporal` none and flow, each in a fresh process: its peak RSS and fps |
 
 The clip is synthetic but photographic: a camera pan over scikit-image's `coffee` photo
 (`clip_frames`), written with imageio-ffmpeg. Inside a pipeline run the colorizer's
@@ -25,6 +26,9 @@ model-alone median. From these (`pipeline_split`, `summarize`):
 - overhead share = 1 - model time / frame time, per pipeline row, goal < 25 %;
 - where the time goes: model, resize and Lab conversion at full size, and the rest
   (decode, scene-cut gray, flow, uint8, encode), with flow's cost and the codec's.
+- memory growth = peak RSS of the long clip - of the short one, per temporal mode
+  (`memory_growth`); "flat" when it is at most `FLAT_SHARE` (10 %) of holding the extra
+  frames as uint8 RGB, so a pipeline that kept even a tenth of each frame would fail.
 
 Each engine runs in its own child process (`--case`): kcolor's rows with the thread
 pools set before TensorFlow starts, ONNX Runtime's without TensorFlow loaded. Without
@@ -34,6 +38,7 @@ them and kcolor's rows still run.
 Example:
     python -m kcolor.bench.video --frames 30 --repeats 20 --out bench_video.json
     python -m kcolor.bench.video --width 320 --height 180 --frames 6 --size 64 --quantize none   # a smoke run
+    python -m kcolor.bench.video --memory only --out bench_video_memory.json   # only the memory rows
 """
 
 import argparse
@@ -59,6 +64,10 @@ PEER_MODULES = ("torch", "onnx", "onnxruntime")
 INSTALL_HINT = "pip install -e .[bench]"
 PHOTO = "coffee"  # scikit-image's 400x600 photo of a coffee cup (install_requires)
 WARM_FRAMES = 3
+MEMORY_SIZE = (320, 240)  # (width, height) of the memory rows' clips
+MEMORY_FRAMES = (64, 640)  # their lengths: a short clip and a ten times longer one
+MEMORY_MODEL_SIZE, MEMORY_MODEL_STEPS = 32, 4  # the tiny model they colorize with
+FLAT_SHARE = 0.1  # "flat": the long clip's extra peak RSS at most this share of holding its extra frames (uint8)
 
 
 # --------------------------------------------------------------------------- the clip
@@ -519,6 +528,182 @@ def measure_kcolor(case):
     }
 
 
+# --------------------------------------------------------------------------- memory in the clip's length
+
+
+def train_tiny_run(run_dir, *, size=MEMORY_MODEL_SIZE, steps=MEMORY_MODEL_STEPS):
+    """A tiny trained colorizer for the memory rows: Pix2Pix (8 base filters) at `size` px, `steps` steps.
+
+    It trains on the offline `sample` photos (config `sample`), as the tests do: the rows
+    measure the pipeline's memory, which does not depend on how good the colors are.
+
+    Returns:
+        `{"run_dir", "model", "image_size", "steps", "losses"}`.
+
+    Example:
+        train_tiny_run("/tmp/tiny", size=32, steps=4)
+    """
+    from kcolor.config import apply_overrides
+    from kcolor.configs import get_config
+    from kcolor.training.loop import train
+
+    cfg = apply_overrides(get_config("sample"), [
+        "model=pix2pix", f"image_size={int(size)}", "batch_size=4", "base_filters=8", "epochs=1",
+        f"steps_per_epoch={int(steps)}", "val_steps=1", "sample_images=1"])
+    result = train(cfg, run_dir=run_dir, verbose=0)
+    return {"run_dir": run_dir, "model": "pix2pix", "image_size": int(size), "steps": int(result["step"]),
+            "losses": {k: float(v) for k, v in result["losses"].items()}}
+
+
+def measure_stream(case):
+    """One memory row, in a fresh process: `colorize_video` on `case["clip"]`, its peak RSS and fps.
+
+    Case keys: `run_dir`, `clip`, `out`, `temporal`, `threads`.
+
+    Returns:
+        `{"temporal", "frames", "seconds", "fps", "peak_rss_mb"}`: `peak_rss_mb` this Python
+        process's high-water mark (`ru_maxrss`: TensorFlow, the model, every frame buffer).
+        ffmpeg's decoder and encoder are left out: `RUSAGE_CHILDREN` would report them at
+        this process's size, since a forked child's `ru_maxrss` starts at its parent's.
+    """
+    from kcolor.training.strategy import set_threads
+
+    set_threads(int(case["threads"]), int(case["threads"]))
+    from kcolor.export.video import colorize_video
+
+    result = colorize_video(case["run_dir"], case["clip"], case["out"], temporal=case["temporal"], progress=False,
+                            log=_quiet)
+    return {"temporal": case["temporal"], "frames": result["frames"], "seconds": result["seconds"],
+            "fps": result["fps_achieved"], "peak_rss_mb": peak_rss_mb()}
+
+
+def memory_growth(rows, width, height, *, flat_share=FLAT_SHARE):
+    """Per temporal mode, the peak RSS of the longest clip less the shortest's, and the verdict.
+
+    The criterion: a clip's frames held in memory would add at least one uint8 RGB frame
+    (`width * height * 3` bytes) per frame, so the growth from the short clip to the long
+    one is **flat** when it is at most `flat_share` of that, i.e. `growth_mb <= flat_share *
+    (long frames - short frames) * width * height * 3 / 2**20`.
+
+    Args:
+        rows: `measure_stream` rows (`temporal`, `frames`, `peak_rss_mb`, `fps`), at least two
+            clip lengths per mode.
+        width, height: the clips' frame size.
+        flat_share: the share of "every extra frame held" that still counts as flat.
+
+    Returns:
+        `{"frame_mb", "flat_share", "modes": [{"temporal", "short_frames", "long_frames",
+        "short_rss_mb", "long_rss_mb", "growth_mb", "growth_mb_per_100_frames", "held_mb",
+        "budget_mb", "flat", "short_fps", "long_fps"}], "flat"}`.
+
+    Example:
+        memory_growth([{"temporal": "none", "frames": 64, "peak_rss_mb": 900.0, "fps": 30.0},
+                       {"temporal": "none", "frames": 640, "peak_rss_mb": 902.0, "fps": 31.0}], 320, 240)
+    """
+    frame_mb = width * height * 3 / 2**20
+    modes = []
+    for mode in dict.fromkeys(r["temporal"] for r in rows):
+        ok = sorted((r for r in rows if r["temporal"] == mode), key=lambda r: r["frames"])
+        short, long = ok[0], ok[-1]
+        extra = long["frames"] - short["frames"]
+        if extra <= 0:
+            raise ValueError(f"memory_growth needs two clip lengths for temporal={mode}. "
+                             f"Received: frames {[r['frames'] for r in ok]}")
+        growth = long["peak_rss_mb"] - short["peak_rss_mb"]
+        held = extra * frame_mb
+        modes.append({"temporal": mode, "short_frames": short["frames"], "long_frames": long["frames"],
+                      "short_rss_mb": short["peak_rss_mb"], "long_rss_mb": long["peak_rss_mb"], "growth_mb": growth,
+                      "growth_mb_per_100_frames": 100 * growth / extra, "held_mb": held,
+                      "budget_mb": flat_share * held, "flat": growth <= flat_share * held,
+                      "short_fps": short["fps"], "long_fps": long["fps"]})
+    return {"frame_mb": frame_mb, "flat_share": flat_share, "modes": modes,
+            "flat": all(m["flat"] for m in modes) if modes else None}
+
+
+def measure_memory(workdir, *, width, height, frames=MEMORY_FRAMES, temporal=TEMPORAL, threads=1, timeout=3600,
+                   run_dir=None, model_size=MEMORY_MODEL_SIZE, model_steps=MEMORY_MODEL_STEPS):
+    """Does `colorize_video` stream? The same pipeline on clips of each length in `frames`, each in a fresh process.
+
+    The clips are `write_clip` pans of one frame size; the model is `run_dir`, else a tiny
+    one trained here (`train_tiny_run`, in its own process). Every (mode, length) row runs
+    in its own `python -m kcolor.bench.video --case` process, so each peak RSS is that
+    clip's alone.
+
+    Returns:
+        `{"clip", "model", "rows", "summary"}`: `rows` `measure_stream`'s, `summary`
+        `memory_growth`'s; a failed child gives `{"error"}` in `model` or as `rows`' error.
+
+    Example:
+        measure_memory("/tmp/mem", width=320, height=240, frames=(64, 640), threads=2)
+    """
+    os.makedirs(workdir, exist_ok=True)
+    clips = {n: write_clip(os.path.join(workdir, f"pan-{n}.mp4"), width, height, int(n)) for n in frames}
+    if run_dir:
+        model = {"run_dir": os.fspath(run_dir), "given": True}
+    else:
+        model = _run_child(dict(kind="tiny_run", run_dir=os.path.join(workdir, "run"), size=model_size,
+                                steps=model_steps), timeout)
+        if "error" in model:
+            return {"clip": {}, "model": model, "rows": [], "summary": memory_growth([], width, height)}
+    rows = []
+    for mode in temporal:
+        for n, clip in clips.items():
+            case = dict(kind="stream", run_dir=model["run_dir"], clip=clip, temporal=mode, threads=threads,
+                        out=os.path.join(workdir, f"out-{mode}-{n}.mp4"))
+            rows.append({"temporal": mode, "frames": int(n), **_run_child(case, timeout)})
+    failed = [r for r in rows if "error" in r]
+    result = {"clip": {"width": width, "height": height, "frames": [int(n) for n in frames],
+                       "content": f"pan over skimage {PHOTO}"},
+              "model": model, "threads": threads, "rows": rows}
+    if failed:
+        result["error"] = failed[0]["error"]
+        result["summary"] = memory_growth([], width, height)
+    else:
+        result["summary"] = memory_growth(rows, width, height)
+    return result
+
+
+def memory_lines(memory):
+    """The printed memory rows and verdicts (`measure_memory`'s result)."""
+    if not memory:
+        return []
+    if "error" in memory or "error" in memory.get("model", {}):
+        return [f"memory in the clip's length: failed: {memory.get('error') or memory['model']['error']}"]
+    clip, s = memory["clip"], memory["summary"]
+    lines = [f"memory in the clip's length ({clip['width']}x{clip['height']}, one fresh process a row; flat: growth "
+             f"<= {s['flat_share']:.0%} of holding every extra frame as uint8 RGB, {s['frame_mb']:.3f} MB a frame)",
+             f"{'temporal':>8} {'frames':>13} {'peak RSS MB':>17} {'growth MB':>10} {'/100 frames':>12} "
+             f"{'budget MB':>10} {'fps':>13}  verdict"]
+    for m in s["modes"]:
+        lines.append(f"{m['temporal']:>8} {m['short_frames']:>6} -> {m['long_frames']:<4} "
+                     f"{m['short_rss_mb']:7.1f} -> {m['long_rss_mb']:<7.1f} {m['growth_mb']:10.1f} "
+                     f"{m['growth_mb_per_100_frames']:12.2f} {m['budget_mb']:10.1f} "
+                     f"{m['short_fps']:5.1f} -> {m['long_fps']:<5.1f}  {'flat' if m['flat'] else 'GROWS'}")
+    return lines
+
+
+def render_memory(report):
+    """The README's line on streaming memory, from a bench report holding `memory` (docs/video/memory.json).
+
+    Example:
+        render_memory(json.load(open("docs/video/memory.json")))
+    """
+    memory = report["memory"]
+    clip, s = memory["clip"], memory["summary"]
+    parts = []
+    for m in s["modes"]:
+        parts.append(f"`{m['temporal']}` {m['short_rss_mb']:.0f} MB at {m['short_frames']} frames and "
+                     f"{m['long_rss_mb']:.0f} MB at {m['long_frames']} frames ({m['growth_mb']:+.1f} MB, "
+                     f"{m['growth_mb_per_100_frames']:+.2f} MB per 100 frames; {m['long_fps']:.1f} fps)")
+    extra = s["modes"][0]["long_frames"] - s["modes"][0]["short_frames"]
+    verdict = "flat" if s["flat"] else "NOT flat"
+    return (f"Peak memory of `kcolor colorize --model RUN CLIP.mp4` in the clip's length, {clip['width']}x{clip['height']}, "
+            f"each clip in a fresh process: {'; '.join(parts)}. Holding the {extra} extra frames as uint8 RGB would "
+            f"add {s['modes'][0]['held_mb']:.0f} MB; the growth is {verdict} by the bench's criterion (at most "
+            f"{s['flat_share']:.0%} of that). Measured by `python -m kcolor.bench.video --memory only` on "
+            f"{report['date'][:10]} ({report['machine'].get('logical_cores', '?')} cores).\n")
+
+
 # --------------------------------------------------------------------------- ONNX Runtime's row
 
 
@@ -610,8 +795,9 @@ def measure_onnxruntime(case):
 
 
 def measure_case(case):
-    """One child process's work: `kind` "kcolor" or "onnxruntime"."""
-    kinds = {"kcolor": measure_kcolor, "onnxruntime": measure_onnxruntime}
+    """One child process's work: `kind` "kcolor", "onnxruntime", "stream" or "tiny_run"."""
+    kinds = {"kcolor": measure_kcolor, "onnxruntime": measure_onnxruntime, "stream": measure_stream,
+             "tiny_run": lambda c: train_tiny_run(c["run_dir"], size=c["size"], steps=c["steps"])}
     if case.get("kind") not in kinds:
         raise ValueError(f"Unknown video bench case kind {case.get('kind')!r}. Valid: {', '.join(kinds)}")
     return kinds[case["kind"]](case)
@@ -720,7 +906,10 @@ def _yes(flag):
 
 
 def format_report(report):
-    """The printed report: model-alone table, pipeline table, goals and where the time goes."""
+    """The printed report: model-alone table, pipeline table, goals, where the time goes, memory."""
+    memory = memory_lines(report.get("memory"))
+    if memory and not report["kcolor"] and not report["onnxruntime"]:  # --memory only
+        return [f"video bench: {report['settings']}", ""] + memory
     k, s = report["kcolor"], report["summary"]
     lines = [f"video bench: {report['settings']}", ""]
     lines.append(f"{'model alone (batch 1)':<24} {'fps':>8} {'ms':>9} {'q1-q3 ms':>15} {'cpu/s':>6}  parity")
@@ -744,7 +933,7 @@ def format_report(report):
     shares = ", ".join(f"{o['label']} {o['temporal']} {o['overhead_share']:.0%}" for o in s["overhead"]) or "no pipeline row"
     lines.append(f"pipeline overhead (kcolor's fastest path): {shares} (goal < {s['overhead_goal']:.0%}: {_yes(s['overhead_met'])})")
     lines += ["", "where the time goes:"] + [f"  {line}" for line in s["where_time_goes"]]
-    return lines
+    return lines + ([""] + memory if memory else [])
 
 
 # --------------------------------------------------------------------------- driver
@@ -766,6 +955,26 @@ def _run_child(case, timeout):
     return json.loads(lines[-1])
 
 
+def _size(text):
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT. Received: {text!r}") from None
+    if width < 2 or height < 2 or width % 2 or height % 2:
+        raise argparse.ArgumentTypeError(f"width and height must be even and >= 2 (H.264 4:2:0). Received: {text!r}")
+    return width, height
+
+
+def _lengths(text):
+    try:
+        lengths = tuple(sorted({int(v) for v in text.split(",")}))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected frame counts such as 64,640. Received: {text!r}") from None
+    if len(lengths) < 2 or lengths[0] < 2:
+        raise argparse.ArgumentTypeError(f"need two different lengths of at least 2 frames. Received: {text!r}")
+    return lengths
+
+
 def _parser():
     cores = os.cpu_count() or 1
     parser = argparse.ArgumentParser(prog="python -m kcolor.bench.video", description=__doc__.split("\n\n")[0])
@@ -784,6 +993,14 @@ def _parser():
     parser.add_argument("--workdir", default=None, help="where clips and exports go (default: a temporary folder)")
     parser.add_argument("--timeout", type=int, default=3600, help="seconds per child process")
     parser.add_argument("--out", default="bench_video.json", help="the results file (default bench_video.json)")
+    parser.add_argument("--memory", default="on", choices=("on", "off", "only"),
+                        help="the memory rows: peak RSS against the clip's length (only: nothing else)")
+    parser.add_argument("--memory-size", type=_size, default=MEMORY_SIZE, metavar="WxH",
+                        help="the memory clips' frame size (default %dx%d)" % MEMORY_SIZE)
+    parser.add_argument("--memory-frames", type=_lengths, default=MEMORY_FRAMES, metavar="N,N",
+                        help="the memory clips' lengths (default %d,%d)" % MEMORY_FRAMES)
+    parser.add_argument("--memory-model", default=None, metavar="RUN",
+                        help="the memory rows' model (default: a tiny Pix2Pix trained for a few steps)")
     parser.add_argument("--case", help=argparse.SUPPRESS)
     return parser
 
@@ -801,8 +1018,33 @@ def _check_args(parser, args):
     return quantize
 
 
+def _speed_rows(args, quantize, work, load):
+    """kcolor's rows and the ONNX Runtime rounds around them: `(kcolor, onnx_rounds)`."""
+    case = dict(workdir=work, width=args.width, height=args.height, frames=args.frames, fps=args.fps, size=args.size,
+                base_filters=args.base_filters, max_filters=args.max_filters, threads=args.threads,
+                repeats=args.repeats, warmup=args.warmup, quantize=quantize)
+    onnx_case = dict(case, kind="onnxruntime", workdir=os.path.join(work, "onnx"))
+    missing = missing_peer_modules()
+    if args.onnx == "on" and missing:
+        print(f"bench video: the ONNX Runtime rows need {', '.join(missing)}; {INSTALL_HINT} (kcolor's rows still run)")
+    kcolor, onnx_rounds = {}, []
+    for kind in ("onnxruntime", "kcolor", "onnxruntime"):  # ONNX Runtime around kcolor's rows: two rounds
+        if kind == "onnxruntime" and (args.onnx == "off" or missing):
+            continue
+        print(f"bench video: {kind} rows ...", flush=True)
+        result = _run_child(onnx_case if kind == "onnxruntime" else dict(case, kind="kcolor"), args.timeout)
+        load.append(os.getloadavg()[0])
+        if kind == "kcolor":
+            kcolor = result
+        else:
+            onnx_rounds.append(result)
+    if missing and args.onnx == "on":
+        onnx_rounds = [{"label": "onnxruntime", "skipped": f"needs {', '.join(missing)}: {INSTALL_HINT}"}]
+    return kcolor, onnx_rounds
+
+
 def main(argv=None):
-    """Run the video bench (see the module docstring); 0 when kcolor's rows ran, else 1."""
+    """Run the video bench (see the module docstring); 0 when its rows ran, else 1."""
     parser = _parser()
     args = parser.parse_args(argv)
     if args.case:  # a child process: one case, one JSON line
@@ -811,38 +1053,27 @@ def main(argv=None):
     quantize = _check_args(parser, args)
     cleanup = args.workdir is None
     work = args.workdir or tempfile.mkdtemp(prefix="kcolor-bench-video-")
-    case = dict(workdir=work, width=args.width, height=args.height, frames=args.frames, fps=args.fps, size=args.size,
-                base_filters=args.base_filters, max_filters=args.max_filters, threads=args.threads,
-                repeats=args.repeats, warmup=args.warmup, quantize=quantize)
-    onnx_case = dict(case, kind="onnxruntime", workdir=os.path.join(work, "onnx"))
-    missing = missing_peer_modules()
-    if args.onnx == "on" and missing:
-        print(f"bench video: the ONNX Runtime rows need {', '.join(missing)}; {INSTALL_HINT} (kcolor's rows still run)")
     started, load = time.time(), [os.getloadavg()[0]]
-    onnx_rounds = []
+    kcolor, onnx_rounds, memory = {}, [], None
     try:
-        for kind in ("onnxruntime", "kcolor", "onnxruntime"):  # ONNX Runtime around kcolor's rows: two rounds
-            if kind == "onnxruntime" and (args.onnx == "off" or missing):
-                continue
-            print(f"bench video: {kind} rows ...", flush=True)
-            result = _run_child(onnx_case if kind == "onnxruntime" else dict(case, kind="kcolor"), args.timeout)
+        if args.memory != "only":
+            kcolor, onnx_rounds = _speed_rows(args, quantize, work, load)
+        if args.memory != "off":
+            print("bench video: memory rows ...", flush=True)
+            memory = measure_memory(os.path.join(work, "memory"), width=args.memory_size[0],
+                                    height=args.memory_size[1], frames=args.memory_frames, threads=args.threads,
+                                    timeout=args.timeout, run_dir=args.memory_model)
             load.append(os.getloadavg()[0])
-            if kind == "kcolor":
-                kcolor = result
-            else:
-                onnx_rounds.append(result)
     finally:
         if cleanup:
             import shutil
 
             shutil.rmtree(work, ignore_errors=True)
-    if missing and args.onnx == "on":
-        onnx_rounds = [{"label": "onnxruntime", "skipped": f"needs {', '.join(missing)}: {INSTALL_HINT}"}]
-    return _finish(args, kcolor, onnx_rounds, started, load)
+    return _finish(args, kcolor, onnx_rounds, started, load, memory=memory)
 
 
-def _finish(args, kcolor, onnx_rounds, started, load):
-    """Summarize, print and write the report; 1 when kcolor's rows failed."""
+def _finish(args, kcolor, onnx_rounds, started, load, *, memory=None):
+    """Summarize, print and write the report; 1 when kcolor's rows (or the memory rows) failed."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # machine_info imports TensorFlow
     from kcolor.bench.run import machine_info
     from kcolor.fs import atomic_write_json
@@ -851,6 +1082,9 @@ def _finish(args, kcolor, onnx_rounds, started, load):
                 f"(filters {args.base_filters}..{args.max_filters}, random weights); {args.threads} threads "
                 f"(TensorFlow intra/inter, LiteRT, ONNX Runtime intra/inter); model alone: median of {args.repeats} "
                 f"after {args.warmup}")
+    if args.memory == "only":
+        settings = (f"memory only: {args.memory_size[0]}x{args.memory_size[1]} clips of "
+                    f"{', '.join(map(str, args.memory_frames))} frames; {args.threads} threads")
     if "error" in kcolor:
         kcolor_rows = {}
         print(f"bench video: kcolor's rows failed: {kcolor['error']}")
@@ -861,10 +1095,13 @@ def _finish(args, kcolor, onnx_rounds, started, load):
               "load_average": load, "wall_time_s": time.time() - started, "date": time.strftime("%Y-%m-%d %H:%M:%S")}
     if "error" in kcolor:
         report["kcolor_error"] = kcolor["error"]
+    if memory is not None:
+        report["memory"] = memory
     print("\n".join(format_report(report)))
     atomic_write_json(args.out, report)
     print(f"\nWrote {args.out} ({report['wall_time_s']:.0f} s; load average {' -> '.join(f'{x:.1f}' for x in load)})")
-    return 1 if "error" in kcolor else 0
+    memory_failed = memory is not None and ("error" in memory or "error" in memory.get("model", {}))
+    return 1 if "error" in kcolor or memory_failed else 0
 
 
 if __name__ == "__main__":
