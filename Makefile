@@ -124,7 +124,7 @@ pairs: $(STAMP)
 	$(BIN)/kcolor make-pairs --videos $(VIDEOS) --name $(NAME)
 
 colorize: $(STAMP)
-	$(BIN)/kcolor colorize --model $(RUN) $(INPUT) --out $(OUT) --compare $(if $(REF),--reference $(REF))
+	$(BIN)/kcolor colorize --colorizer $(RUN) $(INPUT) --out $(OUT) --compare $(if $(REF),--reference $(REF))
 
 export: $(STAMP)
 	$(BIN)/kcolor export $(RUN) --format $(FORMAT) --quantize $(QUANTIZE)
@@ -153,8 +153,8 @@ VIDEO_CLIPS = $(HOME)/.kcolor/clips/bikes.mp4 $(HOME)/.kcolor/clips/carphone.mp4
 docs-video: $(STAMP)
 	$(BIN)/kcolor fetch-clips
 	$(BIN)/python -c "from kcolor.data.clips import write_synthetic_clips; write_synthetic_clips('evaluations/video-synthetic')"
-	$(BIN)/kcolor evaluate-video --model benchmarks/photos-64px/runs/autoencoder --temporal none,flow --out evaluations/video-autoencoder $(VIDEO_CLIPS)
-	$(BIN)/kcolor evaluate-video --model benchmarks/photos-64px/runs/stable_colorizer --temporal none,reference --reference $(HOME)/.kcolor/photos/castle-maintenon.jpg --out evaluations/video-stable $(VIDEO_CLIPS)
+	$(BIN)/kcolor evaluate-video --colorizer benchmarks/photos-64px/runs/autoencoder --temporal none,flow --out evaluations/video-autoencoder $(VIDEO_CLIPS)
+	$(BIN)/kcolor evaluate-video --colorizer benchmarks/photos-64px/runs/stable_colorizer --temporal none,reference --reference $(HOME)/.kcolor/photos/castle-maintenon.jpg --out evaluations/video-stable $(VIDEO_CLIPS)
 	$(BIN)/python scripts/docs_video.py evaluations/video-autoencoder evaluations/video-stable
 
 docs-deviations: $(STAMP)

@@ -283,7 +283,7 @@ def test_colorize_a_folder_of_bad_files(mixed, trained_on_bad_files, tmp_path, c
     folder, bad, good = mixed
     _, _, run_dir = trained_on_bad_files
     out = tmp_path / "colorized"
-    code, output = _run(capsys, ["colorize", "--model", run_dir, folder, "--out", str(out)])
+    code, output = _run(capsys, ["colorize", "--colorizer", run_dir, folder, "--out", str(out)])
     assert code == 0, output
     _assert_reported(output, bad, len(good))
     written = sorted(os.listdir(out))

@@ -108,7 +108,7 @@ def test_paths_expand_home_and_variables(capsys, monkeypatch, tmp_path):
     for source, shown in (("folder:~/photos", tmp_path / "photos"), ("folder:$KCOLOR_TEST_DIR", tmp_path / "from_var")):
         code, _, err = _run(capsys, "train", "--set", f"data={source}", "--set", "epochs=1")
         assert code == 2 and f"'{shown}'" in err and "~" not in err and "$" not in err, err
-    code, _, err = _run(capsys, "colorize", "--model", "~/no_such_run", "x.png")
+    code, _, err = _run(capsys, "colorize", "--colorizer", "~/no_such_run", "x.png")
     assert code == 2 and str(tmp_path / "no_such_run") in err, err
 
 

@@ -6,6 +6,8 @@ import dataclasses
 import re
 from pathlib import Path
 
+import pytest
+
 from kcolor.cli.main import build_parser, main
 from kcolor.config import RENAMED_FIELDS, TrainConfig
 
@@ -48,6 +50,20 @@ def test_old_spellings_still_work_with_one_line_naming_the_new_one(capsys, tmp_p
     err = capsys.readouterr().err
     assert "make-records --split is deprecated" in err and "use --fractions" in err
     assert "make-records --image-size is deprecated" in err and "use --shorter-side" in err
+
+
+def test_colorize_takes_colorizer_and_the_old_model_spelling_with_one_line(capsys, tmp_path):
+    """`--colorizer PATH` is the trained model; `--model` (the config field's word for a registry
+    name) still works for one release, and naming neither is refused before any work."""
+    missing = str(tmp_path / "no_such_run")
+    assert main(["colorize", "--model", missing, "x.png"]) != 0
+    err = capsys.readouterr().err
+    assert "colorize --model is deprecated" in err and "use --colorizer" in err and "no_such_run" in err
+    assert main(["colorize", "--colorizer", missing, "x.png"]) != 0
+    assert "deprecated" not in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:
+        main(["colorize", "x.png"])
+    assert exit_.value.code == 2 and "required: --colorizer" in capsys.readouterr().err
 
 
 def test_config_fields_named_in_docs_cli_md_exist_and_each_rename_has_its_old_spelling_row():

@@ -239,12 +239,12 @@ def test_load_colorizer_rejects_unknown_models(tmp_path):
 def test_cli_colorize(gray_run, odd_inputs, tmp_path, capsys):
     folder, files = odd_inputs
     good, bad = str(folder / "rgb.jpg"), str(folder / "corrupt.png")
-    code = main(["colorize", "--model", gray_run, good, bad, "--out", str(tmp_path)])
+    code = main(["colorize", "--colorizer", gray_run, good, bad, "--out", str(tmp_path)])
     out, err = capsys.readouterr()
     assert code == 0
     assert "colorized 1 image(s)" in out and "skipped 1" in out and "corrupt.png" in err
-    code = main(["colorize", "--model", gray_run, str(folder / "corrupt.png"), "--out", str(tmp_path)])
+    code = main(["colorize", "--colorizer", gray_run, str(folder / "corrupt.png"), "--out", str(tmp_path)])
     assert code == 1
-    code = main(["colorize", "--model", gray_run, str(folder / "rgb.jpg"), "--reference", str(folder / "rgb.jpg")])
+    code = main(["colorize", "--colorizer", gray_run, str(folder / "rgb.jpg"), "--reference", str(folder / "rgb.jpg")])
     _, err = capsys.readouterr()
     assert code == 2 and "takes no reference" in err

@@ -151,9 +151,9 @@ def test_modes_are_checked_and_the_cli_prints_the_table(tiny_run, pan_clip, tmp_
     assert parse_modes("flow, none,flow") == ("flow", "none")
     with pytest.raises(ValueError, match="Valid: none, flow, reference"):
         parse_modes("none,optical")
-    assert main(["evaluate-video", "--model", tiny_run, "--temporal", "sideways", pan_clip]) == 2
+    assert main(["evaluate-video", "--colorizer", tiny_run, "--temporal", "sideways", pan_clip]) == 2
     assert "Valid: none, flow, reference" in capsys.readouterr().err
     out_dir = tmp_path / "cli"
-    assert main(["evaluate-video", "--model", tiny_run, "--temporal", "none", "--out", str(out_dir), pan_clip]) == 0
+    assert main(["evaluate-video", "--colorizer", tiny_run, "--temporal", "none", "--out", str(out_dir), pan_clip]) == 0
     printed = capsys.readouterr().out
     assert "| coffee-pan | 6 | input (true colors) |" in printed and f"wrote {out_dir}" in printed

@@ -372,7 +372,7 @@ def test_cli_colorizes_videos_and_images_and_skips_a_bad_clip(
     code = main(
         [
             "colorize",
-            "--model",
+            "--colorizer",
             gray_run,
             str(folder),
             str(bad),
@@ -394,7 +394,7 @@ def test_cli_colorizes_videos_and_images_and_skips_a_bad_clip(
     )
     assert probe(out / "nested" / "moving.mp4")["frames"] == N
     assert os.path.isfile(out / "photo.png")
-    assert main(["colorize", "--model", gray_run, str(bad), "--out", str(out)]) == 1
+    assert main(["colorize", "--colorizer", gray_run, str(bad), "--out", str(out)]) == 1
     with pytest.raises(SystemExit):
-        main(["colorize", "--model", gray_run, clip, "--temporal", "smooth"])
+        main(["colorize", "--colorizer", gray_run, clip, "--temporal", "smooth"])
     assert "invalid choice: 'smooth'" in capsys.readouterr().err

@@ -5,7 +5,7 @@
   for every io kind.
 - The site of every TFLite variant (`--quantize none|float16|dynamic|int8`) of a tiny
   trained Pix2Pix, served on 127.0.0.1, colorizes a held-out photo at its own size in
-  Chromium; the downloaded PNG is compared with `kcolor colorize --model FILE.tflite` on
+  Chromium; the downloaded PNG is compared with `kcolor colorize --colorizer FILE.tflite` on
   the same photo, at a floor per variant set by the committed record
   `docs/web_parity.json`, which docs/web.md's parity table is rendered from.
 - A reference-guided model (StableColorizer) takes its second image in the second drop
@@ -215,7 +215,7 @@ def photos(tmp_path_factory):
 
 
 def _kcolor_colorize(model, photo, out_dir, reference=None):
-    argv = ["colorize", "--model", str(model), str(photo), "--out", str(out_dir)]
+    argv = ["colorize", "--colorizer", str(model), str(photo), "--out", str(out_dir)]
     assert main(argv + (["--reference", str(reference)] if reference else [])) == 0
     return np.asarray(Image.open(Path(out_dir) / (Path(photo).stem + ".png")), np.float64) / 255.0
 
@@ -248,7 +248,7 @@ def render_parity(record) -> str:
     lines = [
         f"Recorded in `docs/web_parity.json` by `{RECORD_COMMAND}`:",
         f"{record['model']}; each `--quantize` export's site in headless Chromium on {record['photo']},",
-        "against `kcolor colorize --model FILE.tflite` on the same photo.",
+        "against `kcolor colorize --colorizer FILE.tflite` on the same photo.",
         f"The test fails a variant below its floor: the recorded PSNR less {PARITY_MARGIN_DB:g} dB, four times the",
         "recorded squared error.",
         "",

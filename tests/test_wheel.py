@@ -182,7 +182,7 @@ def test_sdist_without_litert_does_not_build(installed, tmp_path):
 
 def test_installed_wheel_trains_exports_and_colorizes(installed, smoke_run):
     env = installed("wheel")
-    out = _run(env.bin, env.work, "colorize", "--model", str(smoke_run), str(PHOTO), "--out", str(env.work / "colorized"))
+    out = _run(env.bin, env.work, "colorize", "--colorizer", str(smoke_run), str(PHOTO), "--out", str(env.work / "colorized"))
     assert (env.work / "colorized" / "astronaut.png").is_file(), out
 
 
@@ -204,7 +204,7 @@ def test_installed_wheel_writes_a_page_that_colorizes(installed, smoke_run, chro
         server.shutdown()
         server.server_close()
     tflite = tmp_path / "site" / info["file"]
-    _run(env.bin, tmp_path, "colorize", "--model", str(tflite), str(PHOTO), "--out", str(tmp_path / "cli"))
+    _run(env.bin, tmp_path, "colorize", "--colorizer", str(tflite), str(PHOTO), "--out", str(tmp_path / "cli"))
     expected = np.asarray(Image.open(tmp_path / "cli" / "astronaut.png"), np.float64) / 255.0
     assert page.shape == expected.shape == (512, 512, 3)
     assert psnr(page, expected) >= 40.0

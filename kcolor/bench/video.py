@@ -697,7 +697,7 @@ def render_memory(report):
                      f"{m['growth_mb_per_100_frames']:+.2f} MB per 100 frames; {m['long_fps']:.1f} fps)")
     extra = s["modes"][0]["long_frames"] - s["modes"][0]["short_frames"]
     verdict = "flat" if s["flat"] else "NOT flat"
-    return (f"Peak memory of `kcolor colorize --model RUN CLIP.mp4` in the clip's length, {clip['width']}x{clip['height']}, "
+    return (f"Peak memory of `kcolor colorize --colorizer RUN CLIP.mp4` in the clip's length, {clip['width']}x{clip['height']}, "
             f"each clip in a fresh process: {'; '.join(parts)}. Holding the {extra} extra frames as uint8 RGB would "
             f"add {s['modes'][0]['held_mb']:.0f} MB; the growth is {verdict} by the bench's criterion (at most "
             f"{s['flat_share']:.0%} of that). Measured by `python -m kcolor.bench.video --memory only` on "

@@ -9,11 +9,11 @@
     kcolor fetch-photos --out ~/.kcolor/photos
     kcolor fetch-clips --out ~/.kcolor/clips
     kcolor evaluate runs/flowers-autoencoder runs/flowers-deep_cnn --data sample
-    kcolor evaluate-video --model runs/photos-pix2pix --temporal none,flow
+    kcolor evaluate-video --colorizer runs/photos-pix2pix --temporal none,flow
     kcolor benchmark --data sample --size 64 --steps 150 --models autoencoder,pix2pix
     kcolor export runs/sample-pix2pix --format tflite --quantize int8
-    kcolor colorize --model runs/sample-pix2pix old_photo.jpg --out colorized/
-    kcolor colorize --model runs/sample-pix2pix old_film.mp4 --temporal flow --out colorized/
+    kcolor colorize --colorizer runs/sample-pix2pix old_photo.jpg --out colorized/
+    kcolor colorize --colorizer runs/sample-pix2pix old_film.mp4 --temporal flow --out colorized/
     kcolor turing-test runs/unsplash_resnet50-cgan_resnet50 --data folder:~/data/unsplash --n 40 --out turing/
     kcolor turing-score turing-*.json --out turing/score.json
     kcolor web runs/sample-pix2pix --quantize int8 --out site/ && kcolor web --serve site/
@@ -31,7 +31,7 @@ from kcolor.specs import DEFAULT_SCENE_CUT, DEFAULT_STRENGTH, TEMPORAL_MODES, ch
 
 
 # Arguments that hold paths or data sources: `~` and `$VARS` are expanded in all of them.
-_PATH_ARGS = ("run_dir", "out", "videos", "model", "inputs", "runs", "reference", "results", "node_modules", "serve",
+_PATH_ARGS = ("run_dir", "out", "videos", "model", "colorizer", "inputs", "runs", "reference", "results", "node_modules", "serve",
               "clips")
 _SOURCE_ARGS = ("data", "source")
 _NOT_PATHS = {"summary": ("model",)}  # there `model` is a registry name
@@ -228,7 +228,7 @@ def _cmd_fetch_photos(args):
 def _cmd_fetch_clips(args):
     from kcolor.data.clips import fetch_clips
 
-    return _fetched(args, fetch_clips, "clips", "score a model on them with kcolor evaluate-video --model RUN")
+    return _fetched(args, fetch_clips, "clips", "score a model on them with kcolor evaluate-video --colorizer RUN")
 
 
 def _archive_arg(text):
@@ -281,11 +281,28 @@ def _fid_images(text):
     return int(text)
 
 
+def _add_colorizer_option(parser):
+    """`--colorizer PATH` (the trained model to run), and its old spelling `--model`, which the
+    config field `model` (a registry name) made mean two things."""
+    parser.add_argument("--colorizer", default=None, help="the trained colorizer: run folder, SavedModel folder, "
+                        ".tflite or .keras file (required)")
+    parser.add_argument("--model", default=None, help=argparse.SUPPRESS)  # the old spelling, deprecated
+
+
+def _colorizer_arg(args):
+    """`--colorizer`, or its old spelling `--model` (one line on stderr); one of them is required."""
+    path = _renamed(args, "model", "colorizer", "model is the registry name of a config; this is a trained model")
+    if path is None:
+        print(f"kcolor {args.command}: error: the following arguments are required: --colorizer", file=sys.stderr)
+        raise SystemExit(2)
+    return path
+
+
 def _cmd_evaluate_video(args):
     from kcolor.evaluate_video import evaluate_video
 
     result = evaluate_video(
-        args.model, args.clips or None, temporal=args.temporal, strength=args.strength,
+        _colorizer_arg(args), args.clips or None, temporal=args.temporal, strength=args.strength,
         reference=args.reference, out_dir=args.out,
     )  # fmt: skip
     print(result["table"])
@@ -325,7 +342,7 @@ def _cmd_colorize(args):
 
     check_temporal_options(args.temporal, args.strength, args.scene_cut)
     images, videos = split_inputs(args.inputs)
-    colorizer = load_colorizer(args.model)
+    colorizer = load_colorizer(_colorizer_arg(args))
     results = []
     if images or not videos:
         result = colorize_paths(colorizer, images, out_dir=args.out, compare=args.compare, reference=args.reference)
@@ -468,7 +485,7 @@ def _add_result_commands(sub):
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("evaluate-video", help="colorize video clips in each temporal mode; score PSNR, SSIM, CF, E_warp, CDC")
-    p.add_argument("--model", required=True, help="run folder, SavedModel folder, .tflite or .keras file")
+    _add_colorizer_option(p)
     p.add_argument("clips", nargs="*",
                    help="video files or folders (default: the fetched real clips plus synthetic clips written into --out)")
     p.add_argument("--temporal", default=",".join(MODES), help=f"comma-separated modes (default {','.join(MODES)})")
@@ -488,7 +505,7 @@ def _add_result_commands(sub):
     p.set_defaults(func=_cmd_export)
 
     p = sub.add_parser("colorize", help="colorize images, videos or folders of them at full resolution")
-    p.add_argument("--model", required=True, help="run folder, SavedModel folder or .tflite file")
+    _add_colorizer_option(p)
     p.add_argument("inputs", nargs="+", help="image files, video clips (mp4/mov/avi/mkv/webm) and folders")
     p.add_argument("--out", default="colorized", help="output folder: NAME.png per image, NAME.mp4 per video")
     p.add_argument("--compare", action="store_true", help="also write side-by-side figures (images)")

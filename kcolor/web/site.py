@@ -8,7 +8,7 @@ folder that `find_node_modules` picks. The page (`static/`, plain ES
 modules, no bundler) resizes the photo to the model's input, runs it, and puts the
 upsampled chroma onto the photo's own full-resolution lightness, with the same resize
 (`resize.js`: TensorFlow's antialiased bilinear) and Lab maths (`lab.js`) as
-`kcolor.inference`, so it gives what `kcolor colorize --model FILE.tflite` gives.
+`kcolor.inference`, so it gives what `kcolor colorize --colorizer FILE.tflite` gives.
 
 Site layout:
 
