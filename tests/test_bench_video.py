@@ -214,14 +214,15 @@ def test_memory_options_are_checked():
 
 
 def test_memory_rows_run_end_to_end_into_the_results_file(tmp_path):
-    """`--memory only` at 64x48, 3 and 6 frames: every row in its own process, the JSON and the verdict."""
-    run = video.save_generator_run(str(tmp_path / "run"), 32, base_filters=4, max_filters=8)["run_dir"]
+    """`--memory only` at 64x48, 3 and 6 frames, with the default model (saved in its own
+    process): every row in its own process, the JSON and the verdict."""
     out = tmp_path / "bench_video.json"
     code = video.main(["--memory", "only", "--memory-size", "64x48", "--memory-frames", "6,3", "--threads", "2",
-                       "--memory-model", run, "--workdir", str(tmp_path / "work"), "--out", str(out)])
+                       "--workdir", str(tmp_path / "work"), "--out", str(out)])
     assert code == 0
     report = json.loads(out.read_text())
     memory = report["memory"]
+    assert memory["model"]["model"] == "pix2pix" and memory["model"]["options"]["base_filters"] == 8
     assert memory["clip"] == {"width": 64, "height": 48, "frames": [3, 6], "content": f"pan over skimage {video.PHOTO}"}
     assert [(r["temporal"], r["frames"]) for r in memory["rows"]] == [(m, n) for m in video.TEMPORAL for n in (3, 6)]
     for row in memory["rows"]:

@@ -12,7 +12,7 @@ What one run measures, at 1280x720 by default, with one thread count for every e
 | ONNX Runtime     | the same architecture in PyTorch (`kcolor.bench.torch_peer.build_networks`; random weights: no weight copy exists, speed does not depend on them), `torch.onnx.export` (opset 17, static 1x1xSxS), an `InferenceSession`; before and after kcolor's rows, the faster round counts |
 | codec alone      | decoding the clip, and encoding it as `colorize_video` does (H.264, CRF 18), in ffmpeg's own processes |
 | pipeline         | `kcolor.export.video.colorize_video` end to end (decode, model, flow, encode) with the SavedModel and with the fastest eligible LiteRT file, `temporal` none and flow, after a 3-frame warm-up clip of the same size |
-| memory           | `colorize_video` on a short and a long pan of one size (`--memory-frames`, 64 and 640 at `--memory-size` 320x240) with a tiny Pix2Pix trained for a few steps (`train_tiny_run`) or `--memory-model`, `temporal` none and flow, each in a fresh process: its peak RSS and fps |
+| memory           | `colorize_video` on a short and a long pan of one size (`--memory-frames`, 64 and 640 at `--memory-size` 320x240) with a small random-weight Pix2Pix (`save_generator_run`, as the speed rows) or `--memory-model`, `temporal` none and flow, each in a fresh process: its peak RSS and fps |
 
 The clip is synthetic but photographic: a camera pan over scikit-image's `coffee` photo
 (`clip_frames`), written with imageio-ffmpeg. Inside a pipeline run the colorizer's
@@ -66,7 +66,7 @@ PHOTO = "coffee"  # scikit-image's 400x600 photo of a coffee cup (install_requir
 WARM_FRAMES = 3
 MEMORY_SIZE = (320, 240)  # (width, height) of the memory rows' clips
 MEMORY_FRAMES = (64, 640)  # their lengths: a short clip and a ten times longer one
-MEMORY_MODEL_SIZE, MEMORY_MODEL_STEPS = 32, 4  # the tiny model they colorize with
+MEMORY_MODEL = {"size": 32, "base_filters": 8, "max_filters": 32}  # their model: memory does not depend on its colors
 FLAT_SHARE = 0.1  # "flat": the long clip's extra peak RSS at most this share of holding its extra frames (uint8)
 
 
@@ -531,28 +531,12 @@ def measure_kcolor(case):
 # --------------------------------------------------------------------------- memory in the clip's length
 
 
-def train_tiny_run(run_dir, *, size=MEMORY_MODEL_SIZE, steps=MEMORY_MODEL_STEPS):
-    """A tiny trained colorizer for the memory rows: Pix2Pix (8 base filters) at `size` px, `steps` steps.
-
-    It trains on the offline `sample` photos (config `sample`), as the tests do: the rows
-    measure the pipeline's memory, which does not depend on how good the colors are.
-
-    Returns:
-        `{"run_dir", "model", "image_size", "steps", "losses"}`.
-
-    Example:
-        train_tiny_run("/tmp/tiny", size=32, steps=4)
-    """
-    from kcolor.config import apply_overrides
-    from kcolor.configs import get_config
-    from kcolor.training.loop import train
-
-    cfg = apply_overrides(get_config("sample"), [
-        "model=pix2pix", f"image_size={int(size)}", "batch_size=4", "base_filters=8", "epochs=1",
-        f"steps_per_epoch={int(steps)}", "val_steps=1", "sample_images=1"])
-    result = train(cfg, run_dir=run_dir, verbose=0)
-    return {"run_dir": run_dir, "model": "pix2pix", "image_size": int(size), "steps": int(result["step"]),
-            "losses": {k: float(v) for k, v in result["losses"].items()}}
+def _generator_run_case(case):
+    """The memory rows' default model: `save_generator_run` at `case`'s size and widths, as JSON."""
+    saved = save_generator_run(case["run_dir"], case["size"], base_filters=case["base_filters"],
+                               max_filters=case["max_filters"])
+    return {"run_dir": saved["run_dir"], "model": "pix2pix", "image_size": saved["image_size"],
+            "options": saved["options"], "params": saved["params"]}
 
 
 def measure_stream(case):
@@ -621,13 +605,14 @@ def memory_growth(rows, width, height, *, flat_share=FLAT_SHARE):
 
 
 def measure_memory(workdir, *, width, height, frames=MEMORY_FRAMES, temporal=TEMPORAL, threads=1, timeout=3600,
-                   run_dir=None, model_size=MEMORY_MODEL_SIZE, model_steps=MEMORY_MODEL_STEPS):
+                   run_dir=None, default_model=MEMORY_MODEL):
     """Does `colorize_video` stream? The same pipeline on clips of each length in `frames`, each in a fresh process.
 
-    The clips are `write_clip` pans of one frame size; the model is `run_dir`, else a tiny
-    one trained here (`train_tiny_run`, in its own process). Every (mode, length) row runs
-    in its own `python -m kcolor.bench.video --case` process, so each peak RSS is that
-    clip's alone.
+    The clips are `write_clip` pans of one frame size; the model is `run_dir`, else a small
+    random-weight Pix2Pix saved here (`save_generator_run` with `default_model`'s size and
+    widths, in its own process: the memory does not depend on how good its colors are).
+    Every (mode, length) row runs in its own `python -m kcolor.bench.video --case` process,
+    so each peak RSS is that clip's alone.
 
     Returns:
         `{"clip", "model", "rows", "summary"}`: `rows` `measure_stream`'s, `summary`
@@ -641,8 +626,7 @@ def measure_memory(workdir, *, width, height, frames=MEMORY_FRAMES, temporal=TEM
     if run_dir:
         model = {"run_dir": os.fspath(run_dir), "given": True}
     else:
-        model = _run_child(dict(kind="tiny_run", run_dir=os.path.join(workdir, "run"), size=model_size,
-                                steps=model_steps), timeout)
+        model = _run_child(dict(kind="generator_run", run_dir=os.path.join(workdir, "run"), **default_model), timeout)
         if "error" in model:
             return {"clip": {}, "model": model, "rows": [], "summary": memory_growth([], width, height)}
     rows = []
@@ -795,9 +779,9 @@ def measure_onnxruntime(case):
 
 
 def measure_case(case):
-    """One child process's work: `kind` "kcolor", "onnxruntime", "stream" or "tiny_run"."""
+    """One child process's work: `kind` "kcolor", "onnxruntime", "stream" or "generator_run"."""
     kinds = {"kcolor": measure_kcolor, "onnxruntime": measure_onnxruntime, "stream": measure_stream,
-             "tiny_run": lambda c: train_tiny_run(c["run_dir"], size=c["size"], steps=c["steps"])}
+             "generator_run": _generator_run_case}
     if case.get("kind") not in kinds:
         raise ValueError(f"Unknown video bench case kind {case.get('kind')!r}. Valid: {', '.join(kinds)}")
     return kinds[case["kind"]](case)
@@ -1000,7 +984,7 @@ def _parser():
     parser.add_argument("--memory-frames", type=_lengths, default=MEMORY_FRAMES, metavar="N,N",
                         help="the memory clips' lengths (default %d,%d)" % MEMORY_FRAMES)
     parser.add_argument("--memory-model", default=None, metavar="RUN",
-                        help="the memory rows' model (default: a tiny Pix2Pix trained for a few steps)")
+                        help="the memory rows' model (default: a small random-weight Pix2Pix)")
     parser.add_argument("--case", help=argparse.SUPPRESS)
     return parser
 
