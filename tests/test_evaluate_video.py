@@ -28,7 +28,7 @@ class TrueColors(inference.Colorizer):
     image_size = 32
     model_name = "true_colors"
 
-    def colorize(self, rgb, reference=None):
+    def colorize(self, rgb, reference=None, frames=False):
         return np.asarray(rgb, np.float32)
 
 
@@ -40,7 +40,7 @@ class Flicker(TrueColors):
     def __init__(self):
         self.calls = 0
 
-    def colorize(self, rgb, reference=None):
+    def colorize(self, rgb, reference=None, frames=False):
         self.calls += 1
         rgb = np.asarray(rgb, np.float32)
         return rgb[..., ::-1].copy() if self.calls % 2 == 0 else rgb
@@ -114,7 +114,7 @@ def test_a_clip_that_cannot_be_read_is_named_skipped_and_counted(pan_clip, tmp_p
 class Broken(TrueColors):
     model_name = "broken"
 
-    def colorize(self, rgb, reference=None):
+    def colorize(self, rgb, reference=None, frames=False):
         raise RuntimeError("lens cap on")
 
 

@@ -138,6 +138,22 @@ def test_savedmodel_runs_in_a_fresh_process_without_kcolor(pix2pix_run, pix2pix_
         assert np.abs(got.astype(int) - expected).max() <= 1, name
 
 
+def test_a_clips_frames_take_the_xla_path_and_get_the_photo_paths_colors(pix2pix_run, pix2pix_savedmodel):
+    """colorize(frames=True) (XLA Lab maths; the SavedModel's bare model) = colorize() (the plain graph)."""
+    frame = np.random.default_rng(1).random((36, 52, 3), dtype=np.float32)
+    saved = SavedModelColorizer(default_export_dir(pix2pix_run, "savedmodel"))
+    keras_colorizer = KerasColorizer.from_run(load_run(pix2pix_run))
+    expected = keras_colorizer.colorize(frame)
+    for colorizer in (keras_colorizer, saved):
+        calls = []
+        predict = colorizer.predict
+        colorizer.predict = lambda inputs: calls.append(1) or predict(inputs)
+        got = colorizer.colorize(frame, frames=True)
+        assert got.shape == frame.shape and np.abs(got - expected).max() < 1e-3, colorizer.kind
+        assert calls == [1], colorizer.kind  # the bare model ran, once
+    assert np.abs(saved.colorize(frame) - expected).max() < 1e-3
+
+
 @pytest.mark.parametrize("quantize", ["none", "float16", "dynamic", "int8"])
 def test_pix2pix_tflite_runs_on_litert_with_builtin_ops_and_parity(pix2pix_run, quantize):
     result = export_run(pix2pix_run, format="tflite", quantize=quantize, repeats=2)

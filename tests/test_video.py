@@ -184,7 +184,7 @@ class ReferenceRecorder(inference.Colorizer):
         )
         self.references = []
 
-    def colorize(self, rgb, reference=None):
+    def colorize(self, rgb, reference=None, frames=False):
         self.check_reference(reference)
         self.references.append(np.array(reference))
         out = np.array(rgb, np.float32)

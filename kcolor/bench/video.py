@@ -18,9 +18,10 @@ The clip is synthetic but photographic: a camera pan over scikit-image's `coffee
 (`clip_frames`), written with imageio-ffmpeg. Inside a pipeline run the colorizer's
 `predict` and `colorize` are timed by wrapping them on the instance (`StageTimer`; no
 kcolor code changes): the steady frame time is the median interval between consecutive
-frames' `colorize` calls, the model time the median `predict` call. The SavedModel
-colorizes in one graph (its `predict` is never called there), so its model time is its
-model-alone median. From these (`pipeline_split`, `summarize`):
+frames' `colorize` calls, the model time the median `predict` call (a video's frames go
+through `predict` for every format, the SavedModel's too: `colorize(frames=True)`; a
+colorizer that never calls it is given its model-alone median). From these
+(`pipeline_split`, `summarize`):
 
 - ratio = kcolor's fastest eligible model-alone fps / ONNX Runtime's fps, goal >= 1.2;
 - overhead share = 1 - model time / frame time, per pipeline row, goal < 25 %;

@@ -140,7 +140,7 @@ class _EachFrame:
         self.colorizer, self.reference = colorizer, reference
 
     def __call__(self, frame, rgb, cut):
-        return self.colorizer.colorize(rgb, self.reference)
+        return self.colorizer.colorize(rgb, self.reference, frames=True)
 
 
 class _FlowSmoothing:
@@ -159,7 +159,7 @@ class _FlowSmoothing:
 
     def __call__(self, frame, rgb, cut):
         flow = self.flow
-        predicted = self.colorizer.colorize(rgb, self.reference)
+        predicted = self.colorizer.colorize(rgb, self.reference, frames=True)
         gray = flow.gray_u8(frame)
         if self.prev_ab is None or cut:
             out = predicted
@@ -188,14 +188,14 @@ class _ReferenceChain:
 
     def __call__(self, frame, rgb, cut):
         if self.started and not cut:
-            return self.colorizer.colorize(rgb, self.reference)
+            return self.colorizer.colorize(rgb, self.reference, frames=True)
         if (
             self.reference is None
         ):  # the first keyframe, no reference given: its own gray copy
             self.reference = np.repeat(
                 (frame.astype(np.float32) @ _LUMA_601)[..., None] / 255.0, 3, axis=-1
             )
-        self.reference = self.colorizer.colorize(rgb, self.reference)
+        self.reference = self.colorizer.colorize(rgb, self.reference, frames=True)
         self.started = True
         return self.reference
 
