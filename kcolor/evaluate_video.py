@@ -13,7 +13,13 @@ scored:
 - flicker: E_warp (`kcolor.metrics.warp_error`, Lai et al., ECCV 2018) with the flow
   computed on the INPUT frames, and CDC (`kcolor.metrics.cdc`, TCVC), both lower is
   steadier. Each clip's input gets an `input` row with its own E_warp, CDC and CF: the
-  values a colorizer that restored the true colors would score.
+  values a colorizer that restored the true colors would score; and the E_warp of its
+  gray copy (`gray_warp_error`, written to `videos/CLIP-gray.mp4` and read back like
+  every mode's output, so the codec treats it alike): what a colorizer that added no
+  color would score. Every
+  mode keeps each frame's own lightness, so that much of E_warp (the flow's own errors
+  on the lightness) is shared by all of them, and only the part above it is the
+  colors' flicker (`excess_warp`).
 
 Flow is `kcolor.flow.FLOW_METHOD` (OpenCV DIS); published E_warp tables use FlowNet2, so
 the report says so and the numbers are comparable only with each other.
@@ -46,12 +52,13 @@ import time
 
 import numpy as np
 
-from kcolor import fs
+from kcolor import fs, inference
 from kcolor.data.clips import default_root, read_manifest, real_clips, write_synthetic_clips
 from kcolor.data.images import ImageReadError, check_entry, skip_summary
 from kcolor.data.videos import decode_error, find_videos, video_frames
-from kcolor.flow import FLOW_METHOD
+from kcolor.flow import FLOW_METHOD, gray_u8
 from kcolor.metrics import cdc, colorfulness, psnr, ssim, warp_error
+from kcolor.models.io import get_io
 
 MODES = ("none", "flow", "reference")
 RESULTS_NAME = "video_results.json"
@@ -157,6 +164,28 @@ def _input_row(path) -> dict:
         raise decode_error(path, err) from err
     return {"frames": seen["frames"], "size": seen["size"], "colorfulness": seen["colorfulness"] / seen["frames"],
             "cdc": input_cdc, "warp_error": warp_error(video_frames(path), video_frames(path))}
+
+
+class _GrayCopy(inference.Colorizer):
+    """Adds no color: each frame's gray copy (the luma the flow sees), as three channels."""
+
+    kind = "gray copy"
+    io = get_io("gray_rgb")
+    image_size = 32
+    model_name = "gray copy"
+
+    def colorize(self, rgb, reference=None, frames=False):
+        return np.repeat(gray_u8(np.asarray(rgb, np.float32))[..., None], 3, axis=-1).astype(np.float32) / 255.0
+
+
+def _gray_floor(clip, out_dir) -> float:
+    """E_warp of the clip's gray copy, written and read back as every mode's output is."""
+    from kcolor.export.video import colorize_video
+
+    out_path = fs.join(out_dir, "videos", f"{clip['name']}-gray.mp4")
+    fs.makedirs(fs.dirname(out_path))
+    colorize_video(_GrayCopy(), clip["path"], out_path, temporal="none", progress=False, log=lambda _: None)
+    return warp_error(video_frames(out_path), video_frames(clip["path"]))
 
 
 def _not_applicable(colorizer, mode, reference):
@@ -295,6 +324,7 @@ def evaluate_video(model, clips=None, *, temporal=MODES, strength=0.6, reference
     for index, clip in enumerate(listed, start=1):
         try:
             clip["input"] = _input_row(clip["path"])
+            clip["input"]["gray_warp_error"] = _gray_floor(clip, out_dir)
         except ImageReadError as err:
             skipped.append({"clip": clip["name"], "path": clip["path"], "error": str(err), "reason": err.reason})
             log(f"skipped {err}")
@@ -355,6 +385,8 @@ def format_table(report) -> str:
         own = clip["input"]
         rows.append([clip["name"], str(own["frames"]), "input (true colors)", "", "", f"{own['colorfulness']:.2f}",
                      f"{own['warp_error']:.5f}", f"{own['cdc']:.5f}", ""])
+        if "gray_warp_error" in own:
+            rows.append(["", "", "gray input (no color)", "", "", "0.00", f"{own['gray_warp_error']:.5f}", "", ""])
         for mode, row in clip["modes"].items():
             cells = _cells(row)
             rows.append(["", "", mode] + cells + [""] * (len(header) - 3 - len(cells)))
@@ -380,17 +412,27 @@ def clip_group(name) -> str:
     return "real" if name in {clip["name"] for clip in read_manifest()["clips"]} else "synthetic"
 
 
+def excess_warp(row, clip_input):
+    """E_warp above the clip's gray copy's (`gray_warp_error`): the colors' own flicker,
+    without the lightness's share that every mode keeps; None for a report without it."""
+    floor = clip_input.get("gray_warp_error")
+    return None if floor is None else row["warp_error"] - floor
+
+
 def group_means(report, group_of) -> dict:
-    """`{(group, mode): {"clips", "psnr", "ssim", "colorfulness", "warp_error", "cdc", "seconds"}}`:
-    means over the clips of each group (`group_of(clip_name)`, e.g. "real" or "synthetic")
-    where the mode ran."""
+    """`{(group, mode): {"clips", "psnr", "ssim", "colorfulness", "warp_error", "cdc", "seconds",
+    "excess_warp"}}`: means over the clips of each group (`group_of(clip_name)`, e.g. "real"
+    or "synthetic") where the mode ran; `excess_warp` is None unless every clip has its floor."""
     means = {}
     for clip in report["clips"]:
         for mode, row in clip["modes"].items():
             if row["status"] == "ok":
-                means.setdefault((group_of(clip["name"]), mode), []).append(row)
+                means.setdefault((group_of(clip["name"]), mode), []).append(
+                    dict(row, excess_warp=excess_warp(row, clip.get("input", {}))))
     keys = ("psnr", "ssim", "colorfulness", "warp_error", "cdc", "seconds")
-    return {key: {"clips": len(rows), **{k: float(np.mean([r[k] for r in rows])) for k in keys}}
+    return {key: {"clips": len(rows), **{k: float(np.mean([r[k] for r in rows])) for k in keys},
+                  "excess_warp": None if any(r["excess_warp"] is None for r in rows)
+                  else float(np.mean([r["excess_warp"] for r in rows]))}
             for key, rows in means.items()}
 
 
@@ -407,6 +449,10 @@ def goal_lines(image_report, reference_report, group_of) -> list:
         lines.append(f"`{image_report['model_name']}`, `flow` against `none` on the synthetic clips: E_warp x{ratio:.2f} "
                      f"(goal: at most x{FLOW_GOALS['warp_ratio']}), PSNR {-cost:+.2f} dB (goal: at most "
                      f"{FLOW_GOALS['psnr_cost_db']} dB lost): {'met' if met else 'not met'}.")
+        if none["excess_warp"] is not None and none["excess_warp"] > 0:
+            lines.append(f"The colors' own flicker, E_warp above the gray input's ({none['warp_error'] - none['excess_warp']:.5f}, "
+                         f"the lightness every mode keeps): `none` {none['excess_warp']:.5f}, `flow` "
+                         f"{flow['excess_warp']:.5f}, x{flow['excess_warp'] / none['excess_warp']:.2f}.")
     ref = group_means(reference_report, lambda name: "all")
     none, chained = ref.get(("all", "none")), ref.get(("all", "reference"))
     if none and chained:
@@ -420,10 +466,11 @@ def goal_lines(image_report, reference_report, group_of) -> list:
 def render_summary(reports, group_of) -> str:
     """The README's video table: per model, mode and clip group, mean PSNR, E_warp and CDC,
     then the goals (`goal_lines(reports[0], reports[1], ...)`), from the reports alone."""
-    lines = ["| model | mode | clips | PSNR dB | E_warp | CDC |", "|---|---|---|---|---|---|"]
+    lines = ["| model | mode | clips | PSNR dB | E_warp | E_warp above gray | CDC |", "|---|---|---|---|---|---|---|"]
     for report in reports:
         for (group, mode), row in sorted(group_means(report, group_of).items()):
+            excess = "" if row["excess_warp"] is None else f"{row['excess_warp']:.5f}"
             lines.append(f"| `{report['model_name']}` | {mode} | {row['clips']} {group} | {row['psnr']:.2f} | "
-                         f"{row['warp_error']:.5f} | {row['cdc']:.5f} |")
+                         f"{row['warp_error']:.5f} | {excess} | {row['cdc']:.5f} |")
     goals = goal_lines(reports[0], reports[1], group_of) if len(reports) > 1 else []
     return "\n".join(lines + [""] + [f"- {line}" for line in goals] + ["", FLOW_NOTE]) + "\n"

@@ -32,6 +32,20 @@ def test_goals_are_the_ratios_the_issue_names():
     assert clip_group("bikes") == "real" and clip_group("Kite-pan") == "synthetic"
 
 
+def test_the_colors_own_flicker_is_measured_above_the_gray_inputs_warp_error():
+    image = _report("ae", {"Kite-pan": {"none": (20.0, 0.004, 0.02), "flow": (19.9, 0.0030, 0.01)},
+                           "Path-zoom": {"none": (22.0, 0.002, 0.02), "flow": (21.9, 0.0016, 0.01)}})
+    reference = _report("stable", {"bikes": {"none": (18.0, 0.01, 0.05), "reference": (18.5, 0.005, 0.04)}})
+    assert len(goal_lines(image, reference, clip_group)) == 2  # no floors recorded: no flicker line
+    for clip, floor in zip(image["clips"], (0.002, 0.001)):
+        clip["input"] = {"gray_warp_error": floor}
+    flow, excess, _ = goal_lines(image, reference, clip_group)
+    assert flow.endswith("E_warp x0.77 (goal: at most x0.5), PSNR -0.10 dB (goal: at most 0.3 dB lost): not met.")
+    # above the floors: none (0.002 + 0.001) / 2, flow (0.001 + 0.0006) / 2
+    assert excess.endswith("(0.00150, the lightness every mode keeps): `none` 0.00150, `flow` 0.00080, x0.53.")
+    assert "| 0.00150 |" in render_summary([image, reference], clip_group)
+
+
 def test_the_readme_block_is_rendered_from_the_committed_results():
     if not os.path.exists(os.path.join(DOCS, "image.json")):
         pytest.fail("docs/video/image.json is missing: run scripts/docs_video.py")

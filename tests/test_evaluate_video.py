@@ -46,6 +46,16 @@ class Flicker(TrueColors):
         return rgb[..., ::-1].copy() if self.calls % 2 == 0 else rgb
 
 
+class NoColor(TrueColors):
+    """Adds no color: each frame's gray copy, as the flow sees it."""
+
+    model_name = "no_color"
+
+    def colorize(self, rgb, reference=None, frames=False):
+        gray = np.asarray(rgb, np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+        return np.repeat(gray[..., None], 3, axis=-1)
+
+
 @pytest.fixture(scope="module")
 def pan_clip(tmp_path_factory):
     """A 6-frame synthetic pan over the coffee photo, 64 x 48."""
@@ -94,6 +104,22 @@ def test_true_colors_score_high_psnr_and_no_flicker_and_a_flickering_colorizer_d
     assert steady["cdc"] == pytest.approx(true["input"]["cdc"], abs=2e-3)
     assert jumpy["warp_error"] > 50 * steady["warp_error"] and jumpy["cdc"] > 4 * steady["cdc"]
     assert jumpy["psnr"] < steady["psnr"] - 10
+
+
+def test_the_gray_copys_warp_error_is_the_floor_that_only_color_flicker_rises_above(pan_clip, tmp_path):
+    from kcolor.evaluate_video import excess_warp
+
+    kwargs = {"temporal": "none", "progress": False, "log": lambda _: None}
+    gray = evaluate_video(NoColor(), [pan_clip], out_dir=tmp_path / "gray", **kwargs)["clips"][0]
+    flicker = evaluate_video(Flicker(), [pan_clip], out_dir=tmp_path / "flicker", **kwargs)["clips"][0]
+    floor = gray["input"]["gray_warp_error"]
+    assert 0 < floor < gray["input"]["warp_error"]  # the true colors move too; their gray copy less
+    # written and read back as the modes are, the gray copy scores what a colorizer adding no color scores
+    assert gray["modes"]["none"]["warp_error"] == pytest.approx(floor, rel=0.02)
+    assert abs(excess_warp(gray["modes"]["none"], gray["input"])) < 0.02 * floor
+    assert excess_warp(flicker["modes"]["none"], flicker["input"]) > 50 * floor
+    assert "gray input (no color)" in (tmp_path / "gray" / TABLE_NAME).read_text()
+    assert (tmp_path / "gray" / "videos" / "coffee-pan-gray.mp4").exists()
 
 
 def test_a_clip_that_cannot_be_read_is_named_skipped_and_counted(pan_clip, tmp_path):
