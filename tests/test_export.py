@@ -138,6 +138,28 @@ def test_savedmodel_runs_in_a_fresh_process_without_kcolor(pix2pix_run, pix2pix_
         assert np.abs(got.astype(int) - expected).max() <= 1, name
 
 
+def test_int8_calibration_takes_training_crops_spread_over_every_photo(pix2pix_run):
+    """calibration_inputs = the first `count` of the training split read at an even stride (not its first crops)."""
+    from kcolor.data import build_eval_split
+    from kcolor.export.heldout import calibration_inputs
+
+    run = load_run(pix2pix_run)
+    samples, note = calibration_inputs(run, count=8)
+    assert len(samples) == 8 and note == "8 images from the training split of sample, spread over its photos"
+    dataset, _, _ = build_eval_split(run.config, "train", batch_size=8, spread=8)
+    batch = next(iter(dataset))
+    photos = {i.decode().split("/")[0] for i in batch["id"].numpy()}
+    assert len(photos) > 1  # a stride over the split's photos, not one photo's crops
+    expected = run.io.inputs({"rgb": batch["rgb"]})
+    for i, sample in enumerate(samples):
+        for name, value in expected.items():
+            np.testing.assert_allclose(sample[name][0], np.asarray(value[i]), atol=1e-6)
+    first, count, _ = build_eval_split(run.config, "train", batch_size=8)
+    assert count > 8
+    first_rgb = next(iter(first))["rgb"].numpy()
+    assert not np.allclose(np.asarray(run.io.inputs({"rgb": first_rgb})["gray"]), np.concatenate([s["gray"] for s in samples]))
+
+
 def test_a_clips_frames_take_the_xla_path_and_get_the_photo_paths_colors(pix2pix_run, pix2pix_savedmodel):
     """colorize(frames=True) (XLA Lab maths; the SavedModel's bare model) = colorize() (the plain graph)."""
     frame = np.random.default_rng(1).random((36, 52, 3), dtype=np.float32)

@@ -128,7 +128,10 @@ def export_run(
         images: check (and calibrate) on these images instead (see
             `kcolor.export.heldout.normalize_images`).
         max_images: held-out images used for parity.
-        calibration_images: representative samples for int8 calibration.
+        calibration_images: how many representative samples int8 calibration takes: unaugmented
+            crops of the run's TRAINING split at an even stride over its photos, so not the
+            held-out images the parity check scores (the val split when the run has no
+            training images; `images` when given, which parity then scores too).
         repeats: timed calls per latency figure.
 
     Returns:
