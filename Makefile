@@ -52,7 +52,7 @@ MODELS ?= autoencoder deep_cnn unet_residual resnet_color densenet_color pix2pix
 
 OVERRIDES = $(if $(MODEL),--set model=$(MODEL)) $(if $(DATA),--set data=$(DATA)) $(foreach s,$(SET),--set $(s))
 
-.PHONY: setup browser web train photos clips test bench benchmark records pairs colorize export tflite compare demo docs-figures docs-deviations docs-video clean
+.PHONY: setup browser web train photos clips test bench benchmark records pairs colorize export tflite compare demo docs-figures docs-steps docs-deviations docs-video clean
 
 $(STAMP): setup.cfg setup.py pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -164,6 +164,15 @@ docs-figures: $(STAMP)
 	$(BIN)/kcolor fetch-photos
 	$(BIN)/kcolor benchmark --out benchmarks/photos-64px
 	$(BIN)/python scripts/docs_benchmark.py benchmarks/photos-64px --docs $(DOCS)/benchmark
+
+# The README's "more steps" table: two fast models of the default benchmark again with 3x
+# and 6x its steps, scored on the same test split, rendered beside the default run's rows.
+STEPS_MODELS = autoencoder,vit_gan
+docs-steps: $(STAMP)
+	$(BIN)/kcolor fetch-photos
+	$(BIN)/kcolor benchmark --models $(STEPS_MODELS) --steps 1200 --no-fid --out benchmarks/steps-1200
+	$(BIN)/kcolor benchmark --models $(STEPS_MODELS) --steps 2400 --no-fid --out benchmarks/steps-2400
+	$(BIN)/python scripts/docs_benchmark.py --docs $(DOCS)/benchmark --steps-runs benchmarks/steps-1200 benchmarks/steps-2400
 
 clean:
 	rm -rf runs tf_records exports colorized evaluations benchmarks bench.json bench_video.json $(SITE)

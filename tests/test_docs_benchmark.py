@@ -5,6 +5,8 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from kcolor.benchmark.report import README_BEGIN, README_END, render_readme
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,3 +27,34 @@ def test_the_pictures_the_readme_shows_exist():
     text = (ROOT / "README.md").read_text()
     for path in re.findall(r"\]\((docs/benchmark/[^)]+\.png)\)", text):
         assert (ROOT / path).is_file(), path
+
+
+def _steps_run(steps, rows, digest="abc"):
+    return {"data": "photos", "budget": {"steps": steps, "image_size": 64, "batch_size": 16},
+            "test_sets": {"single": {"digest": digest}},
+            "rows": [{"name": name, "kind": kind, "test_set": "single", "psnr": p, "seen_psnr": s}
+                     for name, kind, p, s in rows]}
+
+
+def test_the_steps_table_puts_each_models_runs_beside_the_gray_baseline():
+    from kcolor.benchmark.report import render_steps
+
+    gray = ("gray baseline", "baseline", 19.78, 20.71)
+    default = _steps_run(400, [gray, ("autoencoder", "model", 18.33, 19.55), ("pix2pix", "model", 15.9, 17.7)])
+    longer = _steps_run(2400, [gray, ("autoencoder", "model", 18.98, 22.66)])
+    text = render_steps([longer, default])
+    assert "--models autoencoder --steps N" in text and "pix2pix" not in text  # only models trained longer
+    assert "| autoencoder | 400 | 18.33 | 19.78 | 19.55 | 20.71 |\n| autoencoder | 2400 | 18.98 | 19.78 | 22.66 | 20.71 |" in text
+    with pytest.raises(ValueError, match="differ only in --steps"):
+        render_steps([default, _steps_run(2400, [gray], digest="other")])
+
+
+def test_the_readme_steps_block_is_rendered_from_the_committed_results():
+    from kcolor.benchmark.report import STEPS_BEGIN, STEPS_END, render_steps
+
+    files = sorted((ROOT / "docs" / "benchmark").glob("steps-*.json"))
+    text = (ROOT / "README.md").read_text()
+    assert files, "docs/benchmark/steps-*.json is missing: run make docs-steps"
+    block = text.split(STEPS_BEGIN, 1)[1].split(STEPS_END, 1)[0]
+    runs = [json.loads(RESULTS.read_text())] + [json.loads(path.read_text()) for path in files]
+    assert block == "\n" + render_steps(runs)

@@ -191,3 +191,42 @@ def render_readme(results) -> str:
              f"{len(passed)} of {len(models)} pass both checks"
              + (f" ({', '.join(passed)})." if passed else "."))
     return intro + "\n\n" + render_table(results)
+
+
+STEPS_BEGIN = "<!-- benchmark-steps:begin -->"
+STEPS_END = "<!-- benchmark-steps:end -->"
+
+
+def _psnr_of(results, name):
+    """{"psnr", "seen_psnr"} of row `name` of one results file, or None."""
+    row = next((r for r in results["rows"] if r["name"] == name), None)
+    return None if row is None else {"psnr": row["psnr"], "seen_psnr": row.get("seen_psnr")}
+
+
+def render_steps(runs) -> str:
+    """The README's "more steps" table: the same models under several `--steps`, from their results alone.
+
+    `runs` are `results.json` contents of `kcolor benchmark` runs that differ only in their
+    steps (same source, size, batch and test set; raises ValueError otherwise). Each model
+    of the runs but the default one gets a row per run that trained it: its PSNR on the test
+    photos and on the training photos, beside the gray baseline's on the same images.
+    """
+    runs = sorted(runs, key=lambda r: r["budget"]["steps"])
+    setting = {(r["data"], r["budget"]["image_size"], r["budget"]["batch_size"],
+                r["test_sets"][SINGLE]["digest"]) for r in runs}
+    if len(setting) != 1:
+        raise ValueError(f"render_steps needs runs that differ only in --steps. Received settings: {sorted(setting)}")
+    names = sorted({row["name"] for r in runs[1:] for row in r["rows"] if row["kind"] == "model"
+                    and row["test_set"] == SINGLE})
+    lines = ["| model | steps | test PSNR (dB) | gray, test | train PSNR (dB) | gray, train |",
+             "|---|---|---|---|---|---|"]
+    for name in names:
+        for r in runs:
+            model, gray = _psnr_of(r, name), _psnr_of(r, GRAY_BASELINE)
+            if model is not None:
+                lines.append(f"| {name} | {r['budget']['steps']} | {model['psnr']:.2f} | {gray['psnr']:.2f} | "
+                             f"{_cell(model['seen_psnr'])} | {_cell(gray['seen_psnr'])} |")
+    data, size, batch, digest = setting.pop()
+    intro = (f"The same models with more steps (`kcolor benchmark --models {','.join(names)} --steps N`; "
+             f"`{data}`, {size} px, batch {batch}, test set digest `{digest[:16]}`):")
+    return intro + "\n\n" + "\n".join(lines) + "\n"
