@@ -59,6 +59,7 @@ from kcolor.data.videos import decode_error, find_videos, video_frames
 from kcolor.flow import FLOW_METHOD, gray_u8
 from kcolor.metrics import cdc, colorfulness, psnr, ssim, warp_error
 from kcolor.models.io import get_io
+from kcolor.specs import DEFAULT_STRENGTH
 
 MODES = ("none", "flow", "reference")
 RESULTS_NAME = "video_results.json"
@@ -287,7 +288,7 @@ def list_clips(clips=None, *, out_dir, log=print):
     return rows + _named([c["path"] for c in synthetic["clips"]], "synthetic", used), notes
 
 
-def evaluate_video(model, clips=None, *, temporal=MODES, strength=0.6, reference=None, scene_cut=30.0,
+def evaluate_video(model, clips=None, *, temporal=MODES, strength=DEFAULT_STRENGTH, reference=None, scene_cut=30.0,
                    out_dir=None, progress=True, log=None) -> dict:
     """Colorize clips in each temporal mode and score fidelity and flicker; see the module docstring.
 

@@ -489,7 +489,8 @@ def _add_result_commands(sub):
     p.add_argument("clips", nargs="*",
                    help="video files or folders (default: the fetched real clips plus synthetic clips written into --out)")
     p.add_argument("--temporal", default=",".join(MODES), help=f"comma-separated modes (default {','.join(MODES)})")
-    p.add_argument("--strength", type=float, default=0.6, help="how much color the temporal modes carry over (default 0.6)")
+    p.add_argument("--strength", type=float, default=DEFAULT_STRENGTH,
+                   help=f"how much color the temporal modes carry over (default {DEFAULT_STRENGTH})")
     p.add_argument("--reference", default=None, help="color reference image for reference models")
     p.add_argument("--out", default=None, help="output folder (default: evaluations/video-<model>)")
     p.set_defaults(func=_cmd_evaluate_video)

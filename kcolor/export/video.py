@@ -384,7 +384,7 @@ def colorize_video(
         or None, "audio_encoding": "copy", "aac" (re-encoded) or None}`.
 
     Example:
-        colorize_video("exports/pix2pix.tflite", "clip.mp4", "out/clip.mp4", temporal="flow", strength=0.6)
+        colorize_video("exports/pix2pix.tflite", "clip.mp4", "out/clip.mp4", temporal="flow", strength=0.8)
     """
     check_temporal_options(temporal, strength, scene_cut)
     log = log or (lambda msg: print(msg, file=sys.stderr))
