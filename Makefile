@@ -11,6 +11,8 @@
 #   make bench BENCH=peer                          # kcolor against its PyTorch peer only (pip install -e .[bench])
 #   make bench BENCH=video                         # video colorization fps at 1280x720, beside ONNX Runtime (bench extra), and memory in the clip's length
 #   make docs-figures                              # the README's pictures and benchmark table (the benchmark: under an hour on 2 cores)
+#   make docs-steps                                # the README's "more steps" table (two models at 3x and 6x the benchmark's steps)
+#   make docs-video                                # the README's video table and strip (evaluate-video on the benchmark's models)
 #
 # Variables: MODEL, CONFIG, DATA, SET="key=value key=value", RUN, FORMAT, QUANTIZE, INPUT, OUT,
 # SOURCE, NAME, REF (a color reference image for reference-guided models), VIDEOS, SITE (kcolor web's folder),
