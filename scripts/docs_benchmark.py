@@ -51,7 +51,7 @@ def main(argv=None):
     if steps_files:
         runs = [results] + [json.load(open(path)) for path in steps_files]
         write_block(args.readme, STEPS_BEGIN, STEPS_END, render_steps(runs))
-    print(f"wrote {args.docs} and the benchmark block of {args.readme}")
+    print(f"wrote {args.docs} and the benchmark blocks of {args.readme}")
 
 
 if __name__ == "__main__":

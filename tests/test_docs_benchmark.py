@@ -32,8 +32,9 @@ def test_the_pictures_the_readme_shows_exist():
 def _steps_run(steps, rows, digest="abc"):
     return {"data": "photos", "budget": {"steps": steps, "image_size": 64, "batch_size": 16},
             "test_sets": {"single": {"digest": digest}},
-            "rows": [{"name": name, "kind": kind, "test_set": "single", "psnr": p, "seen_psnr": s}
-                     for name, kind, p, s in rows]}
+            "rows": [{"name": name, "kind": kind, "test_set": "single", "psnr": p, "seen_psnr": s, "cf": 30.0}
+                     for name, kind, p, s in rows] + [{"name": "ground truth", "kind": "ground truth",
+                                                       "test_set": "single", "psnr": None, "cf": 40.0}]}
 
 
 def test_the_steps_table_puts_each_models_runs_beside_the_gray_baseline():
@@ -44,7 +45,9 @@ def test_the_steps_table_puts_each_models_runs_beside_the_gray_baseline():
     longer = _steps_run(2400, [gray, ("autoencoder", "model", 18.98, 22.66)])
     text = render_steps([longer, default])
     assert "--models autoencoder --steps N" in text and "pix2pix" not in text  # only models trained longer
-    assert "| autoencoder | 400 | 18.33 | 19.78 | 19.55 | 20.71 |\n| autoencoder | 2400 | 18.98 | 19.78 | 22.66 | 20.71 |" in text
+    assert ("| autoencoder | 400 | 18.33 | 19.78 | 19.55 | 20.71 | 30.0 |\n"
+            "| autoencoder | 2400 | 18.98 | 19.78 | 22.66 | 20.71 | 30.0 |") in text
+    assert "CF in range: 20.0 to 60.0 (0.5 to 1.5 x the ground truth's 40.0)." in text
     with pytest.raises(ValueError, match="differ only in --steps"):
         render_steps([default, _steps_run(2400, [gray], digest="other")])
 

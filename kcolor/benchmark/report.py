@@ -200,7 +200,7 @@ STEPS_END = "<!-- benchmark-steps:end -->"
 def _psnr_of(results, name):
     """{"psnr", "seen_psnr"} of row `name` of one results file, or None."""
     row = next((r for r in results["rows"] if r["name"] == name), None)
-    return None if row is None else {"psnr": row["psnr"], "seen_psnr": row.get("seen_psnr")}
+    return None if row is None else {"psnr": row.get("psnr"), "seen_psnr": row.get("seen_psnr"), "cf": row.get("cf")}
 
 
 def render_steps(runs) -> str:
@@ -218,15 +218,18 @@ def render_steps(runs) -> str:
         raise ValueError(f"render_steps needs runs that differ only in --steps. Received settings: {sorted(setting)}")
     names = sorted({row["name"] for r in runs[1:] for row in r["rows"] if row["kind"] == "model"
                     and row["test_set"] == SINGLE})
-    lines = ["| model | steps | test PSNR (dB) | gray, test | train PSNR (dB) | gray, train |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| model | steps | test PSNR (dB) | gray, test | train PSNR (dB) | gray, train | CF (test) |",
+             "|---|---|---|---|---|---|---|"]
     for name in names:
         for r in runs:
             model, gray = _psnr_of(r, name), _psnr_of(r, GRAY_BASELINE)
             if model is not None:
                 lines.append(f"| {name} | {r['budget']['steps']} | {model['psnr']:.2f} | {gray['psnr']:.2f} | "
-                             f"{_cell(model['seen_psnr'])} | {_cell(gray['seen_psnr'])} |")
+                             f"{_cell(model['seen_psnr'])} | {_cell(gray['seen_psnr'])} | {_cell(model['cf'], 1)} |")
     data, size, batch, digest = setting.pop()
+    truth = _psnr_of(runs[0], GROUND_TRUTH) or {}
+    low, high = (f * (truth.get("cf") or 0.0) for f in CF_RANGE)
     intro = (f"The same models with more steps (`kcolor benchmark --models {','.join(names)} --steps N`; "
-             f"`{data}`, {size} px, batch {batch}, test set digest `{digest[:16]}`):")
+             f"`{data}`, {size} px, batch {batch}, test set digest `{digest[:16]}`). CF in range: "
+             f"{low:.1f} to {high:.1f} ({CF_RANGE[0]} to {CF_RANGE[1]} x the ground truth's {truth.get('cf') or 0.0:.1f}).")
     return intro + "\n\n" + "\n".join(lines) + "\n"
