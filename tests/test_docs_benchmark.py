@@ -44,7 +44,7 @@ def test_the_steps_table_puts_each_models_runs_beside_the_gray_baseline():
     default = _steps_run(400, [gray, ("autoencoder", "model", 18.33, 19.55), ("pix2pix", "model", 15.9, 17.7)])
     longer = _steps_run(2400, [gray, ("autoencoder", "model", 18.98, 22.66)])
     text = render_steps([longer, default])
-    assert "--models autoencoder --steps N" in text and "pix2pix" not in text  # only models trained longer
+    assert "(`kcolor benchmark --models autoencoder --steps 2400`;" in text and "pix2pix" not in text  # only models trained longer
     assert ("| autoencoder | 400 | 18.33 | 19.78 | 19.55 | 20.71 | 30.0 |\n"
             "| autoencoder | 2400 | 18.98 | 19.78 | 22.66 | 20.71 | 30.0 |") in text
     assert "CF in range: 20.0 to 60.0 (0.5 to 1.5 x the ground truth's 40.0)." in text

@@ -229,7 +229,9 @@ def render_steps(runs) -> str:
     data, size, batch, digest = setting.pop()
     truth = _psnr_of(runs[0], GROUND_TRUTH) or {}
     low, high = (f * (truth.get("cf") or 0.0) for f in CF_RANGE)
-    intro = (f"The same models with more steps (`kcolor benchmark --models {','.join(names)} --steps N`; "
+    commands = " and ".join(f"`kcolor benchmark --models {','.join(names)} --steps {r['budget']['steps']}`"
+                            for r in runs[1:])
+    intro = (f"The same models with more steps ({commands}; "
              f"`{data}`, {size} px, batch {batch}, test set digest `{digest[:16]}`). CF in range: "
              f"{low:.1f} to {high:.1f} ({CF_RANGE[0]} to {CF_RANGE[1]} x the ground truth's {truth.get('cf') or 0.0:.1f}).")
     return intro + "\n\n" + "\n".join(lines) + "\n"
