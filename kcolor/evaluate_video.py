@@ -35,10 +35,12 @@ synthetic pans and zooms written on the fly into `OUT/synthetic`
 (`kcolor.data.clips.write_synthetic_clips`). Outputs in `out_dir`: `video_results.json`
 (every number), `video_table.md` (the table) and `videos/CLIP-MODE.mp4`.
 
-Cost, measured on a shared 2-core CPU with a tiny model: the 13 default clips (3 real,
-10 synthetic) took 24 minutes for one mode, 22 of them on Big Buck Bunny's 132 frames at
-1280x720, where `kcolor.metrics.ssim` (`tf.image.ssim`, an 11x11 depthwise convolution)
-costs about 3 s a frame and DIS flow about 0.3 s a frame pair.
+Cost, measured on a 2-core CPU shared with one other job (`seconds` in the results): the
+benchmark's autoencoder on the 13 default clips (3 real, 10 synthetic) in two modes took
+4.6 minutes, 1.7 of them on Big Buck Bunny's 132 frames at 1280x720 (SSIM,
+`tf.image.ssim`, about 0.15 s a 720p frame; DIS flow both ways about 0.2 s a frame pair).
+(An earlier measurement of 3 s a frame for SSIM was taken on a machine loaded several times
+over.)
 
 Example:
     result = evaluate_video("runs/photos-pix2pix", ["clips/"], temporal=("none", "flow"))
