@@ -59,9 +59,9 @@ def test_the_readme_block_is_rendered_from_the_committed_results():
 def test_the_readme_memory_line_is_rendered_from_the_committed_bench_results():
     from kcolor.bench.video import memory_growth, render_memory
 
-    path = os.path.join(DOCS, "memory.json")
+    path = os.path.join(DOCS, "bench.json")
     if not os.path.exists(path):
-        pytest.fail("docs/video/memory.json is missing: run scripts/docs_video_memory.py")
+        pytest.fail("docs/video/bench.json is missing: run scripts/docs_video_bench.py")
     report = json.load(open(path))
     memory = report["memory"]
     clip = memory["clip"]
@@ -70,3 +70,14 @@ def test_the_readme_memory_line_is_rendered_from_the_committed_bench_results():
     with open(os.path.join(ROOT, "README.md")) as f:
         block = f.read().split("<!-- video-memory:begin -->", 1)[1].split("<!-- video-memory:end -->", 1)[0]
     assert block == "\n" + render_memory(report)
+
+
+def test_the_readme_speed_block_is_rendered_from_the_committed_bench_results():
+    from kcolor.bench.video import render_speed, summarize
+
+    report = json.load(open(os.path.join(DOCS, "bench.json")))
+    assert report["summary"]["ratio"] == summarize(report["kcolor"], report["onnxruntime"])["ratio"]
+    with open(os.path.join(ROOT, "README.md")) as f:
+        block = f.read().split("<!-- video-speed:begin -->", 1)[1].split("<!-- video-speed:end -->", 1)[0]
+    assert block == "\n" + render_speed(report)
+    assert "Float weights on both sides" in block  # a ratio won by quantized weights says so

@@ -668,10 +668,10 @@ def memory_lines(memory):
 
 
 def render_memory(report):
-    """The README's line on streaming memory, from a bench report holding `memory` (docs/video/memory.json).
+    """The README's line on streaming memory, from a bench report holding `memory` (docs/video/bench.json).
 
     Example:
-        render_memory(json.load(open("docs/video/memory.json")))
+        render_memory(json.load(open("docs/video/bench.json")))
     """
     memory = report["memory"]
     clip, s = memory["clip"], memory["summary"]
@@ -685,8 +685,56 @@ def render_memory(report):
     return (f"Peak memory of `kcolor colorize --colorizer RUN CLIP.mp4` in the clip's length, {clip['width']}x{clip['height']}, "
             f"each clip in a fresh process: {'; '.join(parts)}. Holding the {extra} extra frames as uint8 RGB would "
             f"add {s['modes'][0]['held_mb']:.0f} MB; the growth is {verdict} by the bench's criterion (at most "
-            f"{s['flat_share']:.0%} of that). Measured by `python -m kcolor.bench.video --memory only` on "
+            f"{s['flat_share']:.0%} of that). Measured by the memory rows of `python -m kcolor.bench.video` on "
             f"{report['date'][:10]} ({report['machine'].get('logical_cores', '?')} cores).\n")
+
+
+FLOAT_LABELS = ("keras", "savedmodel", "litert float32", "litert float16")  # paths that keep float weights
+
+
+def render_speed(report):
+    """The README's video speed block, from a bench report with its speed rows (docs/video/bench.json).
+
+    The model-alone and pipeline tables, the two goals as `summarize` measured them, and the
+    fastest float path against ONNX Runtime (which runs the float32 graph), so a ratio won
+    by quantized weights is not read as a like-for-like one.
+
+    Example:
+        render_speed(json.load(open("docs/video/bench.json")))
+    """
+    k, s = report["kcolor"], report["summary"]
+    clip = k.get("clip", {})
+    lines = ["| model alone, batch 1 | fps | ms (median) | parity |", "|---|---|---|---|"]
+    for row in k.get("model_alone", []):
+        if "fps" in row:
+            parity = f"{row['parity_db']:.1f} dB (bar {row['bar_db']:.0f})" if "parity_db" in row else "the reference"
+            lines.append(f"| kcolor {row['label']} | {row['fps']:.2f} | {row['ms_median']:.1f} | {parity} |")
+    timed = [r for r in report["onnxruntime"] if "fps" in r]
+    if timed:
+        ort = max(timed, key=lambda r: r["fps"])
+        lines.append(f"| ONNX Runtime, float32 (faster of {len(timed)} rounds) | {ort['fps']:.2f} | "
+                     f"{ort['ms_median']:.1f} | |")
+    lines += ["", "| pipeline | temporal | fps (steady) | frame ms | model ms | overhead |", "|---|---|---|---|---|---|"]
+    for r in k.get("pipelines", []):
+        lines.append(f"| {r['label']} | {r['temporal']} | {r['steady_fps']:.2f} | {r['frame_ms']:.1f} | "
+                     f"{r['model_ms']:.1f} | {r['overhead_share']:.0%} |")
+    lines.append("")
+    if s["ratio"] is not None:
+        lines.append(f"- kcolor's fastest path, {s['fastest']}, {s['fastest_fps']:.2f} fps against ONNX Runtime's "
+                     f"{s['onnxruntime_fps']:.2f}: {s['ratio']:.2f}x (goal at least {s['ratio_goal']}x: "
+                     f"{_yes(s['ratio_met'])}).")
+        floats = [r for r in k.get("model_alone", []) if r.get("label") in FLOAT_LABELS and "fps" in r]
+        if floats:
+            best = max(floats, key=lambda r: r["fps"])
+            lines.append(f"- Float weights on both sides: kcolor {best['label']} {best['fps']:.2f} fps, "
+                         f"{best['fps'] / s['onnxruntime_fps']:.2f}x ONNX Runtime's.")
+    shares = ", ".join(f"{o['temporal']} {o['overhead_share']:.0%}" for o in s["overhead"])
+    lines.append(f"- The pipeline's own share of a frame (decode, resize, Lab at {clip.get('width')}x{clip.get('height')}, "
+                 f"flow, encode) on the fastest path: {shares} (goal below {s['overhead_goal']:.0%}: "
+                 f"{_yes(s['overhead_met'])}).")
+    lines.append(f"- Measured by `python -m kcolor.bench.video` on {report['date'][:10]} "
+                 f"({report['machine'].get('logical_cores', '?')} cores): {report['settings']}.")
+    return "\n".join(lines) + "\n"
 
 
 # --------------------------------------------------------------------------- ONNX Runtime's row
