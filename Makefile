@@ -148,16 +148,17 @@ demo: $(STAMP)
 # real-photo corpus, the default benchmark on it (resumes a finished or cut run), then
 # scripts/docs_benchmark.py copies results.json, table.png and the full-resolution test-photo
 # grids to docs/benchmark/ and renders the README's benchmark block from that results.json.
-# The README's video table and strip: the benchmark's autoencoder (none, flow) and
-# stable_colorizer (none, reference) on the three real clips (street, phone call, Big Buck
+# The README's video table and strip: the benchmark's pix2pix and autoencoder (none, flow)
+# and stable_colorizer (none, reference) on the three real clips (street, phone call, Big Buck
 # Bunny's 720p frames) and the synthetic pans and zooms.
 VIDEO_CLIPS = $(HOME)/.kcolor/clips/bikes.mp4 $(HOME)/.kcolor/clips/carphone.mp4 $(HOME)/.kcolor/clips/bigbuckbunny.mp4 evaluations/video-synthetic
 docs-video: $(STAMP)
 	$(BIN)/kcolor fetch-clips
 	$(BIN)/python -c "__import__('kcolor.data.clips').data.clips.write_synthetic_clips('evaluations/video-synthetic')"
+	$(BIN)/kcolor evaluate-video --colorizer benchmarks/photos-64px/runs/pix2pix --temporal none,flow --out evaluations/video-pix2pix $(VIDEO_CLIPS)
 	$(BIN)/kcolor evaluate-video --colorizer benchmarks/photos-64px/runs/autoencoder --temporal none,flow --out evaluations/video-autoencoder $(VIDEO_CLIPS)
 	$(BIN)/kcolor evaluate-video --colorizer benchmarks/photos-64px/runs/stable_colorizer --temporal none,reference --reference $(HOME)/.kcolor/photos/castle-maintenon.jpg --out evaluations/video-stable $(VIDEO_CLIPS)
-	$(BIN)/python scripts/docs_video.py evaluations/video-autoencoder evaluations/video-stable
+	$(BIN)/python scripts/docs_video.py evaluations/video-pix2pix evaluations/video-autoencoder evaluations/video-stable
 
 docs-deviations: $(STAMP)
 	$(BIN)/python scripts/docs_deviations.py

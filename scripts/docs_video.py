@@ -1,12 +1,14 @@
-"""Put two finished `kcolor evaluate-video` runs into the docs: their results in docs/video/,
+"""Put finished `kcolor evaluate-video` runs into the docs: their results in docs/video/,
 the README's video table rendered from them, and a strip of six frames of the street clip.
 
-    python scripts/docs_video.py IMAGE_RUN_EVAL REFERENCE_RUN_EVAL [--clip bikes]
+    python scripts/docs_video.py EVAL [EVAL ...] [--clip bikes]       # make docs-video
 
-IMAGE_RUN_EVAL is an image model's evaluation (modes none and flow), REFERENCE_RUN_EVAL a
-reference model's (none and reference). The README block between `<!-- video:begin -->`
-and `<!-- video:end -->` is `kcolor.evaluate_video.render_summary`; tests/test_docs_video.py
-checks that it agrees with the committed results.
+Each EVAL is an evaluation folder: an image model's (modes none and flow) or a reference
+model's (none and reference). Each report is copied to docs/video/MODEL.json, and
+docs/video/evaluations.json lists them in order; the strip comes from the first EVAL,
+which must have run none and flow. The README block between `<!-- video:begin -->` and
+`<!-- video:end -->` is `kcolor.evaluate_video.render_summary` of the reports in that
+order; tests/test_docs_video.py checks that it agrees with the committed results.
 """
 
 import argparse
@@ -50,18 +52,23 @@ def write_strip(evaluation, clip, out):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("image_eval")
-    parser.add_argument("reference_eval")
+    parser.add_argument("evals", nargs="+", help="evaluate-video output folders; the first gives the strip")
     parser.add_argument("--clip", default="bikes")
     parser.add_argument("--docs", default="docs/video")
     parser.add_argument("--readme", default="README.md")
     args = parser.parse_args(argv)
     os.makedirs(args.docs, exist_ok=True)
-    reports = []
-    for name, folder in (("image", args.image_eval), ("reference", args.reference_eval)):
-        shutil.copy(os.path.join(folder, RESULTS_NAME), os.path.join(args.docs, f"{name}.json"))
-        reports.append(json.load(open(os.path.join(args.docs, f"{name}.json"))))
-    write_strip(args.image_eval, args.clip, os.path.join(args.docs, f"{args.clip}_strip.jpg"))
+    reports, names = [], []
+    for folder in args.evals:
+        report = json.load(open(os.path.join(folder, RESULTS_NAME)))
+        name = f"{report['model_name']}.json"
+        shutil.copy(os.path.join(folder, RESULTS_NAME), os.path.join(args.docs, name))
+        reports.append(report)
+        names.append(name)
+    with open(os.path.join(args.docs, "evaluations.json"), "w") as f:
+        json.dump({"reports": names}, f, indent=1)
+        f.write("\n")
+    write_strip(args.evals[0], args.clip, os.path.join(args.docs, f"{args.clip}_strip.jpg"))
     write_block(args.readme, README_BEGIN, README_END, render_summary(reports, clip_group))
     print(f"wrote {args.docs} and the video block of {args.readme}")
 

