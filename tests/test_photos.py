@@ -15,7 +15,9 @@ from kcolor.data.photos import MANIFEST_NAME, read_manifest
 from kcolor.data.raw import DataSourceError
 from kcolor.errors import DownloadUnavailable
 from kcolor.specs import parse_source
+from tests.rcc_files import rcc_bytes
 
+RCC = "usr/share/game/rcc/photos.rcc"
 LICENCES = {"public domain", "CC0", "CC-BY-2.0", "CC-BY-3.0", "CC-BY-SA-4.0", "GPL-2+"}
 
 
@@ -68,17 +70,22 @@ def _deb(files):
 
 @pytest.fixture()
 def corpus(tmp_path):
-    """A tiny corpus: 7 photos from a fake Debian package and a fake PyPI source archive."""
+    """A tiny corpus: 7 photos from a fake Debian package (two inside a Qt resource file) and a
+    fake PyPI source archive."""
     photos = {f"p{i}": _jpeg(i) for i in range(7)}
     splits = ["train", "train", "train", "val", "test", "test", "train"]
-    deb_files = {f"usr/share/wallpapers/p{i}/image.png": photos[f"p{i}"] for i in range(4)}
+    deb_files = {f"usr/share/wallpapers/p{i}/image.png": photos[f"p{i}"] for i in range(2)}
+    # p2 and p3 are inside a Qt resource file, as GCompris ships its photos (p3 zlib-compressed)
+    deb_files[RCC] = rcc_bytes({f"/game/photos/p{i}.png": photos[f"p{i}"] for i in (2, 3)},
+                               compressed={"/game/photos/p3.png"})
     sdist_files = {f"pkg-1.0/src/pkg/data/p{i}.png": photos[f"p{i}"] for i in range(4, 7)}
     deb, sdist = _deb(deb_files), _tar(sdist_files, "w:gz")
     (tmp_path / "w.deb").write_bytes(deb)
     (tmp_path / "pkg.tar.gz").write_bytes(sdist)
     rows = []
     for i in range(7):
-        path = f"usr/share/wallpapers/p{i}/image.png" if i < 4 else f"pkg/data/p{i}.png"
+        path = (f"usr/share/wallpapers/p{i}/image.png" if i < 2 else f"{RCC}:/game/photos/p{i}.png" if i < 4
+                else f"pkg/data/p{i}.png")
         rows.append({"name": f"p{i}", "package": "wallpapers" if i < 4 else "pkg", "path": path, "author": "a",
                      "licence": "CC0", "content": "noise", "split": splits[i],
                      "sha256": hashlib.sha256(photos[f"p{i}"]).hexdigest()})

@@ -9,7 +9,7 @@ they had before (`flowers_demo`, `unsplash_resnet50_demo`, ... : `RENAMED`) work
 release, with a message naming the new one.
 Every demo trains on `photos` (or `pairs:photos` for the reference-guided models of 000):
 crops of the corpus's training photos (128 crops, or 64 pairs, per photo), validated on its
-val photo and scored on its five whole test photos. The corpus is fetched once (`kcolor
+val photos and scored on its whole test photos. The corpus is fetched once (`kcolor
 fetch-photos`, `make photos`); after that no demo downloads anything: pretrained encoders
 start from random weights (`weights=none`), and each config says what that changes.
 
@@ -23,7 +23,7 @@ pairs) and keeps about that number of optimizer steps, and so about that trainin
 (each docstring gives both). A demo's length is a number of steps, `epochs` x
 `steps_per_epoch` (`*_DEMO_LENGTH`), not a number of passes over the corpus: an epoch is a
 fixed number of steps of the endless crop stream, so the demos take as long whatever the
-corpus grows to (it went from 9 to 35 training photos). The lengths were not chosen again on
+corpus grows to (it went from 9 to 35, then 117 training photos). The lengths were not chosen again on
 the corpus's validation photo.
 
     make photos                   # the corpus, once

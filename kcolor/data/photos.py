@@ -5,7 +5,9 @@ else (no illustrations, logos, microscopy or astronomy): the color photos of
 scikit-image, the sample photos of scikit-learn, the photographs among Debian's
 `plasma-workspace-wallpapers`, the five photographs of Debian's `palapeli-data` (a
 jigsaw game's puzzles), and the photographs of Debian's `tuxpaint-data` (Tux Paint's
-templates and two NOAA starter backgrounds). `photos_manifest.json` (beside this module)
+templates and two NOAA starter backgrounds), and the photographs of Debian's
+`gcompris-qt-data` (GCompris' animals and monuments, read from inside its Qt resource files
+by `kcolor.data.qt_resources`). `photos_manifest.json` (beside this module)
 lists every photo: its package and version, its path inside the package, author, licence
 (from the package's copyright file), SHA-256, size, what it shows, and its split. Whole photos are
 split into train, val and test by the manifest, so the test photos are never seen in
