@@ -11,7 +11,7 @@
 #   make bench BENCH=peer                          # kcolor against its PyTorch peer only (pip install -e .[bench])
 #   make bench BENCH=video                         # video colorization fps at 1280x720, beside ONNX Runtime (bench extra), and memory in the clip's length
 #   make docs-figures                              # the README's pictures and benchmark table (the benchmark: under an hour on 2 cores)
-#   make docs-steps                                # the README's "more steps" table (two models at 3x and 6x the benchmark's steps)
+#   make docs-steps                                # the README's "more steps" table (two models at 2x and 4x the benchmark's steps)
 #   make docs-video                                # the README's video table and strip (evaluate-video on the benchmark's models)
 #
 # Variables: MODEL, CONFIG, DATA, SET="key=value key=value", RUN, FORMAT, QUANTIZE, INPUT, OUT,
@@ -173,9 +173,9 @@ docs-figures: $(STAMP)
 STEPS_MODELS = autoencoder,vit_gan
 docs-steps: $(STAMP)
 	$(BIN)/kcolor fetch-photos
-	$(BIN)/kcolor benchmark --models $(STEPS_MODELS) --steps 1200 --no-fid --out benchmarks/steps-1200
-	$(BIN)/kcolor benchmark --models $(STEPS_MODELS) --steps 2400 --no-fid --out benchmarks/steps-2400
-	$(BIN)/python scripts/docs_benchmark.py --docs $(DOCS)/benchmark --steps-runs benchmarks/steps-1200 benchmarks/steps-2400
+	$(BIN)/kcolor benchmark --models $(STEPS_MODELS) --steps 1600 --no-fid --out benchmarks/steps-1600
+	$(BIN)/kcolor benchmark --models $(STEPS_MODELS) --steps 3200 --no-fid --out benchmarks/steps-3200
+	$(BIN)/python scripts/docs_benchmark.py --docs $(DOCS)/benchmark --steps-runs benchmarks/steps-1600 benchmarks/steps-3200
 
 clean:
 	rm -rf runs tf_records exports colorized evaluations benchmarks bench.json bench_video.json $(SITE)

@@ -91,11 +91,12 @@ def benchmark_config(entry, *, data, size, batch, steps, run_dir):
     return apply_overrides(get_config(entry.config), [*sets, *entry.extra])
 
 # Steps per model when --steps is not given, chosen so the whole default benchmark (13
-# models, 64 px, batch 16, on `photos`) ends within about 45 minutes on a 2-core CPU. A
-# first run of 120 steps on such a machine (shared with one other job) trained all 13
-# models in 797 s: about 5 s for one step of every model (vit_i_gan 1.6 s, unetpp_enc
-# 1.0 s, cgan_resnet50 0.5 s, the rest 0.1-0.4 s) plus about 15 s of building, tracing
-# and saving per model; scoring and the grids took 2.3 minutes. 400 steps project to
-# about 33 + 3 + 2.5 = 39 minutes. At 120 steps six models were still too pale (CF
-# below half the ground truth's); at 480 steps their CF is in range.
-DEFAULT_STEPS = 400
+# models, 64 px, batch 16, on `photos`) ends within about 45 minutes on a 2-core CPU, with
+# room for a CPU a quarter slower inside the 60-minute budget. On an idle 2-core machine the
+# 400-step run on the 144-photo corpus took 23.5 minutes: 19 minutes of training (about
+# 2.5 s for one step of every model: vit_i_gan 0.6 s, unetpp_enc 0.35 s, cgan_resnet50
+# 0.25 s, the rest 0.1-0.25 s; plus about 12 s of building and saving per model) and 4.5
+# minutes of scoring and grids. Every model then lost to the gray baseline even on its
+# training photos (under-fit), and the earlier steps table showed 3x the steps lifting
+# test PSNR by 1-2 dB; 800 steps project to about 35 + 4.5 = 40 minutes.
+DEFAULT_STEPS = 800
