@@ -168,8 +168,8 @@ docs-figures: $(STAMP)
 	$(BIN)/kcolor benchmark --out benchmarks/photos-64px
 	$(BIN)/python scripts/docs_benchmark.py benchmarks/photos-64px --docs $(DOCS)/benchmark
 
-# The README's "more steps" table: two fast models of the default benchmark again with 3x
-# and 6x its steps, scored on the same test split, rendered beside the default run's rows.
+# The README's "more steps" table: two fast models of the default benchmark again with 2x
+# and 4x its steps, scored on the same test split, rendered beside the default run's rows.
 STEPS_MODELS = autoencoder,vit_gan
 docs-steps: $(STAMP)
 	$(BIN)/kcolor fetch-photos

@@ -2,7 +2,7 @@
 JPEG) in docs/benchmark/, and the README's benchmark table rendered from those results.
 
     python scripts/docs_benchmark.py benchmarks/photos-64px      # make docs-figures runs this
-    python scripts/docs_benchmark.py benchmarks/photos-64px --steps-runs benchmarks/steps-1200 benchmarks/steps-2400
+    python scripts/docs_benchmark.py benchmarks/photos-64px --steps-runs benchmarks/steps-1600 benchmarks/steps-3200
 
 The README block between `<!-- benchmark:begin -->` and `<!-- benchmark:end -->` is
 `kcolor.benchmark.report.render_readme(results)`; tests/test_docs_benchmark.py checks that

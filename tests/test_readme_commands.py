@@ -619,7 +619,7 @@ MUTATIONS = [
     ("(`tests/test_scale.py`", "(`tests/test_scales.py`", "is no file or folder"),
     ("`KCOLOR_TF_LOGS=1`", "`KCOLOR_TF_LOG=1`", "KCOLOR_TF_LOG is read nowhere"),
     ("`--set adv_loss=bce`", "`--set adv_los=bce`", "adv_los is neither"),
-    ("41 photos, 35 to train", "20 photos, 14 to train", "the corpus `photos` has 41 photos, 35 to train"),
+    ("144 photos, 117 to train", "20 photos, 14 to train", "the corpus `photos` has 144 photos, 117 to train"),
     ("Debian's `tuxpaint-data`", "Debian's Tux Paint", "not name the package tuxpaint-data"),
 ]
 
