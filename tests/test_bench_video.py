@@ -62,6 +62,43 @@ def test_the_ratio_counts_only_exports_that_pass_parity_and_the_fastest_onnxrunt
     assert video.summarize(_kcolor_rows(), onnx)["same_params"] is False
 
 
+def _quantized(label, fps):
+    return {"label": label, "fps": fps, "ms_median": 1000 / fps, "ms_q1": 1000 / fps, "ms_q3": 1000 / fps,
+            "cpu_per_wall": 2.0, "max_abs_diff_vs_float": 0.01}
+
+
+def test_quantized_rows_are_set_against_litert_s_same_quantization_faster_round_first():
+    rows = _kcolor_rows()
+    rows["model_alone"].append(_model_row("litert dynamic", 10.0))
+    onnx = [{**_quantized("onnxruntime", 6.0), "quantized": [_quantized("onnxruntime dynamic", 4.0),
+                                                              _quantized("onnxruntime int8", 16.0)]},
+            {**_quantized("onnxruntime", 7.5), "quantized": [_quantized("onnxruntime dynamic", 5.0),
+                                                              {"label": "onnxruntime int8", "error": "Op refused"}]}]
+    pairs = video.summarize(rows, onnx)["quantized_pairs"]
+    assert [(p["kind"], p["kcolor_fps"], p["onnxruntime_fps"], p["eligible"]) for p in pairs] == [
+        ("dynamic", 10.0, 5.0, True), ("int8", 12.0, 16.0, False)]
+    assert [p["ratio"] for p in pairs] == pytest.approx([2.0, 0.75])
+    report = {"settings": "test", "kcolor": rows, "onnxruntime": onnx, "date": "2026-12-07", "machine": {},
+              "summary": video.summarize(rows, onnx)}
+    text = "\n".join(video.format_report(report))
+    assert "onnxruntime int8 [2]" in text and "Op refused" in text
+    assert "quantized on both sides, int8: litert 12.00 fps / onnxruntime 16.00 fps = 0.75x" in text
+    block = video.render_speed(report)
+    assert "| ONNX Runtime, dynamic (faster of 2 rounds) | 5.00 |" in block
+    assert "- Quantized on both sides, int8: kcolor litert int8 12.00 fps, 0.75x ONNX Runtime int8's 16.00." in block
+
+
+def test_onnxruntime_s_quantized_graphs_are_timed_for_real(tmp_path):
+    pytest.importorskip("torch")
+    pytest.importorskip("onnxruntime")
+    row = video.measure_onnxruntime(dict(TINY, workdir=str(tmp_path)))
+    assert [q["label"] for q in row["quantized"]] == ["onnxruntime dynamic", "onnxruntime int8"]
+    for q in row["quantized"]:
+        assert q["fps"] > 0 and 0 < q["max_abs_diff_vs_float"] < 0.2, q  # quantized, yet the same network
+    with pytest.raises(ValueError, match="valid: dynamic, int8"):
+        video.quantize_onnx(tmp_path / "onnx" / "generator.onnx", "int4", 64)
+
+
 def test_the_overhead_goal_is_judged_on_the_fastest_paths_pipeline_rows():
     s = video.summarize(_kcolor_rows(), [])
     assert [(o["label"], o["temporal"]) for o in s["overhead"]] == [("litert float16", "none"), ("litert float16", "flow")]

@@ -9,7 +9,7 @@ What one run measures, at 1280x720 by default, with one thread count for every e
 | the generator    | Isola's Pix2Pix generator (`pix2pix`, `preset=isola`) at `--size` (256), random weights, saved as a run folder |
 | exports          | `kcolor.export.export_run`: the SavedModel and a LiteRT file per `--quantize`, each checked by kcolor's parity bar on frames of the clip (int8 also calibrates on them) |
 | model alone      | each colorizer's `predict` at the model's size, batch 1: Keras, SavedModel, every LiteRT file (a file below its parity bar is timed but not eligible) |
-| ONNX Runtime     | the same architecture in PyTorch (`kcolor.bench.torch_peer.build_networks`; random weights: no weight copy exists, speed does not depend on them), `torch.onnx.export` (opset 17, static 1x1xSxS), an `InferenceSession`; before and after kcolor's rows, the faster round counts |
+| ONNX Runtime     | the same architecture in PyTorch (`kcolor.bench.torch_peer.build_networks`; random weights: no weight copy exists, speed does not depend on them), `torch.onnx.export` (opset 17, static 1x1xSxS), an `InferenceSession`; then its `quantize_dynamic` and `quantize_static` (QDQ int8) versions (`quantize_onnx`), set against LiteRT's dynamic and int8; before and after kcolor's rows, the faster round counts |
 | codec alone      | decoding the clip, and encoding it as `colorize_video` does (H.264, CRF 18), in ffmpeg's own processes |
 | pipeline         | `kcolor.export.video.colorize_video` end to end (decode, model, flow, encode) with the SavedModel and with the fastest eligible LiteRT file, `temporal` none and flow, after a 3-frame warm-up clip of the same size |
 | memory           | `colorize_video` on a short and a long pan of one size (`--memory-frames`, 64 and 640 at `--memory-size` 320x240) with a small random-weight Pix2Pix (`save_generator_run`, as the speed rows) or `--memory-model`, `temporal` none and flow, each in a fresh process: its peak RSS and fps |
@@ -674,6 +674,9 @@ def render_speed(report):
         ort = max(timed, key=lambda r: r["fps"])
         lines.append(f"| ONNX Runtime, float32 (faster of {len(timed)} rounds) | {ort['fps']:.2f} | "
                      f"{ort['ms_median']:.1f} | |")
+        for label, row in fastest_quantized(report["onnxruntime"]).items():
+            lines.append(f"| ONNX Runtime, {label.split()[-1]} (faster of {len(timed)} rounds) | {row['fps']:.2f} | "
+                         f"{row['ms_median']:.1f} | max diff to its float32 {row['max_abs_diff_vs_float']:.3f} |")
     lines += ["", "| pipeline | temporal | fps (steady) | frame ms | model ms | overhead |", "|---|---|---|---|---|---|"]
     for r in k.get("pipelines", []):
         lines.append(f"| {r['label']} | {r['temporal']} | {r['steady_fps']:.2f} | {r['frame_ms']:.1f} | "
@@ -688,6 +691,9 @@ def render_speed(report):
             best = max(floats, key=lambda r: r["fps"])
             lines.append(f"- Float weights on both sides: kcolor {best['label']} {best['fps']:.2f} fps, "
                          f"{best['fps'] / s['onnxruntime_fps']:.2f}x ONNX Runtime's.")
+        for pair in s.get("quantized_pairs", []):
+            lines.append(f"- Quantized on both sides, {pair['kind']}: kcolor litert {pair['kind']} {pair['kcolor_fps']:.2f} "
+                         f"fps, {pair['ratio']:.2f}x ONNX Runtime {pair['kind']}'s {pair['onnxruntime_fps']:.2f}.")
     shares = ", ".join(f"{o['temporal']} {o['overhead_share']:.0%}" for o in s["overhead"])
     lines.append(f"- The pipeline's own share of a frame (decode, resize, Lab at {clip.get('width')}x{clip.get('height')}, "
                  f"flow, encode) on the fastest path: {shares} (goal below {s['overhead_goal']:.0%}: "
@@ -751,14 +757,52 @@ def onnxruntime_session(path, threads):
     return ort.InferenceSession(os.fspath(path), options, providers=["CPUExecutionProvider"])
 
 
+ORT_QUANTIZED = ("dynamic", "int8")  # ONNX Runtime's counterparts of LiteRT's `dynamic` and `int8`
+CALIBRATION_INPUTS = 8
+
+
+def quantize_onnx(path, kind, size, *, seed=0):
+    """An ONNX Runtime quantization of the float model at `path`, beside it: `kind` "dynamic"
+    (`quantize_dynamic`: int8 weights, activations quantized at run time, as LiteRT's dynamic
+    range) or "int8" (`quantize_static`, QDQ format, int8 weights and uint8 activations
+    calibrated with MinMax on `CALIBRATION_INPUTS` uniform random gray inputs: the generator's
+    weights are random too, and the speed does not depend on the ranges).
+
+    Example:
+        quantize_onnx("/tmp/g.onnx", "int8", 64)   # "/tmp/g.int8.onnx"
+    """
+    from onnxruntime import quantization as q
+
+    if kind not in ORT_QUANTIZED:
+        raise ValueError(f"ONNX Runtime quantization {kind!r} unknown; valid: {', '.join(ORT_QUANTIZED)}")
+    out = os.path.splitext(os.fspath(path))[0] + f".{kind}.onnx"
+    if kind == "dynamic":
+        q.quantize_dynamic(os.fspath(path), out, weight_type=q.QuantType.QInt8)
+        return out
+    rng = np.random.default_rng(seed)
+    feeds = iter([{"gray": rng.random((1, 1, int(size), int(size)), dtype=np.float32)}
+                  for _ in range(CALIBRATION_INPUTS)])
+
+    class Reader(q.CalibrationDataReader):
+        def get_next(self):
+            return next(feeds, None)
+
+    q.quantize_static(os.fspath(path), out, Reader(), quant_format=q.QuantFormat.QDQ,
+                      activation_type=q.QuantType.QUInt8, weight_type=q.QuantType.QInt8)
+    return out
+
+
 def measure_onnxruntime(case):
-    """ONNX Runtime's row, in a process without TensorFlow: export, check, time.
+    """ONNX Runtime's rows, in a process without TensorFlow: export, check, time the float32
+    graph, then each of its quantizations (`quantize_onnx`) on the same input.
 
     Case keys: `workdir`, `size`, `base_filters`, `max_filters`, `threads`, `repeats`, `warmup`.
 
     Returns:
         `time_model`'s numbers plus `{"label", "params", "max_abs_diff_vs_torch", "threads",
-        "onnxruntime", "torch"}`, or `{"skipped": why}` without the bench extra.
+        "onnxruntime", "torch", "quantized": [time_model's numbers plus {"label",
+        "max_abs_diff_vs_float"} or {"label", "error"}]}`, or `{"skipped": why}` without the
+        bench extra.
     """
     missing = missing_peer_modules()
     if missing:
@@ -775,9 +819,22 @@ def measure_onnxruntime(case):
     check = session.run(None, {"gray": exported["example"]})[0]
     gray = np.random.default_rng(0).random((1, 1, int(case["size"]), int(case["size"])), dtype=np.float32)
     row = time_model(lambda feed: session.run(None, feed), {"gray": gray}, repeats=case["repeats"], warmup=case["warmup"])
+    quantized = []
+    for kind in ORT_QUANTIZED:
+        label = f"onnxruntime {kind}"
+        try:
+            small = onnxruntime_session(quantize_onnx(exported["path"], kind, case["size"]), threads)
+        except Exception as err:  # an op the quantizer or the CPU provider refuses: the row says so
+            quantized.append({"label": label, "error": f"{type(err).__name__}: {err}"[:300]})
+            continue
+        out = small.run(None, {"gray": exported["example"]})[0]
+        timed = time_model(lambda feed: small.run(None, feed), {"gray": gray}, repeats=case["repeats"],
+                           warmup=case["warmup"])
+        quantized.append({"label": label, **timed, "max_abs_diff_vs_float": float(np.max(np.abs(out - check)))})
     return {
         "label": "onnxruntime",
         **row,
+        "quantized": quantized,
         "params": exported["params"],
         "max_abs_diff_vs_torch": float(np.max(np.abs(check - exported["reference"]))),
         "threads": {"intra_op": threads, "inter_op": threads},
@@ -867,6 +924,7 @@ def summarize(kcolor, onnx_rounds, *, ratio_goal=RATIO_GOAL, overhead_goal=OVERH
     ]
     params = (kcolor.get("model") or {}).get("params")
     return {
+        "quantized_pairs": quantized_pairs(kcolor, onnx_rounds),
         "fastest": best["label"] if best else None,
         "fastest_fps": best["fps"] if best else None,
         "onnxruntime_fps": ort_row["fps"] if ort_row else None,
@@ -879,6 +937,31 @@ def summarize(kcolor, onnx_rounds, *, ratio_goal=RATIO_GOAL, overhead_goal=OVERH
         "same_params": None if not (ort_row and params) else params == ort_row.get("params"),
         "where_time_goes": where_time_goes(kcolor),
     }
+
+
+def fastest_quantized(onnx_rounds) -> dict:
+    """{label: row} of ONNX Runtime's quantized rows, the faster of the rounds for each label."""
+    best = {}
+    for round_ in onnx_rounds:
+        for row in round_.get("quantized", []):
+            if "fps" in row and row["fps"] > best.get(row["label"], {}).get("fps", -1):
+                best[row["label"]] = row
+    return best
+
+
+def quantized_pairs(kcolor, onnx_rounds) -> list:
+    """Quantized against quantized: each LiteRT quantization that ONNX Runtime also has
+    (`ORT_QUANTIZED`), `[{"kind", "kcolor_fps", "onnxruntime_fps", "ratio", "eligible"}]`
+    (eligible: the LiteRT file met kcolor's parity bar)."""
+    theirs = fastest_quantized(onnx_rounds)
+    pairs = []
+    for kind in ORT_QUANTIZED:
+        mine = next((r for r in kcolor.get("model_alone", []) if r.get("label") == f"litert {kind}" and "fps" in r), None)
+        other = theirs.get(f"onnxruntime {kind}")
+        if mine and other:
+            pairs.append({"kind": kind, "kcolor_fps": mine["fps"], "onnxruntime_fps": other["fps"],
+                          "ratio": mine["fps"] / other["fps"], "eligible": bool(mine.get("eligible", True))})
+    return pairs
 
 
 def _model_line(row):
@@ -909,6 +992,7 @@ def format_report(report):
     lines += [_model_line(r) for r in k.get("model_alone", [])]
     for i, row in enumerate(report["onnxruntime"], 1):
         lines.append(_model_line({**row, "label": f"onnxruntime [{i}]"} if "fps" in row else row))
+        lines += [_model_line({**q, "label": f"{q['label']} [{i}]"}) for q in row.get("quantized", [])]
     if k.get("pipelines"):
         lines += ["", (f"{'pipeline':<24} {'temporal':>8} {'fps':>7} {'steady':>7} {'frame ms':>9} {'model':>7} "
                        f"{'resize/Lab':>10} {'rest':>7} {'overhead':>9}")]
@@ -921,6 +1005,9 @@ def format_report(report):
     else:
         lines.append(f"kcolor's fastest path {s['fastest']} {s['fastest_fps']:.2f} fps / ONNX Runtime "
                      f"{s['onnxruntime_fps']:.2f} fps = {s['ratio']:.2f}x (goal >= {s['ratio_goal']}x: {_yes(s['ratio_met'])})")
+    for pair in s.get("quantized_pairs", []):
+        lines.append(f"quantized on both sides, {pair['kind']}: litert {pair['kcolor_fps']:.2f} fps / onnxruntime "
+                     f"{pair['onnxruntime_fps']:.2f} fps = {pair['ratio']:.2f}x")
     if s["same_params"] is not None:
         lines.append(f"same parameter count in both frameworks: {'yes' if s['same_params'] else 'NO'}")
     shares = ", ".join(f"{o['label']} {o['temporal']} {o['overhead_share']:.0%}" for o in s["overhead"]) or "no pipeline row"
