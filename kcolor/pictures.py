@@ -22,14 +22,15 @@ from kcolor.fs import atomic_write_bytes
 _SKIP = ("epoch", "step", "images_per_sec", "epoch_time", "wall_time")
 
 
-def save_figure(fig, path, *, dpi=100):
+def save_figure(fig, path, *, dpi=100, tight=False):
     """Write a matplotlib `Figure` as a PNG at `path` (any `kcolor.fs` filesystem), whole or not at all.
 
-    The figure is drawn on its own Agg canvas into memory, then written atomically.
+    The figure is drawn on its own Agg canvas into memory, then written atomically. `tight`
+    crops the page to what is drawn (for a table, whose height matplotlib cannot know before).
     """
     FigureCanvasAgg(fig)
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi)
+    fig.savefig(buffer, format="png", dpi=dpi, **({"bbox_inches": "tight", "pad_inches": 0.15} if tight else {}))
     atomic_write_bytes(path, buffer.getvalue())
     return path
 
@@ -158,7 +159,7 @@ def save_loss_curve(rows, path, *, title=None):
 
 def save_table_figure(row_labels, column_labels, cells, path, *, title=""):
     """Render a table of text `cells` (one list per row) as a PNG."""
-    fig = Figure(figsize=(1.6 * (len(column_labels) + 2), 0.5 * (len(row_labels) + 2)))
+    fig = Figure(figsize=(1.6 * (len(column_labels) + 2), 0.27 * (len(row_labels) + 1) + 0.3))
     ax = fig.subplots()
     ax.axis("off")
     table = ax.table(cellText=cells, rowLabels=row_labels, colLabels=column_labels, loc="center")
@@ -167,7 +168,7 @@ def save_table_figure(row_labels, column_labels, cells, path, *, title=""):
     table.scale(1.0, 1.3)
     if title:
         ax.set_title(title, fontsize=9)
-    return save_figure(fig, path)
+    return save_figure(fig, path, tight=True)
 
 
 __all__ = [
