@@ -125,3 +125,17 @@ def test_mean_chroma_is_the_training_mean_ab():
     gray = np.full((1, 4, 4, 3), 0.5, np.float32)  # mid-gray: the chroma is laid on without clipping
     out = np.asarray(mean_chroma_baseline(ab)({"rgb": gray}), np.float64)
     np.testing.assert_allclose(rgb2lab(out)[..., 1:].reshape(-1, 2).mean(axis=0), ab, atol=0.5)
+
+
+@pytest.mark.parametrize("rows", [2, 20])
+def test_a_table_figure_is_cropped_to_its_table(tmp_path, rows):
+    from PIL import Image
+
+    from kcolor.pictures import save_table_figure
+
+    path = save_table_figure([f"row {i}" for i in range(rows)], ["a", "b", "c"],
+                             [["1.00", "2.00", "3.00"]] * rows, str(tmp_path / "t.png"), title="a title")
+    ink = np.asarray(Image.open(path).convert("L")) < 250
+    for axis in (1, 0):  # rows, then columns: about the 0.15-inch pad (15 px at 100 dpi) around the drawing
+        drawn = np.flatnonzero(ink.any(axis=axis))
+        assert drawn[0] <= 30 and ink.shape[1 - axis] - 1 - drawn[-1] <= 30, (ink.shape, drawn[0], drawn[-1])

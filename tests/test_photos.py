@@ -37,6 +37,10 @@ def test_the_shipped_manifest_lists_every_photo_with_its_origin_and_a_frozen_spl
     assert len(splits["test"]) >= 5 and splits["val"] and len(splits["train"]) >= len(splits["test"])
     for package in manifest["packages"].values():
         assert package["kind"] in ("pypi", "debian") and len(package["sha256"]) == 64
+    gcompris = sorted((r for r in photos if r["package"] == "gcompris-qt-data"), key=lambda r: r["sha256"])
+    # the rule photos.py states: by SHA-256, every 10th to test, every 10th from the 6th to val
+    assert [r["split"] for r in gcompris] == [("test", "train", "train", "train", "train", "val", "train", "train",
+                                               "train", "train")[i % 10] for i in range(len(gcompris))]
 
 
 def _jpeg(seed, size=(96, 72)):

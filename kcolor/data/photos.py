@@ -11,7 +11,9 @@ by `kcolor.data.qt_resources`). `photos_manifest.json` (beside this module)
 lists every photo: its package and version, its path inside the package, author, licence
 (from the package's copyright file), SHA-256, size, what it shows, and its split. Whole photos are
 split into train, val and test by the manifest, so the test photos are never seen in
-training and the test set is frozen with the file digests.
+training and the test set is frozen with the file digests. GCompris' photographs were split
+by their SHA-256: sorted by it, every 10th went to test and every 10th from the 6th to val;
+the other packages' splits were set by hand when they joined, and no photo has moved since.
 
 `kcolor fetch-photos` (`make photos`, `kcolor.data.photo_fetch.fetch_photos`) puts the
 corpus in a plain folder with `manifest.json` beside the photos. The source reads it:
