@@ -37,7 +37,8 @@ path of `kcolor.data.images`:
   test set; the table here gives both the per-image mean and the total.
 
 Outputs in `out_dir`:
-  evaluation.json   every number, per run and per metric (mean, total, count), and `test_set`
+  evaluation.json   every number, per run and per metric (mean, total, count), `test_set`,
+                    and `per_image` (each row's PSNR per image, in the order of the test set's ids)
   evaluation.md     the comparison table in Markdown
   table.png         the same table rendered as a figure
   grid.png          one row per test image: gray input | each model | ground truth
@@ -493,6 +494,9 @@ def _evaluation(plan, scores, available, set_info) -> dict:
         "scored": "as colorized (predicted chroma on the gray input's lightness)" if plan.as_colorized
         else "raw model output",
         "results": scores.results(),
+        # Per image, in the order of test_set["ids"]: what a per-photo comparison needs.
+        "per_image": {name: {"psnr": [round(float(v), 4) for v in scores.totals[name].values()["psnr"]]}
+                      for name in scores.rows},
     }
     if scores.fid_sets:
         evaluation["fid"] = scores.fid_sets.summary(GROUND_TRUTH)

@@ -46,7 +46,18 @@ def test_results_hold_every_row_and_the_table_is_rendered_from_them(bench):
         assert np.isfinite(row["seen_psnr"])
         assert row["checks"]["beats_baselines_psnr"] or "on the training photos" in row["checks"]["beats_baselines_reason"]
         assert row["fid"] == "not computed (--no-fid)"
+        # Photo by photo against each baseline: the sample source's test split is one photo (coffee).
+        for baseline in ("gray baseline", "mean chroma"):
+            versus = row["vs_baselines"][baseline]
+            assert versus["photos"] == 1 and versus["ci95_db"] is None and versus["won"] in (0, 1)
+            floor = rows[baseline if name != "stable_colorizer" else f"{baseline} (pairs)"]
+            assert versus["gain_db"] == pytest.approx(row["psnr"] - floor["psnr"], abs=1e-3)
+            assert versus["won"] == (versus["gain_db"] > 0)
     assert rows["gray baseline"]["cf"] == pytest.approx(0.0, abs=1e-3)
+    with open(os.path.join(out, "evaluation", "evaluation.json")) as f:
+        scored = json.load(f)
+    psnr = scored["per_image"]["pix2pix"]["psnr"]
+    assert len(psnr) == scored["test_set"]["count"] and np.mean(psnr) == pytest.approx(rows["pix2pix"]["psnr"], abs=1e-3)
     with open(os.path.join(out, "evaluation-train", "evaluation.json")) as f:
         seen = json.load(f)
     assert seen["test_set"]["split"] == "train" and seen["test_set"]["count"] > 16

@@ -7,9 +7,15 @@ with the measured reason when it does not. Every row also has `seen_psnr`, its P
 the training split: where a model loses on the test photos, comparing it with the
 baselines' there says whether it learned only the training photos' colors (it beats
 them on the photos it saw) or is under-fit within the budget (it loses there too).
+
+Every model row also has `vs_baselines`: against each baseline, photo by photo
+(`kcolor.benchmark.paired`), how many test photos it wins and its mean PSNR gain with a
+95% bootstrap interval over the photos, so the table says whether a difference is larger
+than the spread between photos.
 """
 
 from kcolor import fs, pictures
+from kcolor.benchmark import paired
 from kcolor.benchmark.baselines import MEAN_CHROMA
 from kcolor.benchmark.scoring import SINGLE
 from kcolor.evaluate import GRAY_BASELINE, GROUND_TRUTH
@@ -17,7 +23,8 @@ from kcolor.fs import atomic_write_json, atomic_write_text
 
 BASELINES = (GRAY_BASELINE, MEAN_CHROMA)
 CF_RANGE = (0.5, 1.5)
-COLUMNS = ("kind", "paper", "test set", "PSNR (dB)", "train PSNR (dB)", "SSIM", "CF", "dCF", "FID", "steps", "wall (s)")
+COLUMNS = ("kind", "paper", "test set", "PSNR (dB)", "photos won (gray, mean chroma)", "gain on gray (dB, 95% CI)",
+           "train PSNR (dB)", "SSIM", "CF", "dCF", "FID", "steps", "wall (s)")
 
 
 def _row(evaluation, name, fid_status):
@@ -93,6 +100,10 @@ def build_results(entries, done, scored, *, data, size, batch, steps) -> dict:
                    seen_psnr=_seen_psnr(scored, kind, entry.name))
         floors = {name: rows[name + suffix] for name in BASELINES}
         row["checks"] = _checks(row, floors, rows[GROUND_TRUTH + suffix]["cf"])
+        if "per_image" in evaluation:
+            ids, per_image = evaluation["test_set"]["ids"], evaluation["per_image"]
+            row["vs_baselines"] = {name: paired.compare(ids, per_image[entry.name]["psnr"], per_image[name]["psnr"])
+                                   for name in BASELINES}
         rows[entry.name] = row
     return {
         "data": data,
@@ -119,12 +130,25 @@ def table_cells(results):
     for row in results["rows"]:
         names.append(row["name"])
         cells.append([
-            row["kind"], row.get("paper", ""), row["test_set"], _cell(row.get("psnr")), _cell(row.get("seen_psnr")),
+            row["kind"], row.get("paper", ""), row["test_set"], _cell(row.get("psnr")), *_paired_cells(row),
+            _cell(row.get("seen_psnr")),
             _cell(row.get("ssim"), 4),
             _cell(row.get("cf")), _cell(row.get("dcf")), _cell(row.get("fid")) if row["kind"] != "ground truth" else "–",
             str(row.get("steps", "")), _cell(row.get("wall_s"), 0),
         ])
     return names, cells
+
+
+def _paired_cells(row):
+    """The photos won against each baseline, and the gain on gray with its interval ("" off model rows)."""
+    vs = row.get("vs_baselines")
+    if not vs:
+        return ["", ""]
+    won = ", ".join(f"{vs[name]['won']}/{vs[name]['photos']}" for name in BASELINES)
+    gray = vs[GRAY_BASELINE]
+    interval = gray["ci95_db"]
+    gain = f"{gray['gain_db']:+.2f}" + (f" [{interval[0]:+.2f}, {interval[1]:+.2f}]" if interval else "")
+    return [won, gain]
 
 
 def _check_lines(results):
@@ -136,7 +160,9 @@ def _check_lines(results):
         checks = row["checks"]
         psnr = "beats both baselines" if checks["beats_baselines_psnr"] else checks["beats_baselines_reason"]
         cf = "CF in range" if checks["cf_in_range"] else checks["cf_reason"]
-        lines.append(f"- `{name}`: PSNR: {psnr}; {cf}")
+        vs = row.get("vs_baselines")
+        per_photo = "".join(f"; {paired.describe(vs[base], base)}" for base in BASELINES) if vs else ""
+        lines.append(f"- `{name}`: PSNR: {psnr}{per_photo}; {cf}")
     return lines
 
 
@@ -150,6 +176,9 @@ def render_table(results) -> str:
               f"{budget['steps']} steps per model; split fractions {budget['fractions']}. "
               f"Mean chroma baseline: a, b = {results['mean_chroma_ab'][0]:.2f}, {results['mean_chroma_ab'][1]:.2f} "
               "(training split, CIE Lab). train PSNR: on the training split's crops, the photos the models trained on. "
+              "Photos won: test photos on which the model's PSNR, averaged over the photo's crops, is above the "
+              "baseline's. Gain on gray: the mean of those per-photo PSNR differences against the gray baseline, with "
+              "a 95% bootstrap interval over the test photos; an interval that holds 0 cannot tell the two apart. "
               "dCF = |CF(prediction) - CF(ground truth)| per image, averaged. "
               f"FID: {results['fid']}.", "", "Checks (PSNR above both baselines; mean CF within 0.5-1.5 x the ground truth's):", ""]
     lines += _check_lines(results)
