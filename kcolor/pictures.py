@@ -165,9 +165,14 @@ def save_table_figure(row_labels, column_labels, cells, path, *, title=""):
     table = ax.table(cellText=cells, rowLabels=row_labels, colLabels=column_labels, loc="center")
     table.auto_set_font_size(False)
     table.set_fontsize(9)
+    table.auto_set_column_width(list(range(-1, len(column_labels))))  # each column as wide as its text
     table.scale(1.0, 1.3)
     if title:
         ax.set_title(title, fontsize=9)
+    # The page as wide as the drawn table (its columns follow their text) or its title, so `tight` crops to it.
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    drawn = max(artist.get_window_extent(renderer).width for artist in (table, ax.title))
+    fig.set_size_inches(drawn / fig.dpi + 0.2, fig.get_size_inches()[1])
     return save_figure(fig, path, tight=True)
 
 
