@@ -109,6 +109,11 @@ def benchmark_narrative_problems(text):
     if underfit != expected:
         problems.append(f"README: all but {sorted(spared)} lose to the gray baseline on their training photos; "
                         f"results.json: {sorted(underfit)}")
+    clear = [r["name"] for r in models if (r["vs_baselines"]["gray baseline"]["ci95_db"] or [0])[0] > 0]
+    (said_clear,) = _said(r"Clear of the gray baseline photo by photo \(the 95% interval of the gain above 0\): "
+                          r"((?:`\w+`(?:, | and )?)+|none)", paragraph, "who clears the gray baseline photo by photo")
+    if re.findall(r"`(\w+)`", said_clear) != clear:
+        problems.append(f"README: {said_clear} clear the gray baseline photo by photo; results.json: {clear or 'none'}")
     (steps,) = _said(r"under-fit within (\d+) steps", paragraph, "the benchmark's steps")
     if int(steps) != results["budget"]["steps"]:
         problems.append(f"README: {steps} steps; results.json: {results['budget']['steps']}")
@@ -245,10 +250,11 @@ def test_every_tied_readme_claim_matches_its_source(tmp_path):
 # (old, new): each turns a true README number false; the check must report it.
 MUTATIONS = [
     ("the 144-photo corpus, 117 training photos", "the 144-photo corpus, 118 training photos"),
-    ("`deep_cnn` and\n`cgan_resnet50` (too pale", "`deep_cnn` and\n`vit_gan` (too pale"),
-    ("test photos: `stable_colorizer`, `deep_cnn`", "test photos: `deep_cnn`"),
-    ("why the other ten\nlose", "why the other eleven\nlose"),
-    ("all but `autoencoder` and `densenet_color` lose", "all but `autoencoder` lose"),
+    ("`stable_colorizer` and `cgan_resnet50` (too pale", "`stable_colorizer` and `vit_gan` (too pale"),
+    ("test photos: `stable_colorizer` and", "test photos: `deep_cnn` and"),
+    ("why the other eleven lose", "why the other ten lose"),
+    ("all but `autoencoder`\nlose", "all but `autoencoder` and `densenet_color`\nlose"),
+    ("above 0): none;", "above 0): `stable_colorizer`;"),
     ("under-fit within 800 steps", "under-fit within 400 steps"),
     ("the 21\nphotographs of Debian's `tuxpaint-data`", "the 20\nphotographs of Debian's `tuxpaint-data`"),
     ("the five photographs of Debian's `palapeli-data`", "the six photographs of Debian's `palapeli-data`"),
