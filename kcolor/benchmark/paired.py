@@ -1,7 +1,8 @@
 """A model against a baseline, photo by photo: how many test photos it wins, and a
 bootstrap interval for its mean PSNR gain.
 
-A test split holds several crops of each whole photo (ids `photo/crop007`). Crops of
+A test split holds several crops of each whole photo (ids `photo/crop007`,
+`kcolor.data.crops.photo_of`; a source without photos counts each image as one). Crops of
 one photo are not independent draws, so the comparison counts photos: a photo's score is
 the mean over its crops, the gain is model minus baseline per photo, and the 95%
 interval of the mean gain comes from resampling the photos with replacement (percentile
@@ -15,13 +16,10 @@ Example:
 
 import numpy as np
 
+from kcolor.data.crops import photo_of
+
 RESAMPLES = 2000
 SEED = 0
-
-
-def photo_of(image_id: str) -> str:
-    """The photo a test image was cut from: its id up to the first `/`."""
-    return image_id.split("/", 1)[0]
 
 
 def per_photo(ids, values) -> dict:

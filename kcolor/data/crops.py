@@ -106,6 +106,13 @@ def stem(filename):
     return os.path.splitext(os.path.basename(filename))[0]
 
 
+def photo_of(image_id: str) -> str:
+    """The photo an example id names: `coffee/crop007` and `coffee/pair003` -> `coffee`, the
+    ids `single_examples` and `overlap_pairs` write. An id of another source (no `/`) is its
+    own photo."""
+    return image_id.split("/", 1)[0]
+
+
 def single_examples(train, held_out, load, sizes, seed, *, train_crops, held_out_crops):
     """{split: [(id, uint8 crop)]} of single images.
 
