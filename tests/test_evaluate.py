@@ -183,3 +183,24 @@ def test_fid_images_of_runs_that_disagree_and_bad_values_are_refused(tmp_path, c
         assert main(["evaluate", a, b, "--fid", "--fid-weights", "none", "--fid-images", "2", "--max-images", "4",
                      "--out", str(out)]) == 0  # fmt: skip
     assert json.loads((out / "evaluation.json").read_text())["fid"]["count"] == 2
+
+
+def test_per_image_psnr_follows_the_test_ids_photo_by_photo(tmp_path):
+    """`per_image` pairs with `test_set["ids"]`: each gray-baseline value is that id's own image's
+    PSNR, recomputed here from the split (a shuffled or misaligned list fails), over several photos."""
+    from kcolor import color
+    from kcolor.data import build_eval_split
+    from kcolor.metrics import score_batch
+
+    run = _saved_run(tmp_path, "autoencoder", data="sample", fractions=(0.96, 0.04, 0.0))
+    evaluation = evaluate_runs([run], data="sample", fractions=(0, 0, 1), out_dir=str(tmp_path / "all"))["evaluation"]
+    ids, scored = evaluation["test_set"]["ids"], evaluation["per_image"][GRAY_BASELINE]["psnr"]
+    assert len({i.split("/")[0] for i in ids}) > 1 and len(scored) == len(ids)
+    cfg = TrainConfig(data="sample", image_size=SIZE, fractions=(0, 0, 1), augment=(), cache=False)
+    dataset, _, _ = build_eval_split(cfg, "test")
+    expected = {}
+    for batch in dataset:
+        psnr = score_batch(color.rgb_to_gray(batch["rgb"], channels=3), batch["rgb"], ["psnr"])["psnr"].numpy()
+        expected.update(zip((i.decode() for i in batch["id"].numpy()), psnr.tolist()))
+    np.testing.assert_allclose(scored, [expected[i] for i in ids], atol=1e-3)
+    assert len(set(np.round(scored, 2))) > len(scored) // 2, "the images differ, so a misaligned list would show"
