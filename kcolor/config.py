@@ -89,7 +89,7 @@ class TrainConfig:
     jit_compile: bool = False  # XLA: measured slower on a 2-core CPU
     mixed_precision: Optional[str] = None  # None = float32 | auto | mixed_bfloat16 | mixed_float16
     intra_op_threads: int = 0  # 0: TensorFlow's choice
-    inter_op_threads: int = 0
+    inter_op_threads: int = 0  # 0: TensorFlow's choice, or 1 under deterministic=true
     run_dir: Optional[str] = None  # default runs/<config>-<model>
     checkpoint_every: int = 1  # epochs
     keep_checkpoints: int = 3
@@ -97,7 +97,7 @@ class TrainConfig:
     # per-epoch ones; op determinism; what a resume under a changed config does; NaN losses.
     checkpoint_every_steps: Optional[int] = None
     checkpoint_every_minutes: Optional[float] = None
-    deterministic: bool = False  # tf.config.experimental.enable_op_determinism()
+    deterministic: bool = False  # op determinism, one op at a time (kcolor.training.strategy.run_threads)
     resume: str = "auto"  # auto (refuse a changed config) | continue | restart
     on_nonfinite: str = "stop"  # stop | skip_batch
     sample_images: int = 6  # rows of the sample grid
@@ -486,8 +486,18 @@ def _check_options(cfg):
     return None
 
 
+def _check_deterministic_threads(cfg):
+    if cfg.deterministic and cfg.inter_op_threads > 1:
+        return (
+            f"deterministic=true runs one op at a time (inter_op_threads=1; 0 chooses it), but "
+            f"inter_op_threads={cfg.inter_op_threads}: on CPU, ops that run side by side split their "
+            "float sums differently from run to run. Use inter_op_threads=0 or 1, or deterministic=false"
+        )
+    return None
+
+
 # Checks across fields, run after FIELD_CHECKS: `fn(cfg) -> message or None`.
-CROSS_CHECKS = [_check_options, _check_reference_data]
+CROSS_CHECKS = [_check_options, _check_reference_data, _check_deterministic_threads]
 
 
 def validate_config(cfg, fields=None):

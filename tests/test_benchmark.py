@@ -94,6 +94,9 @@ def test_a_second_call_skips_finished_runs(bench):
     run_benchmark(data="sample", size=32, batch=16, steps=2, models=MODELS, out=out, fid=False, log=lines.append)
     assert "[2/3] autoencoder (Paper 001): finished earlier (2 steps" in lines[1] and lines[1].endswith("skipped")
     assert os.path.getmtime(model_file) == before
+    for name in MODELS.split(","):  # every row trains under op determinism, one op at a time
+        with open(os.path.join(out, "runs", name, "config.json")) as f:
+            assert json.load(f)["deterministic"] is True, name
     with open(os.path.join(out, "results.json")) as f:
         assert {row["name"]: row["steps"] for row in json.load(f)["rows"] if row["kind"] == "model"} == {
             "autoencoder": 2, "pix2pix": 2, "stable_colorizer": 2}

@@ -283,3 +283,55 @@ def test_skip_batch_skips_and_counts_a_nan_batch(tmp_path):
     assert all(np.isfinite(v) for v in result["losses"].values())
     model = keras.models.load_model(tmp_path / "run" / "colorizer.keras", safe_mode=True)
     assert all(np.all(np.isfinite(w)) for w in model.get_weights())
+
+
+GRADIENT_SCRIPT = textwrap.dedent(
+    """
+    import numpy as np, tensorflow as tf
+    from kcolor.config import apply_overrides
+    from kcolor.configs import get_config
+    from kcolor.models.registry import build_model
+    from kcolor.training.strategy import run_threads, set_threads
+
+    cfg = apply_overrides(get_config("sample"), ["model=deep_cnn", "deterministic=true"])
+    assert set_threads(*run_threads(cfg))
+    tf.config.experimental.enable_op_determinism()
+    tf.keras.utils.set_random_seed(0)
+    model = build_model("deep_cnn", 64)["colorizer"]
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.random((16, 64, 64, 1)), tf.float32)
+    y = tf.constant(rng.random((16, 64, 64, 3)), tf.float32)
+
+    @tf.function
+    def gradients():
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean((model(x, training=True) - y) ** 2)
+        return tape.gradient(loss, model.trainable_variables)
+
+    print("DISTINCT", len({b"".join(g.numpy().tobytes() for g in gradients()) for _ in range(8)}))
+    """
+)
+
+
+def test_deterministic_runs_one_op_at_a_time_so_its_gradients_repeat():
+    # With op determinism alone and TensorFlow's inter-op pool, deep_cnn's gradients at the
+    # benchmark's size (64 px, batch 16) came out 3 different ways in 6 calls on 2 cores.
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="")
+    done = subprocess.run([sys.executable, "-c", GRADIENT_SCRIPT], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "DISTINCT 1" in done.stdout, done.stdout
+
+
+def test_deterministic_refuses_ops_side_by_side():
+    from kcolor.config import resolve_config
+    from kcolor.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="inter_op_threads=2"):
+        resolve_config(_cfg("deterministic=true", "inter_op_threads=2"))
+    resolve_config(_cfg("deterministic=true", "inter_op_threads=1"))
+    from kcolor.training.strategy import run_threads
+
+    assert run_threads(_cfg("deterministic=true")) == (0, 1)
+    assert run_threads(_cfg()) == (0, 0)
+    assert run_threads(_cfg("intra_op_threads=2", "inter_op_threads=3")) == (2, 3)

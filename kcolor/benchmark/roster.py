@@ -2,7 +2,7 @@
 
 Each row starts from its paper's own recipe (loss, color space, widths, optimizer) and
 the benchmark changes only the budget every row shares (`budget_overrides`: data, image
-size, batch size, steps, the split fractions and the run folder) plus the row's `extra`
+size, batch size, steps, the split fractions, the run folder and `deterministic=true`) plus the row's `extra`
 overrides (only where the recipe would download pretrained weights).
 
 Example:
@@ -68,7 +68,9 @@ def entry_data(entry, data):
 
 def budget_overrides(entry, *, data, size, batch, steps, run_dir):
     """The overrides every row shares: one source, one size, one batch size, one number of
-    steps (one epoch of `steps` steps, checkpointed about ten times so a cut run resumes)."""
+    steps (one epoch of `steps` steps, checkpointed about ten times so a cut run resumes),
+    and `deterministic=true`, so that a row trained again on the same CPU ends bitwise
+    equal (a CPU of another kind still sums in another order)."""
     return [
         f"model={entry.name}",
         f"data={entry_data(entry, data)}",
@@ -79,6 +81,7 @@ def budget_overrides(entry, *, data, size, batch, steps, run_dir):
         f"checkpoint_every_steps={max(1, steps // 10)}",
         f"fractions={','.join(str(f) for f in FRACTIONS)}",
         f"run_dir={run_dir}",
+        "deterministic=true",
     ]
 
 

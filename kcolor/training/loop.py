@@ -26,8 +26,9 @@ field: fine-tuning) first takes its networks' weights from that run's latest che
 Exact resume (`kcolor.training.resume` holds the details): the checkpoint keeps the run
 state (the epoch's loss sums, the history rows, skipped batches) and the networks' seed
 generators; the training stream restarts at batch `step` (`DataBundle.train_from`).
-With `deterministic=true` a run killed anywhere (SIGKILL) and run again ends bitwise
-equal to an uninterrupted one on CPU (weights and history.json, timings excepted;
+With `deterministic=true` (op determinism, and one op at a time: `strategy.run_threads`)
+a run killed anywhere (SIGKILL) and run again ends bitwise equal to an uninterrupted one,
+and two runs of one command end bitwise equal, on one CPU (weights and history.json, timings excepted;
 measured by tests/test_resume.py). Checkpoints: every `checkpoint_every` epochs, and
 every `checkpoint_every_steps` steps and/or `checkpoint_every_minutes` minutes; a kill
 during a write leaves the previous checkpoint as the latest. A changed config is
@@ -87,7 +88,7 @@ from kcolor.training.hooks import PhaseCalls
 from kcolor.training.networks import Networks
 from kcolor.training.precision import resolve_precision
 from kcolor.training.run_folder import RunFolder
-from kcolor.training.strategy import describe_strategy, is_chief, make_strategy, set_threads
+from kcolor.training.strategy import describe_strategy, is_chief, make_strategy, run_threads, set_threads
 from kcolor.training.streams import RunStreams, compile_run_steps
 from kcolor.training.workers import Workers, global_count
 
@@ -463,7 +464,7 @@ def train(cfg, *, run_dir=None, max_steps=None, verbose=1, bundle=None, hooks=No
         print(result["val"])
     """
     cfg = resolve_config(cfg)
-    set_threads(cfg.intra_op_threads, cfg.inter_op_threads)  # acts before TF's first op
+    set_threads(*run_threads(cfg))  # acts before TF's first op; warns when the pools had started
     strategy = make_strategy(cfg.strategy)  # next: multi-worker collectives are set up before any op runs
     chief = is_chief(strategy)
     if cfg.on_nonfinite == "skip_batch" and strategy.num_replicas_in_sync > 1:

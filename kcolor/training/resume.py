@@ -12,7 +12,7 @@ stateless draws from `(seed, step, replica)` (`kcolor.training.steps.gan_step`).
 `tf.data` iterator in the checkpoint: it holds under every `tf.distribute` strategy,
 and a checkpoint does not carry the shuffle buffer (up to `shuffle_buffer` images).
 
-With `deterministic=true` (TensorFlow op determinism), a run killed at any point and
+With `deterministic=true` (TensorFlow op determinism, one op at a time), a run killed at any point and
 run again with the same command ends with bitwise the same weights and the same
 `history.json` values (timings excepted: `images_per_sec`, `epoch_time`, `wall_time`)
 as an uninterrupted run, on CPU. Without it, the run continues from the same data
