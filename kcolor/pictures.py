@@ -157,8 +157,9 @@ def save_loss_curve(rows, path, *, title=None):
     return save_figure(fig, path)
 
 
-def save_table_figure(row_labels, column_labels, cells, path, *, title=""):
-    """Render a table of text `cells` (one list per row) as a PNG."""
+def table_figure(row_labels, column_labels, cells, *, title=""):
+    """A `Figure` of a table of text `cells` (one list per row), each column as wide as its
+    widest text, the page as wide as the table or its title."""
     fig = Figure(figsize=(1.6 * (len(column_labels) + 2), 0.27 * (len(row_labels) + 1) + 0.3))
     ax = fig.subplots()
     ax.axis("off")
@@ -173,7 +174,12 @@ def save_table_figure(row_labels, column_labels, cells, path, *, title=""):
     renderer = FigureCanvasAgg(fig).get_renderer()
     drawn = max(artist.get_window_extent(renderer).width for artist in (table, ax.title))
     fig.set_size_inches(drawn / fig.dpi + 0.2, fig.get_size_inches()[1])
-    return save_figure(fig, path, tight=True)
+    return fig
+
+
+def save_table_figure(row_labels, column_labels, cells, path, *, title=""):
+    """Render `table_figure` as a PNG at `path`, cropped to the table."""
+    return save_figure(table_figure(row_labels, column_labels, cells, title=title), path, tight=True)
 
 
 __all__ = [
@@ -184,4 +190,5 @@ __all__ = [
     "save_loss_curve",
     "save_sample_grid",
     "save_table_figure",
+    "table_figure",
 ]

@@ -153,3 +153,22 @@ def test_a_table_figure_is_cropped_to_its_table(tmp_path, rows):
     for axis in (1, 0):  # rows, then columns: about the 0.15-inch pad (15 px at 100 dpi) around the drawing
         drawn = np.flatnonzero(ink.any(axis=axis))
         assert drawn[0] <= 30 and ink.shape[1 - axis] - 1 - drawn[-1] <= 30, (ink.shape, drawn[0], drawn[-1])
+
+
+def test_every_table_cell_holds_its_text():
+    # The benchmark table's long headers ("gain on gray (dB, 95% CI)") and its rows' labels
+    # each fit inside their cells, whatever the page width the figure chose.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from kcolor.pictures import table_figure
+
+    columns = ["PSNR (dB)", "photos won (gray, mean chroma)", "gain on gray (dB, 95% CI)", "FID"]
+    cells = [["23.83", "8/16, 10/16", "+0.34 [-1.22, +2.01]", "unavailable offline"]] * 3
+    fig = table_figure(["stable_colorizer", "gray baseline (pairs)", "x"], columns, cells, title="a title")
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()  # the cells place their text when drawn
+    renderer = canvas.get_renderer()
+    (table,) = fig.axes[0].tables
+    for (row, col), cell in table.get_celld().items():
+        box, text = cell.get_window_extent(renderer), cell.get_text().get_window_extent(renderer)
+        assert box.x0 <= text.x0 and text.x1 <= box.x1, (row, col, cell.get_text().get_text(), box, text)
