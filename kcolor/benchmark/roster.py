@@ -102,4 +102,8 @@ def benchmark_config(entry, *, data, size, batch, steps, run_dir):
 # minutes of scoring and grids. Every model then lost to the gray baseline even on its
 # training photos (under-fit), and the earlier steps table showed 3x the steps lifting
 # test PSNR by 1-2 dB; 800 steps project to about 35 + 4.5 = 40 minutes.
+# That was an Intel Xeon with AMX. On an AMD EPYC (Zen 4) 2-core machine, on 2026-12-07,
+# the first five rows of the 800-step run (deterministic) took 1.7-2.3x their times there
+# (stable_colorizer 106 s against 63, autoencoder 175 against 99, unet_residual 357 against
+# 158, resnet_color 287 against 134): about 80 minutes for the whole run, over the budget.
 DEFAULT_STEPS = 800
