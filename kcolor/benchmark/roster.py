@@ -70,7 +70,7 @@ def budget_overrides(entry, *, data, size, batch, steps, run_dir):
     """The overrides every row shares: one source, one size, one batch size, one number of
     steps (one epoch of `steps` steps, checkpointed about ten times so a cut run resumes),
     and `deterministic=true`, so that a row trained again on the same CPU ends bitwise
-    equal (a CPU of another kind still sums in another order)."""
+    equal (a CPU of another kind may sum in another order)."""
     return [
         f"model={entry.name}",
         f"data={entry_data(entry, data)}",
