@@ -10,7 +10,7 @@
 #   make benchmark DATA=sample STEPS=50            # every paper's models, one budget, one test split
 #   make bench BENCH=peer                          # kcolor against its PyTorch peer only (pip install -e .[bench])
 #   make bench BENCH=video                         # video colorization fps at 1280x720, beside ONNX Runtime (bench extra), and memory in the clip's length
-#   make docs-figures                              # the README's pictures and benchmark table (the benchmark: 45 min on a 2-core Xeon, about 80 on a 2-core EPYC)
+#   make docs-figures                              # the README's pictures and benchmark table (the benchmark's time on two CPUs: DEFAULT_STEPS, kcolor/benchmark/roster.py)
 #   make docs-steps                                # the README's "more steps" table (two models at 2x and 4x the benchmark's steps)
 #   make docs-video                                # the README's video table and strip (evaluate-video on the benchmark's models)
 #
