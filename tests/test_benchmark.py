@@ -160,11 +160,12 @@ def test_every_table_cell_holds_its_text():
     # each fit inside their cells, whatever the page width the figure chose.
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
+    from kcolor.benchmark.report import COLUMNS
     from kcolor.pictures import table_figure
 
-    columns = ["PSNR (dB)", "photos won (gray, mean chroma)", "gain on gray (dB, 95% CI)", "FID"]
-    cells = [["23.83", "8/16, 10/16", "+0.34 [-1.22, +2.01]", "unavailable offline"]] * 3
-    fig = table_figure(["stable_colorizer", "gray baseline (pairs)", "x"], columns, cells, title="a title")
+    long = (["unavailable offline", "8/16, 10/16", "+0.34 [-1.22, +2.01]"] * len(COLUMNS))[: len(COLUMNS)]
+    cells = [["1"] * len(COLUMNS), ["1"] * len(COLUMNS), long]  # short cells (the header decides) and long ones
+    fig = table_figure(["stable_colorizer", "gray baseline (pairs)", "x"], list(COLUMNS), cells, title="a title")
     canvas = FigureCanvasAgg(fig)
     canvas.draw()  # the cells place their text when drawn
     renderer = canvas.get_renderer()

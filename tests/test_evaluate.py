@@ -190,12 +190,13 @@ def test_per_image_psnr_follows_the_test_ids_photo_by_photo(tmp_path):
     PSNR, recomputed here from the split (a shuffled or misaligned list fails), over several photos."""
     from kcolor import color
     from kcolor.data import build_eval_split
+    from kcolor.data.crops import photo_of
     from kcolor.metrics import score_batch
 
     run = _saved_run(tmp_path, "autoencoder", data="sample", fractions=(0.96, 0.04, 0.0))
     evaluation = evaluate_runs([run], data="sample", fractions=(0, 0, 1), out_dir=str(tmp_path / "all"))["evaluation"]
     ids, scored = evaluation["test_set"]["ids"], evaluation["per_image"][GRAY_BASELINE]["psnr"]
-    assert len({i.split("/")[0] for i in ids}) > 1 and len(scored) == len(ids)
+    assert len({photo_of(i) for i in ids}) > 1 and len(scored) == len(ids)
     cfg = TrainConfig(data="sample", image_size=SIZE, fractions=(0, 0, 1), augment=(), cache=False)
     dataset, _, _ = build_eval_split(cfg, "test")
     expected = {}
