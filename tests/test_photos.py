@@ -157,6 +157,31 @@ def test_the_source_holds_out_whole_photos_by_the_manifest_and_skips_a_bad_one(c
     assert pairs.kind == "pairs" and pairs.counts["test"] == 2 * 16
 
 
+def test_a_second_load_of_the_same_photos_reuses_their_crops_and_a_changed_one_cuts_them_again(corpus, monkeypatch):
+    from kcolor.data import photos as photos_module
+
+    manifest, archives, root = corpus
+    photo_fetch.fetch_photos(root, archives=archives, manifest=manifest, log=lambda _: None)
+    cut = []
+    real = photos_module._examples
+    monkeypatch.setattr(photos_module, "_examples", lambda *a: cut.append(a[3]) or real(*a))
+    monkeypatch.setattr(photos_module, "_CROPS", type(photos_module._CROPS)())
+    sizes = {"train": 32, "val": 32, "test": 32}
+
+    def images(raw, split="train"):
+        return [x["image"] for x in raw.splits[split].as_numpy_iterator()]
+
+    first = load_raw(f"photos:{root}", sizes=sizes)
+    again = load_raw(f"photos:{root}", sizes=sizes)
+    assert len(cut) == 1
+    assert all(np.array_equal(a, b) for a, b in zip(images(first), images(again), strict=True))
+    load_raw(f"photos:{root}", sizes={**sizes, "test": 48})  # another size: cut again
+    (root / "p6.png").write_bytes(b"not the photo")  # a photo gone bad: cut again, without it
+    changed = load_raw(f"photos:{root}", sizes=sizes)
+    assert len(cut) == 3 and changed.counts["train"] == 3 * 128 and "p6" in changed.skipped
+    assert len(photos_module._CROPS) == photos_module.KEPT_CROP_SETS
+
+
 def test_a_folder_without_the_corpus_says_how_to_get_it(tmp_path):
     with pytest.raises(DataSourceError, match="kcolor fetch-photos"):
         load_raw(f"photos:{tmp_path}", sizes={"train": 32, "val": 32, "test": 32})
