@@ -94,16 +94,14 @@ def benchmark_config(entry, *, data, size, batch, steps, run_dir):
     return apply_overrides(get_config(entry.config), [*sets, *entry.extra])
 
 # Steps per model when --steps is not given, chosen so the whole default benchmark (13
-# models, 64 px, batch 16, on `photos`) ends within about 45 minutes on a 2-core CPU, with
-# room for a CPU a quarter slower inside the 60-minute budget. On an idle 2-core machine the
-# 400-step run on the 144-photo corpus took 23.5 minutes: 19 minutes of training (about
-# 2.5 s for one step of every model: vit_i_gan 0.6 s, unetpp_enc 0.35 s, cgan_resnet50
-# 0.25 s, the rest 0.1-0.25 s; plus about 12 s of building and saving per model) and 4.5
-# minutes of scoring and grids. Every model then lost to the gray baseline even on its
-# training photos (under-fit), and the earlier steps table showed 3x the steps lifting
-# test PSNR by 1-2 dB; 800 steps project to about 35 + 4.5 = 40 minutes.
-# That was an Intel Xeon with AMX. On an AMD EPYC (Zen 4) 2-core machine, on 2026-12-07,
-# the first five rows of the 800-step run (deterministic) took 1.7-2.3x their times there
-# (stable_colorizer 106 s against 63, autoencoder 175 against 99, unet_residual 357 against
-# 158, resnet_color 287 against 134): about 80 minutes for the whole run, over the budget.
-DEFAULT_STEPS = 800
+# models, 64 px, batch 16, on `photos`) ends within the 60-minute budget on the slower of the
+# two 2-core CPUs it ran on. On an Intel Xeon with AMX the 800-step run took about 39 minutes
+# of training and 4.5 of scoring; on an AMD EPYC (Zen 4) its rows took 1.7-2.3x as long
+# (stable_colorizer 106 s against 63, unet_residual 357 against 158): about 80 minutes in all.
+# This 500-step run took 44.4 minutes there on 2026-12-07 (`/usr/bin/time`; 39 minutes of
+# training, the rows' wall times in results.json: vit_i_gan 621 s, unetpp_enc 334 s,
+# cgan_resnet50 and deep_cnn 203 s, the rest 68-181 s; 5 minutes of scoring and grids), the
+# corpus's crops cut once for all rows (`kcolor.data.photos`). Fewer steps lost nothing here:
+# with 500 steps three rows beat both baselines against two with 800, and the steps table
+# (`make docs-steps`) has autoencoder and vit_gan best at 500 and worse at 1600 and 3200.
+DEFAULT_STEPS = 500
