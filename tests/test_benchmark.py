@@ -173,3 +173,14 @@ def test_every_table_cell_holds_its_text():
     for (row, col), cell in table.get_celld().items():
         box, text = cell.get_window_extent(renderer), cell.get_text().get_window_extent(renderer)
         assert box.x0 <= text.x0 and text.x1 <= box.x1, (row, col, cell.get_text().get_text(), box, text)
+
+
+def test_a_grid_draws_each_full_resolution_column_shrunk_to_twice_its_panel_width():
+    from kcolor.benchmark.figures import SHOWN_WIDTH, shown
+
+    wide = np.random.default_rng(0).random((1600, 2560, 3)).astype(np.float32)
+    small = shown(wide)
+    assert small.shape == (round(1600 * SHOWN_WIDTH / 2560), SHOWN_WIDTH, 3) and small.dtype == np.float32
+    assert abs(float(small.mean()) - float(wide.mean())) < 0.01  # the same picture, averaged down
+    narrow = wide[:100, :200]
+    assert np.array_equal(shown(narrow), narrow)  # never enlarged

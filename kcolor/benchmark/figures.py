@@ -6,12 +6,23 @@ The whole photos come from the source's `RawData.info["photo_paths"]["test"]`; a
 without it gives its test images at the benchmark size instead. The reference model
 (Paper 000) is shown with the photo itself as its reference (column "... (ref = photo)"):
 a whole photo has no other view, and the column says so.
+
+Each column is colorized at the photo's full resolution and then shrunk once
+(`kcolor.pixels.resize`) to `SHOWN_WIDTH`, twice a panel's width in the figure, before it
+is drawn: matplotlib resamples every image it draws as float64 RGBA, and fifteen 2560x1600
+columns of one photo held that way took the default benchmark's grids (run alone on its runs)
+to a 5.7 GB peak of memory, against 2.8 GB shrunk; each column is also dropped before the next
+is colorized.
 """
 
 import os
 
 from kcolor import color, fs, pictures
 from kcolor.benchmark import roster
+
+PANEL_INCHES = 3.6
+DPI = 100  # pictures.save_image_grid's
+SHOWN_WIDTH = int(2 * PANEL_INCHES * DPI)  # px of each column as drawn (the panel is half that)
 
 
 def test_photos(data, size):
@@ -37,6 +48,19 @@ def test_photos(data, size):
     return photos
 
 
+def shown(image, width=SHOWN_WIDTH):
+    """`image` (H, W, 3) as a grid draws it: shrunk to `width` px wide, aspect kept (never enlarged)."""
+    import numpy as np
+
+    from kcolor.pixels import resize
+
+    image = np.asarray(image, np.float32)
+    height_px, width_px = image.shape[:2]
+    if width_px <= width:
+        return image
+    return np.asarray(resize(image, [max(1, round(height_px * width / width_px)), width]))
+
+
 def write_grids(entries, *, data, size, out):
     """Write `<out>/grids/<photo>.png` for every test photo; returns the paths."""
     import numpy as np
@@ -47,15 +71,16 @@ def write_grids(entries, *, data, size, out):
     paths = []
     for name, rgb in test_photos(data, size):
         gray = np.asarray(color.rgb_to_gray(rgb[None], channels=3))[0]
-        columns = [("gray input", [gray])]
+        columns = [("gray input", [shown(gray)])]
         for entry, colorizer in colorizers:
             title = f"{entry.name} (ref = photo)" if entry.pairs else entry.name
             reference = rgb if entry.pairs else None
-            columns.append((title, [np.asarray(colorizer.colorize(gray, reference=reference))]))
-        columns.append(("ground truth", [rgb]))
+            columns.append((title, [shown(colorizer.colorize(gray, reference=reference))]))
+        columns.append(("ground truth", [shown(rgb)]))
         path = fs.join(out, "grids", f"{name}.png")
         aspect = rgb.shape[0] / rgb.shape[1]
         pictures.save_image_grid(columns, path, title=f"{name}: {rgb.shape[1]}x{rgb.shape[0]} px, each model at full resolution",
-                                 interpolation="antialiased", wrap=5, panel=(3.6, 3.6 * aspect + 0.35))
+                                 interpolation="antialiased", wrap=5, dpi=DPI,
+                                 panel=(PANEL_INCHES, PANEL_INCHES * aspect + 0.35))
         paths.append(path)
     return paths
