@@ -184,3 +184,26 @@ def test_a_grid_draws_each_full_resolution_column_shrunk_to_twice_its_panel_widt
     assert abs(float(small.mean()) - float(wide.mean())) < 0.01  # the same picture, averaged down
     narrow = wide[:100, :200]
     assert np.array_equal(shown(narrow), narrow)  # never enlarged
+
+
+def test_write_grids_hands_matplotlib_only_shrunk_columns(tmp_path, monkeypatch):
+    """Every column of a 2560-px-wide photo (gray, each model's full-resolution output, ground
+    truth) reaches the figure at `SHOWN_WIDTH`; a model's output is taken at full resolution."""
+    from kcolor.benchmark import figures
+    from kcolor.export import colorize
+
+    photo = np.random.default_rng(1).random((1600, 2560, 3)).astype(np.float32)
+    asked, drawn = [], []
+
+    class FullResolution:
+        def colorize(self, gray, reference=None):
+            asked.append(gray.shape)
+            return gray
+
+    monkeypatch.setattr(colorize, "load_colorizer", lambda run: FullResolution())
+    monkeypatch.setattr(figures, "test_photos", lambda data, size: [("wide", photo)])
+    monkeypatch.setattr(figures.pictures, "save_image_grid",
+                        lambda columns, path, **kw: drawn.extend(img.shape for _, imgs in columns for img in imgs))
+    figures.write_grids(ROSTER[:3], data="photos", size=64, out=str(tmp_path))
+    assert asked == [photo.shape] * 3
+    assert drawn == [(round(1600 * figures.SHOWN_WIDTH / 2560), figures.SHOWN_WIDTH, 3)] * 5

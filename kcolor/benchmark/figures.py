@@ -21,7 +21,7 @@ from kcolor import color, fs, pictures
 from kcolor.benchmark import roster
 
 PANEL_INCHES = 3.6
-DPI = 100  # pictures.save_image_grid's
+DPI = 100  # the grids' resolution, given to pictures.save_image_grid
 SHOWN_WIDTH = int(2 * PANEL_INCHES * DPI)  # px of each column as drawn (the panel is half that)
 
 
@@ -48,12 +48,14 @@ def test_photos(data, size):
     return photos
 
 
-def shown(image, width=SHOWN_WIDTH):
-    """`image` (H, W, 3) as a grid draws it: shrunk to `width` px wide, aspect kept (never enlarged)."""
+def shown(image, width=None):
+    """`image` (H, W, 3) as a grid draws it: shrunk to `width` px wide (`SHOWN_WIDTH`), aspect
+    kept (never enlarged)."""
     import numpy as np
 
     from kcolor.pixels import resize
 
+    width = width or SHOWN_WIDTH
     image = np.asarray(image, np.float32)
     height_px, width_px = image.shape[:2]
     if width_px <= width:
